@@ -1,0 +1,52 @@
+# Two commands matter: `make run` serves the API on the local stack, `make test` runs every test from nothing.
+SHELL := /usr/bin/env bash
+.DEFAULT_GOAL := help
+INFRA := infra
+
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+venv: ## create or refresh the virtual environments (pinned requirements)
+	@$(INFRA)/bootstrap.sh
+
+dev: venv ## venv plus a git pre-commit hook that runs the static checks
+	@printf '#!/bin/sh\nexec make lint\n' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit
+
+run: venv ## start Redis + MiniStack, build, deploy and print the API URL
+	@$(INFRA)/services.sh up
+	@$(INFRA)/deploy.sh >/dev/null
+	@echo "API: $$(cat .local/api-url)"
+	@echo "try: curl -s $$(cat .local/api-url)/health"
+
+up: run ## alias of run
+
+down: ## stop what `make run` started (by pid)
+	@$(INFRA)/services.sh down
+
+deploy: venv ## rebuild and redeploy to the running local stack
+	@$(INFRA)/deploy.sh
+
+test: ## every test: static checks, unit, integration, e2e (starts and stops what it needs)
+	@$(INFRA)/test-all.sh
+
+unit: venv ## unit tests only (moto, fakeredis; no network)
+	@$(INFRA)/pytest.sh tests/unit -q
+
+integration: venv ## integration tests against the running local stack
+	@API_BASE_URL=$${API_BASE_URL:-$$(cat .local/api-url)} $(INFRA)/pytest.sh tests/integration -q
+
+e2e: venv ## e2e tests against the running local stack (API_BASE_URL or .local/api-url)
+	@API_BASE_URL=$${API_BASE_URL:-$$(cat .local/api-url)} $(INFRA)/pytest.sh tests/e2e -q
+
+lint: venv ## ruff, mypy, sam validate, sam validate --lint
+	@$(INFRA)/lint.sh
+
+format: venv ## apply ruff's fixes and formatting
+	@.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+
+pr: format test ## what to run before opening a pull request
+
+clean: down ## remove build output and local state
+	@rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,18 @@
+"""TOKEN authorizer: verifies the access JWT and the Redis blacklist, then passes the caller to the handlers."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import event_source
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import APIGatewayAuthorizerTokenEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from taskapp.auth.authorizer import authorize
+from taskapp.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+@event_source(data_class=APIGatewayAuthorizerTokenEvent)
+def handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext) -> dict[str, Any]:
+    return authorize(event.authorization_token, event.method_arn)

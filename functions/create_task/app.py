@@ -1,0 +1,22 @@
+"""POST /tasks: create a task owned by the caller."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from taskapp.api import build_api, caller_of, lambda_handler, respond
+from taskapp.domain import tasks
+from taskapp.schemas import CreateTaskRequest, TaskOut
+
+app = build_api()
+
+
+@app.post("/tasks")
+def create_task(request: Annotated[CreateTaskRequest, Body()]) -> Response[TaskOut]:
+    task = tasks.create_task(caller_of(app).user_id, request)
+    return respond(HTTPStatus.CREATED, task, headers={"Location": f"/tasks/{task.id}"})
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,22 @@
+"""DELETE /tasks/{id}: remove one of the caller's tasks."""
+
+from http import HTTPStatus
+from typing import Annotated
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from taskapp.api import build_api, caller_of, lambda_handler, respond
+from taskapp.domain import tasks
+
+app = build_api()
+
+
+@app.delete("/tasks/<id>")
+def delete_task(id: Annotated[UUID, Path()]) -> Response[None]:  # noqa: A002 - the route's parameter name
+    tasks.delete_task(caller_of(app).user_id, str(id))
+    return respond(HTTPStatus.NO_CONTENT)
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,21 @@
+"""POST /auth/login: exchange credentials for an access and a refresh token."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from taskapp.api import build_api, lambda_handler, respond
+from taskapp.domain import accounts
+from taskapp.schemas import LoginRequest, TokenPairOut
+
+app = build_api(authenticated=False)
+
+
+@app.post("/auth/login")
+def login(request: Annotated[LoginRequest, Body()]) -> Response[TokenPairOut]:
+    return respond(HTTPStatus.OK, accounts.login(request))
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,21 @@
+"""POST /auth/refresh: rotate a refresh token; reusing a rotated one revokes the whole session."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from taskapp.api import build_api, lambda_handler, respond
+from taskapp.domain import accounts
+from taskapp.schemas import RefreshRequest, TokenPairOut
+
+app = build_api(authenticated=False)
+
+
+@app.post("/auth/refresh")
+def refresh(request: Annotated[RefreshRequest, Body()]) -> Response[TokenPairOut]:
+    return respond(HTTPStatus.OK, accounts.refresh(request.refresh_token))
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,21 @@
+"""POST /auth/register: create an account."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from taskapp.api import build_api, lambda_handler, respond
+from taskapp.domain import accounts
+from taskapp.schemas import RegisterRequest, UserOut
+
+app = build_api(authenticated=False)
+
+
+@app.post("/auth/register")
+def register(request: Annotated[RegisterRequest, Body()]) -> Response[UserOut]:
+    return respond(HTTPStatus.CREATED, accounts.register(request))
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test run from nothing: venvs, static checks, unit tests, then the real servers and a deployed stack
+# for integration and e2e tests. Stops whatever it started, even when a step fails.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+
+export STACK_NAME="${TEST_STACK_NAME:-taskapp-test}"
+export STAGE=test
+export BCRYPT_ROUNDS="${BCRYPT_ROUNDS:-4}"
+export API_URL_FILE="$LOCAL_DIR/api-url-test"
+
+started_services=0
+cleanup() {
+  local rc=$?
+  if [ "$started_services" -eq 1 ]; then "$ROOT/infra/services.sh" down || true; fi
+  exit "$rc"
+}
+trap cleanup EXIT INT TERM
+
+"$ROOT/infra/bootstrap.sh"
+
+log "static checks"
+"$ROOT/infra/lint.sh"
+
+log "unit tests"
+"$ROOT/infra/pytest.sh" tests/unit -q
+
+# Start only what is not already running; remember to stop it afterwards.
+before="$(ls "$PID_DIR" 2>/dev/null | sort | tr '\n' ' ')"
+"$ROOT/infra/services.sh" up
+after="$(ls "$PID_DIR" 2>/dev/null | sort | tr '\n' ' ')"
+[ "$before" = "$after" ] || started_services=1
+
+"$ROOT/infra/deploy.sh" >/dev/null
+export API_BASE_URL="$(cat "$API_URL_FILE")"
+log "integration and e2e tests against $API_BASE_URL"
+"$ROOT/infra/pytest.sh" tests/integration -q
+"$ROOT/infra/pytest.sh" tests/e2e -q

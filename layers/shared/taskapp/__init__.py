@@ -1,0 +1,1 @@
+"""Shared code of the task-management backend, shipped to every function as one SAM layer."""

@@ -1,0 +1,193 @@
+"""The HTTP edge shared by every API function: resolver set-up, error mapping, guards and the Lambda entry point.
+
+Handlers stay thin: they declare a route with typed parameters, call one domain function and return `respond(...)`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel
+from pynamodb.exceptions import PynamoDBException
+
+from taskapp.auth.revocation import RevocationStoreUnavailable, is_access_token_revoked
+from taskapp.errors import AppError, Unauthorized
+from taskapp.observability import logger, metrics, tracer
+from taskapp.settings import get_settings
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as established by the Lambda authorizer; handlers never look at the token."""
+
+    user_id: str
+    jti: str
+    expires_at: int
+    session_id: str
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, "details": details}},
+        headers=headers,
+    )
+
+
+def respond(status: HTTPStatus, model: BaseModel | None = None, headers: dict[str, str] | None = None) -> Response[Any]:
+    if model is None:
+        return Response(status_code=int(status), body=None, headers=headers)
+    body = model.model_dump(mode="json", by_alias=True)
+    return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+def _validation_details(exc: RequestValidationError) -> tuple[str, str, list[dict[str, str]]]:
+    details = []
+    code, message = "VALIDATION_ERROR", "Request is not valid"
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        if error.get("type") == "json_invalid":
+            code, message = "MALFORMED_JSON", "Request body is not valid JSON"
+        # loc starts with where the value came from (body/query/path); the rest is the field path.
+        details.append(
+            {
+                "location": loc[0] if loc else "request",
+                "field": ".".join(loc[1:]),
+                "message": str(error.get("msg", "")),
+                "type": str(error.get("type", "")),
+            }
+        )
+    return code, message, details
+
+
+def caller_of(app: APIGatewayRestResolver) -> Caller:
+    context = app.current_event.request_context.authorizer.raw_event or {}
+    user_id = context.get("userId")
+    if not user_id:
+        # Only reachable if a route is deployed without the authorizer: refuse rather than trust the request.
+        raise Unauthorized("Missing authorizer context")
+    return Caller(
+        user_id=str(user_id),
+        jti=str(context.get("jti", "")),
+        expires_at=int(context.get("exp", 0) or 0),
+        session_id=str(context.get("sid", "")),
+    )
+
+
+def _unacceptable_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """JSON-only API: refuse oversize bodies and other media types before the resolver parses anything.
+
+    Runs ahead of the resolver because Powertools' validation middleware parses the body before any
+    user middleware, and would happily decode a form-encoded body.
+    """
+    proxy = APIGatewayProxyEvent(event)
+    body = proxy.decoded_body if proxy.body else None  # isBase64Encoded bodies measured as the client sent them
+    if not body:
+        return None
+    limit = get_settings().max_body_bytes
+    if len(body.encode("utf-8")) > limit:
+        return _proxy_error(400, "BODY_TOO_LARGE", f"Request body exceeds {limit} bytes", {"maxBytes": limit})
+    content_type = (proxy.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        return _proxy_error(
+            415, "UNSUPPORTED_MEDIA_TYPE", "Send the request body as application/json", {"contentType": content_type}
+        )
+    return None
+
+
+def _proxy_error(status: int, code: str, message: str, details: Any) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": _json({"error": {"code": code, "message": message, "details": details}}),
+        "isBase64Encoded": False,
+    }
+
+
+def _revocation_guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Refuse a logged-out token even while API Gateway still caches the authorizer's Allow for it."""
+    caller = caller_of(app)
+    try:
+        revoked = is_access_token_revoked(caller.jti)
+    except RevocationStoreUnavailable:
+        return error_response(
+            503, "AUTH_UNAVAILABLE", "Cannot verify the token right now; try again", headers={"Retry-After": "1"}
+        )
+    if revoked:
+        return error_response(401, "TOKEN_REVOKED", "Token has been revoked")
+    return next_middleware(app)
+
+
+def build_api(*, authenticated: bool = True) -> APIGatewayRestResolver:
+    """A resolver with validation, the shared error shape and the guards every route of that kind needs."""
+    app = APIGatewayRestResolver(enable_validation=True, serializer=_json)
+
+    @app.exception_handler(AppError)
+    def _app_error(exc: AppError) -> Response:
+        headers = {"Retry-After": "1"} if exc.status_code == 503 else None
+        return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(exc: RequestValidationError) -> Response:
+        code, message, details = _validation_details(exc)
+        return error_response(400, code, message, details)
+
+    @app.exception_handler(NotFoundError)
+    def _no_route(exc: NotFoundError) -> Response:
+        return error_response(404, "ROUTE_NOT_FOUND", "No such route")
+
+    @app.exception_handler([PynamoDBException, BotoCoreError, ClientError])
+    def _storage_down(exc: Exception) -> Response:
+        logger.exception("storage call failed")
+        metrics.add_metric(name="StorageError", unit="Count", value=1)
+        return error_response(
+            503, "STORAGE_UNAVAILABLE", "Storage is temporarily unavailable; try again", headers={"Retry-After": "1"}
+        )
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("unhandled error")
+        return error_response(500, "INTERNAL_ERROR", "Internal error")
+
+    if authenticated:
+        app.use(middlewares=[_revocation_guard])
+    return app
+
+
+def lambda_handler(app: APIGatewayRestResolver) -> LambdaHandler:
+    """Wrap a resolver with structured logging (correlation id = API request id), tracing and metrics."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        rejection = _unacceptable_body(event)
+        if rejection is not None:
+            return rejection
+        result = app.resolve(event, context)
+        if result.get("body") is None:
+            result["body"] = ""  # a 204's null body is turned into a 500 by some API Gateway emulators
+        return result
+
+    return handler

@@ -1,0 +1,1 @@
+"""Authentication primitives: password hashing, JWT access tokens, opaque refresh tokens and revocation."""

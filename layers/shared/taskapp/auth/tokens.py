@@ -1,0 +1,102 @@
+"""HS256 access tokens with a pinned algorithm, required claims and a jti for revocation; opaque refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jwt
+
+from taskapp.settings import get_settings
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
+
+
+class InvalidToken(Exception):
+    """The token is malformed, expired, forged or uses another algorithm."""
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: str
+    jti: str
+    session_id: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class IssuedAccessToken:
+    token: str
+    claims: AccessClaims
+    expires_in: int
+
+
+@lru_cache(maxsize=1)
+def signing_key() -> str:
+    """The HMAC key: from Secrets Manager when JWT_SECRET_ARN is set (production), else from JWT_SECRET."""
+    settings = get_settings()
+    if settings.jwt_secret_arn:
+        from aws_lambda_powertools.utilities.parameters import get_secret
+
+        secret = get_secret(settings.jwt_secret_arn, max_age=300)
+        key = secret if isinstance(secret, str) else secret.decode("utf-8")
+    else:
+        key = settings.jwt_secret
+    if len(key) < 32:
+        raise RuntimeError("JWT signing key must be at least 32 characters")
+    return key
+
+
+def issue_access_token(user_id: str, session_id: str, now: int | None = None) -> IssuedAccessToken:
+    settings = get_settings()
+    issued_at = int(time.time()) if now is None else now
+    ttl = settings.access_token_ttl_seconds
+    claims = AccessClaims(user_id=user_id, jti=str(uuid.uuid4()), session_id=session_id, expires_at=issued_at + ttl)
+    payload = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": user_id,
+        "jti": claims.jti,
+        "sid": session_id,
+        "iat": issued_at,
+        "nbf": issued_at,
+        "exp": claims.expires_at,
+    }
+    token = jwt.encode(payload, signing_key(), algorithm=ALGORITHM)
+    return IssuedAccessToken(token=token, claims=claims, expires_in=ttl)
+
+
+def verify_access_token(token: str) -> AccessClaims:
+    settings = get_settings()
+    try:
+        payload = jwt.decode(
+            token,
+            signing_key(),
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": REQUIRED_CLAIMS},
+            leeway=5,
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    subject, jti, session_id = payload.get("sub"), payload.get("jti"), payload.get("sid", "")
+    if not isinstance(subject, str) or not subject or not isinstance(jti, str) or not jti:
+        raise InvalidToken("sub and jti must be non-empty strings")
+    if not isinstance(session_id, str):
+        raise InvalidToken("sid must be a string")
+    return AccessClaims(user_id=subject, jti=jti, session_id=session_id, expires_at=int(payload["exp"]))
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    """Refresh tokens are stored only as SHA-256: a leaked table cannot be replayed against the API."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()

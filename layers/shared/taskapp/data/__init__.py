@@ -1,0 +1,1 @@
+"""Data access: one module per aggregate, pynamodb models and the queries each access pattern needs."""

@@ -1,0 +1,115 @@
+"""Refresh-token sessions: each login starts a family; each refresh rotates the token inside that family.
+
+Items (one table, `pk` hash key, `expiresAt` as the DynamoDB TTL attribute):
+- `family#{sessionId}`: owner and revoked flag of a login session.
+- `token#{sha256}`: one refresh token; state `active` until used, then `rotated`.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from taskapp.data.base import model_meta
+from taskapp.settings import get_settings
+
+ACTIVE = "active"
+ROTATED = "rotated"
+
+
+class SessionItem(Model):
+    Meta = model_meta(get_settings().sessions_table)
+
+    pk = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(attr_name="userId")
+    session_id = UnicodeAttribute(attr_name="sessionId")
+    state = UnicodeAttribute(null=True)
+    revoked = BooleanAttribute(default=False)
+    created_at = NumberAttribute(attr_name="createdAt")
+    expires_at = NumberAttribute(attr_name="expiresAt")
+
+
+class TokenAlreadyRotated(Exception):
+    """A rotate lost the race against another use of the same refresh token: treat as reuse."""
+
+
+def _family_key(session_id: str) -> str:
+    return f"family#{session_id}"
+
+
+def _token_key(token_hash: str) -> str:
+    return f"token#{token_hash}"
+
+
+def _connection() -> Connection:
+    meta = SessionItem.Meta
+    return Connection(region=meta.region, host=getattr(meta, "host", None))
+
+
+def start_session(user_id: str, session_id: str, token_hash: str, now: int, expires_at: int) -> None:
+    family = SessionItem(
+        _family_key(session_id),
+        user_id=user_id,
+        session_id=session_id,
+        revoked=False,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    token = SessionItem(
+        _token_key(token_hash),
+        user_id=user_id,
+        session_id=session_id,
+        state=ACTIVE,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    with TransactWrite(connection=_connection()) as tx:
+        tx.save(family, condition=SessionItem.pk.does_not_exist())
+        tx.save(token, condition=SessionItem.pk.does_not_exist())
+
+
+def get_token(token_hash: str) -> SessionItem | None:
+    try:
+        return SessionItem.get(_token_key(token_hash), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def get_family(session_id: str) -> SessionItem | None:
+    try:
+        return SessionItem.get(_family_key(session_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def rotate_token(old: SessionItem, new_token_hash: str, now: int, expires_at: int) -> None:
+    """Mark the old token used and store its successor atomically, only while the family is still live."""
+    family = SessionItem(_family_key(old.session_id))
+    successor = SessionItem(
+        _token_key(new_token_hash),
+        user_id=old.user_id,
+        session_id=old.session_id,
+        state=ACTIVE,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.update(old, actions=[SessionItem.state.set(ROTATED)], condition=SessionItem.state == ACTIVE)
+            tx.condition_check(SessionItem, family.pk, condition=SessionItem.revoked == False)  # noqa: E712
+            tx.save(successor, condition=SessionItem.pk.does_not_exist())
+    except TransactWriteError as exc:
+        raise TokenAlreadyRotated(old.pk) from exc
+
+
+def revoke_family(session_id: str) -> None:
+    """Idempotent: revoking an unknown or already revoked family is a no-op."""
+    family = SessionItem(_family_key(session_id))
+    try:
+        family.update(actions=[SessionItem.revoked.set(True)], condition=SessionItem.pk.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise

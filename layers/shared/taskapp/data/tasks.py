@@ -1,0 +1,141 @@
+"""Tasks, partitioned by owner: another user's task is simply not under the caller's key, so it answers 404.
+
+Table: hash `ownerId`, range `taskId`.
+- GSI `byCreated` (ownerId, createdKey): the caller's tasks newest first.
+- GSI `byStatus` (ownerStatus, createdKey): the caller's tasks in one status, newest first.
+`createdKey` is `{createdAt ISO}#{taskId}`, unique and sortable; `ownerStatus` is `{ownerId}#{status}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import (
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from taskapp.data.base import model_meta
+from taskapp.settings import get_settings
+
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+class ByCreatedIndex(GlobalSecondaryIndex["TaskModel"]):
+    class Meta:
+        index_name = "byCreated"
+        projection = AllProjection()
+
+    owner_id = UnicodeAttribute(hash_key=True, attr_name="ownerId")
+    created_key = UnicodeAttribute(range_key=True, attr_name="createdKey")
+
+
+class ByStatusIndex(GlobalSecondaryIndex["TaskModel"]):
+    class Meta:
+        index_name = "byStatus"
+        projection = AllProjection()
+
+    owner_status = UnicodeAttribute(hash_key=True, attr_name="ownerStatus")
+    created_key = UnicodeAttribute(range_key=True, attr_name="createdKey")
+
+
+class TaskModel(Model):
+    Meta = model_meta(get_settings().tasks_table)
+
+    owner_id = UnicodeAttribute(hash_key=True, attr_name="ownerId")
+    task_id = UnicodeAttribute(range_key=True, attr_name="taskId")
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    status = UnicodeAttribute()
+    priority = UnicodeAttribute()
+    due_date = UnicodeAttribute(null=True, attr_name="dueDate")
+    tags = UnicodeSetAttribute(null=True)
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+    version = NumberAttribute(default=1)
+    created_key = UnicodeAttribute(attr_name="createdKey")
+    owner_status = UnicodeAttribute(attr_name="ownerStatus")
+
+    by_created = ByCreatedIndex()
+    by_status = ByStatusIndex()
+
+
+class TaskAlreadyExists(Exception):
+    pass
+
+
+class VersionConflict(Exception):
+    """The stored version differs from the one the caller read (or the task vanished meanwhile)."""
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    items: list[TaskModel]
+    last_evaluated_key: dict[str, Any] | None
+
+
+def owner_status_key(owner_id: str, status: str) -> str:
+    return f"{owner_id}#{status}"
+
+
+def create_task(task: TaskModel) -> None:
+    try:
+        task.save(condition=TaskModel.task_id.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code == CONDITION_FAILED:
+            raise TaskAlreadyExists(task.task_id) from exc
+        raise
+
+
+def get_task(owner_id: str, task_id: str) -> TaskModel | None:
+    try:
+        return TaskModel.get(owner_id, task_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def list_tasks(owner_id: str, status: str | None, limit: int, start_key: dict[str, Any] | None) -> TaskPage:
+    if status:
+        results = TaskModel.by_status.query(
+            owner_status_key(owner_id, status),
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=start_key,
+        )
+    else:
+        results = TaskModel.by_created.query(
+            owner_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key
+        )
+    items = list(results)
+    return TaskPage(items=items, last_evaluated_key=results.last_evaluated_key)
+
+
+def update_task(task: TaskModel, actions: list[Action], expected_version: int) -> None:
+    """Apply actions only if nobody else wrote since `expected_version`; bumps the version in the same write."""
+    try:
+        task.update(
+            actions=[*actions, TaskModel.version.set(expected_version + 1)],
+            condition=TaskModel.task_id.exists() & (TaskModel.version == expected_version),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == CONDITION_FAILED:
+            raise VersionConflict(task.task_id) from exc
+        raise
+
+
+def delete_task(task: TaskModel) -> bool:
+    """Returns False when the task was already gone (a concurrent delete), so callers can answer 404."""
+    try:
+        task.delete(condition=TaskModel.task_id.exists())
+    except DeleteError as exc:
+        if exc.cause_response_code == CONDITION_FAILED:
+            return False
+        raise
+    return True

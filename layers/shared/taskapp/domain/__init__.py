@@ -1,0 +1,1 @@
+"""Domain logic: what the product does, independent of API Gateway, Lambda or the transport that called it."""

@@ -1,0 +1,140 @@
+"""Request and response models: the one place where field rules live, shared by handlers and the OpenAPI spec.
+
+Requests forbid unknown fields and use strict types, so `"5"` is not silently an int and a typo is a 400.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
+from pydantic.alias_generators import to_camel
+
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
+
+
+def _is_iso_date(value: str) -> str:
+    date.fromisoformat(value)  # raises ValueError for 2026-02-30 and friends
+    return value
+
+
+def _within_bcrypt_limit(value: str) -> str:
+    if len(value.encode("utf-8")) > 72:
+        raise ValueError("password must be at most 72 bytes in UTF-8")
+    return value
+
+
+def _unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("tags must be unique")
+    return values
+
+
+Title = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[StrictStr, StringConstraints(max_length=2000)]
+IsoDate = Annotated[StrictStr, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_is_iso_date)]
+Tag = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Tags = Annotated[list[Tag], Field(max_length=10), AfterValidator(_unique)]
+Email = Annotated[StrictStr, StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN)]
+Password = Annotated[StrictStr, StringConstraints(min_length=8), AfterValidator(_within_bcrypt_limit)]
+
+
+class TaskStatus(StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class TaskPriority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class RegisterRequest(ApiModel):
+    name: Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    email: Email
+    password: Password
+
+
+class LoginRequest(ApiModel):
+    email: Email
+    password: Annotated[StrictStr, StringConstraints(min_length=1, max_length=1024)]
+
+
+class RefreshRequest(ApiModel):
+    refresh_token: Annotated[StrictStr, StringConstraints(min_length=1, max_length=512)]
+
+
+class UserOut(ApiModel):
+    id: str
+    name: str
+    email: str
+    created_at: str
+
+
+class TokenPairOut(ApiModel):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
+class CreateTaskRequest(ApiModel):
+    title: Title
+    description: Description = ""
+    status: TaskStatus = TaskStatus.TODO
+    priority: TaskPriority = TaskPriority.MEDIUM
+    due_date: IsoDate | None = None
+    tags: Tags = Field(default_factory=list)
+
+
+class UpdateTaskRequest(ApiModel):
+    """A partial update; `version` is the one the client last read (optimistic locking)."""
+
+    version: Annotated[StrictInt, Field(ge=1)]
+    title: Title | None = None
+    description: Description | None = None
+    status: TaskStatus | None = None
+    priority: TaskPriority | None = None
+    due_date: IsoDate | None = None
+    tags: Tags | None = None
+
+    def changes(self) -> dict[str, object]:
+        """Fields the client actually sent, `dueDate: null` included (it clears the date)."""
+        return {name: getattr(self, name) for name in self.model_fields_set if name != "version"}
+
+
+class TaskOut(ApiModel):
+    id: str
+    title: str
+    description: str
+    status: TaskStatus
+    priority: TaskPriority
+    due_date: str | None
+    tags: list[str]
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class TaskListOut(ApiModel):
+    items: list[TaskOut]
+    next_token: str | None
+
+
+class DependencyStatus(ApiModel):
+    status: str
+    latency_ms: float | None = None
+    error: str | None = None
+
+
+class HealthOut(ApiModel):
+    status: str
+    dependencies: dict[str, DependencyStatus]

@@ -1,0 +1,71 @@
+"""Settings read once from the environment the SAM template sets, so code never reads os.environ directly."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    return int(raw) if raw.strip() else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw in {"1", "true", "yes", "on"}
+
+
+def _env_str(name: str, default: str = "") -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    stage: str
+    users_table: str
+    tasks_table: str
+    sessions_table: str
+    dynamodb_endpoint: str | None
+    redis_url: str
+    redis_timeout_seconds: float
+    jwt_secret: str
+    jwt_secret_arn: str
+    jwt_issuer: str
+    jwt_audience: str
+    access_token_ttl_seconds: int
+    refresh_token_ttl_seconds: int
+    bcrypt_rounds: int
+    max_body_bytes: int
+    cursor_ttl_seconds: int
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Build the settings once per execution environment; tests clear the cache after changing env vars."""
+    # MiniStack and LocalStack inject AWS_ENDPOINT_URL; pynamodb needs the endpoint passed explicitly.
+    dynamodb_endpoint = _env_str("DYNAMODB_ENDPOINT") or _env_str("AWS_ENDPOINT_URL") or None
+    return Settings(
+        region=_env_str("AWS_REGION", _env_str("AWS_DEFAULT_REGION", "us-east-1")),
+        stage=_env_str("STAGE", "local"),
+        users_table=_env_str("USERS_TABLE", "taskapp-users"),
+        tasks_table=_env_str("TASKS_TABLE", "taskapp-tasks"),
+        sessions_table=_env_str("SESSIONS_TABLE", "taskapp-sessions"),
+        dynamodb_endpoint=dynamodb_endpoint,
+        redis_url=_env_str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        redis_timeout_seconds=float(_env_str("REDIS_TIMEOUT_SECONDS", "0.5")),
+        jwt_secret=_env_str("JWT_SECRET"),
+        jwt_secret_arn=_env_str("JWT_SECRET_ARN"),
+        jwt_issuer=_env_str("JWT_ISSUER", "taskapp"),
+        jwt_audience=_env_str("JWT_AUDIENCE", "taskapp-api"),
+        access_token_ttl_seconds=_env_int("ACCESS_TOKEN_TTL_SECONDS", 900),
+        refresh_token_ttl_seconds=_env_int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600),
+        bcrypt_rounds=_env_int("BCRYPT_ROUNDS", 12),
+        max_body_bytes=_env_int("MAX_BODY_BYTES", 16 * 1024),
+        cursor_ttl_seconds=_env_int("CURSOR_TTL_SECONDS", 24 * 3600),
+    )
