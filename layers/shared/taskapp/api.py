@@ -102,7 +102,10 @@ def _unacceptable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     user middleware, and would happily decode a form-encoded body.
     """
     proxy = APIGatewayProxyEvent(event)
-    body = proxy.decoded_body if proxy.body else None  # isBase64Encoded bodies measured as the client sent them
+    try:
+        body = proxy.decoded_body if proxy.body else None  # isBase64Encoded bodies measured as the client sent them
+    except ValueError:  # bad base64 (binascii.Error) or bytes that are not UTF-8 (UnicodeDecodeError)
+        return _proxy_error(400, "MALFORMED_BODY", "Request body is not valid base64-encoded UTF-8", None)
     if not body:
         return None
     limit = get_settings().max_body_bytes
