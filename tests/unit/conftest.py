@@ -25,7 +25,9 @@ os.environ.update(
 for leaked in ("AWS_ENDPOINT_URL", "DYNAMODB_ENDPOINT", "JWT_SECRET_ARN", "AWS_PROFILE"):
     os.environ.pop(leaked, None)
 
-from collections.abc import Iterator  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 
 import fakeredis  # noqa: E402
 import pytest  # noqa: E402
@@ -33,12 +35,21 @@ from moto import mock_aws  # noqa: E402
 
 from tests.support.api_client import ApiClient  # noqa: E402
 
+JWT_SECRET = os.environ["JWT_SECRET"]
+PASSWORD = "correct-horse-battery"
+
 
 @pytest.fixture
-def fake_redis(monkeypatch: pytest.MonkeyPatch) -> fakeredis.FakeRedis:
+def redis_server() -> fakeredis.FakeServer:
+    """The fake Redis server; set `.connected = False` to make every command fail like a dead Redis."""
+    return fakeredis.FakeServer()
+
+
+@pytest.fixture
+def fake_redis(monkeypatch: pytest.MonkeyPatch, redis_server: fakeredis.FakeServer) -> fakeredis.FakeRedis:
     from taskapp import redis_client
 
-    server = fakeredis.FakeRedis(decode_responses=True)
+    server = fakeredis.FakeRedis(server=redis_server, decode_responses=True)
     redis_client.get_redis.cache_clear()
     monkeypatch.setattr(redis_client, "get_redis", lambda: server)
     # modules that imported the function by name
@@ -66,3 +77,44 @@ def aws() -> Iterator[None]:
 @pytest.fixture
 def client(aws: None, fake_redis: fakeredis.FakeRedis) -> ApiClient:
     return ApiClient()
+
+
+@dataclass(frozen=True)
+class Account:
+    user_id: str
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+
+@pytest.fixture
+def new_account(client: ApiClient) -> Callable[..., Account]:
+    """Register and log in a fresh user through the real handlers."""
+
+    def make(email: str | None = None, password: str = PASSWORD, name: str = "Test User") -> Account:
+        email = email or f"user-{uuid.uuid4().hex[:12]}@example.com"
+        registered = client.post("/auth/register", json_body={"name": name, "email": email, "password": password})
+        assert registered.status_code == 201, registered.body
+        logged_in = client.post("/auth/login", json_body={"email": email, "password": password})
+        assert logged_in.status_code == 200, logged_in.body
+        tokens = logged_in.json()
+        return Account(
+            user_id=registered.json()["id"],
+            email=registered.json()["email"],
+            password=password,
+            access_token=tokens["accessToken"],
+            refresh_token=tokens["refreshToken"],
+        )
+
+    return make
+
+
+@pytest.fixture
+def alice(new_account: Callable[..., Account]) -> Account:
+    return new_account(email="alice@example.com", name="Alice")
+
+
+@pytest.fixture
+def bob(new_account: Callable[..., Account]) -> Account:
+    return new_account(email="bob@example.com", name="Bob")
