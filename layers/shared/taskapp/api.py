@@ -14,7 +14,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -112,7 +115,8 @@ def _unacceptable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     if len(body.encode("utf-8")) > limit:
         return _proxy_error(400, "BODY_TOO_LARGE", f"Request body exceeds {limit} bytes", {"maxBytes": limit})
     content_type = (proxy.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+    # Exactly application/json: Powertools' body parser accepts no other JSON type (+json, other letter cases).
+    if content_type and content_type != "application/json":
         return _proxy_error(
             415, "UNSUPPORTED_MEDIA_TYPE", "Send the request body as application/json", {"contentType": content_type}
         )
@@ -155,6 +159,13 @@ def build_api(*, authenticated: bool = True) -> APIGatewayRestResolver:
     def _invalid_request(exc: RequestValidationError) -> Response:
         code, message, details = _validation_details(exc)
         return error_response(400, code, message, details)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_media_type(exc: RequestUnsupportedContentType) -> Response:
+        content_type = app.current_event.headers.get("content-type")
+        return error_response(
+            415, "UNSUPPORTED_MEDIA_TYPE", "Send the request body as application/json", {"contentType": content_type}
+        )
 
     @app.exception_handler(NotFoundError)
     def _no_route(exc: NotFoundError) -> Response:
