@@ -47,3 +47,21 @@ def seed_task(owner_id: str, task_id: str, **fields: Any) -> None:
 
     request = CreateTaskRequest.model_validate({"title": "Rotate the JWT signing key", **fields})
     store.create_task(new_task_model(owner_id, request, task_id=task_id))
+
+
+def authorizer_context_for(token: str) -> dict[str, Any]:
+    """What API Gateway hands a handler for this token once the authorizer allowed it (values as strings).
+
+    Lets a test reach a handler directly, as when API Gateway serves a cached Allow for a since-revoked token.
+    """
+    import jwt
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return {
+        "principalId": claims["sub"],
+        "userId": claims["sub"],
+        "jti": claims["jti"],
+        "exp": str(claims["exp"]),
+        "sid": claims["sid"],
+        "integrationLatency": 0,
+    }
