@@ -25,7 +25,10 @@ def invoke(function: str, event: dict[str, Any]) -> Answer:
     """Call the function's Lambda handler with an API Gateway proxy event, as Lambda would."""
     result = load_function(function).handler(event, FakeLambdaContext(function))
     text = result.get("body") or ""
-    return Answer(result["statusCode"], result.get("headers") or {}, json.loads(text) if text else None)
+    # REST API responses from Powertools carry their headers in multiValueHeaders
+    headers = {name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()}
+    headers.update(result.get("headers") or {})
+    return Answer(result["statusCode"], headers, json.loads(text) if text else None)
 
 
 def assert_error(body: Any, code: str | None = None) -> dict[str, Any]:
