@@ -120,6 +120,11 @@ def _unacceptable_body(event: dict[str, Any]) -> dict[str, Any] | None:
         return _proxy_error(
             415, "UNSUPPORTED_MEDIA_TYPE", "Send the request body as application/json", {"contentType": content_type}
         )
+    if body.lstrip().startswith("["):
+        # Powertools validates a top-level array by its first element (a rule meant for repeated query values),
+        # so `[{...}, {...}]` would create from the first item and drop the rest: every body here is an object.
+        detail = {"location": "body", "field": "", "message": "Input should be a JSON object", "type": "object_type"}
+        return _proxy_error(400, "VALIDATION_ERROR", "Request body must be a JSON object", [detail])
     return None
 
 
