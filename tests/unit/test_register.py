@@ -118,11 +118,17 @@ def test_register_refuses_malformed_json_with_400(client: ApiClient) -> None:
     assert_error(answer.json(), "MALFORMED_JSON")
 
 
-@pytest.mark.parametrize("raw_body", ["[]", '["Ada", "ada@example.com"]', '"Ada"', "42", "null", "true"])
+@pytest.mark.parametrize(
+    "raw_body", ["[]", '["Ada", "ada@example.com"]', json.dumps([VALID]), '"Ada"', "42", "null", "true"]
+)
 def test_register_refuses_json_that_is_not_an_object_with_400(client: ApiClient, raw_body: str) -> None:
     answer = client.post("/auth/register", raw_body=raw_body)
     assert answer.status_code == 400
     assert_error(answer.json(), "VALIDATION_ERROR")
+    assert (
+        client.post("/auth/login", json_body={"email": VALID["email"], "password": VALID["password"]}).status_code
+        == 401
+    )
 
 
 @pytest.mark.usefixtures("client")
