@@ -32,6 +32,8 @@ from dataclasses import dataclass  # noqa: E402
 import fakeredis  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
+from pynamodb.exceptions import PynamoDBException  # noqa: E402
+from pynamodb.models import Model  # noqa: E402
 
 from tests.support.api_client import ApiClient  # noqa: E402
 
@@ -61,17 +63,37 @@ def fake_redis(monkeypatch: pytest.MonkeyPatch, redis_server: fakeredis.FakeServ
     return server
 
 
-@pytest.fixture
-def aws() -> Iterator[None]:
-    """Fresh moto DynamoDB with the tables created from the same models the code uses."""
-    with mock_aws():
-        from taskapp.data.sessions import SessionItem
-        from taskapp.data.tasks import TaskModel
-        from taskapp.data.users import UserModel
+def _models() -> tuple[type[Model], ...]:
+    from taskapp.data.sessions import SessionItem
+    from taskapp.data.tasks import TaskModel
+    from taskapp.data.users import UserModel
 
-        for model in (UserModel, TaskModel, SessionItem):
+    return (UserModel, TaskModel, SessionItem)
+
+
+@pytest.fixture(scope="session")
+def _moto() -> Iterator[None]:
+    with mock_aws():
+        for model in _models():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
         yield
+
+
+@pytest.fixture
+def aws(_moto: None) -> Iterator[None]:
+    """Empty moto DynamoDB tables, created from the same models the code uses.
+
+    The mock lives for the whole session and each test empties the tables afterwards: recreating three tables
+    with their indexes for every test (or even asking moto whether they exist) costs more than the tests.
+    """
+    yield
+    for model in _models():
+        try:
+            with model.batch_write() as batch:
+                for item in model.scan():
+                    batch.delete(item)
+        except PynamoDBException:  # the test deleted the table to simulate an outage: bring it back
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
 
 
 @pytest.fixture
