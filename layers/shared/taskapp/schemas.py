@@ -74,7 +74,8 @@ class RegisterRequest(ApiModel):
 
 class LoginRequest(ApiModel):
     email: Email
-    password: Annotated[StrictStr, StringConstraints(min_length=1, max_length=1024)]
+    # Same 72-byte ceiling as registration: no account can have a longer password, and bcrypt 5 raises on one.
+    password: Annotated[StrictStr, StringConstraints(min_length=1), AfterValidator(_within_bcrypt_limit)]
 
 
 class RefreshRequest(ApiModel):
