@@ -92,3 +92,15 @@ def test_login_refuses_malformed_json_with_400(client: ApiClient) -> None:
     answer = client.post("/auth/login", raw_body="{email: alice}")
     assert answer.status_code == 400
     assert_error(answer.json(), "MALFORMED_JSON")
+
+
+@pytest.mark.parametrize("email_known", [True, False], ids=["known-email", "unknown-email"])
+@pytest.mark.parametrize("password", ["a" * 73, "é" * 37], ids=["73-ascii-bytes", "74-utf8-bytes"])
+def test_login_refuses_a_password_over_bcrypts_72_bytes_with_400_not_500(
+    client: ApiClient, alice: Account, email_known: bool, password: str
+) -> None:
+    """No account can have such a password (registration refuses it), and bcrypt 5 raises on it."""
+    answer = _login(client, alice.email if email_known else "nobody@example.com", password)
+    assert answer.status_code == 400, answer.body
+    error = assert_error(answer.json(), "VALIDATION_ERROR")
+    assert [detail["field"] for detail in error["details"]] == ["password"]
