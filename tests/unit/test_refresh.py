@@ -99,3 +99,27 @@ def test_refresh_refuses_a_malformed_request_with_400(client: ApiClient, body: d
     answer = client.post("/auth/refresh", json_body=body)
     assert answer.status_code == 400
     assert_error(answer.json(), "VALIDATION_ERROR")
+
+
+def test_losing_a_concurrent_refresh_race_counts_as_reuse_and_revokes_the_family(
+    client: ApiClient, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests read the same active token; the one whose rotation lands second must not get a pair."""
+    from taskapp.auth.tokens import hash_refresh_token, new_refresh_token
+    from taskapp.data import sessions
+
+    real_rotate = sessions.rotate_token
+    winner = new_refresh_token()
+
+    def other_request_rotates_first(old: Any, new_token_hash: str, now: int, expires_at: int) -> None:
+        same_token = sessions.get_token(hash_refresh_token(alice.refresh_token))
+        assert same_token is not None
+        real_rotate(same_token, hash_refresh_token(winner), now, expires_at)
+        real_rotate(old, new_token_hash, now, expires_at)
+
+    monkeypatch.setattr(sessions, "rotate_token", other_request_rotates_first)
+    loser = _refresh(client, alice.refresh_token)
+    assert loser.status_code == 401
+    assert_error(loser.json(), "REFRESH_TOKEN_REUSED")
+    monkeypatch.undo()
+    assert _refresh(client, winner).status_code == 401  # the family is gone, the winner's token with it
