@@ -172,6 +172,11 @@ def build_api(*, authenticated: bool = True) -> APIGatewayRestResolver:
             415, "UNSUPPORTED_MEDIA_TYPE", "Send the request body as application/json", {"contentType": content_type}
         )
 
+    @app.exception_handler(RecursionError)
+    def _too_deep(exc: RecursionError) -> Response:
+        # json.loads recurses per nesting level: a small body of 10k brackets would otherwise be a 500.
+        return error_response(400, "MALFORMED_JSON", "Request body is nested too deeply to parse")
+
     @app.exception_handler(NotFoundError)
     def _no_route(exc: NotFoundError) -> Response:
         return error_response(404, "ROUTE_NOT_FOUND", "No such route")
