@@ -99,3 +99,19 @@ def test_a_204_has_an_empty_string_body_for_api_gateway_emulators(alice: Account
     result = load_function("logout").handler(event, FakeLambdaContext("logout"))
     assert result["statusCode"] == 204
     assert result["body"] == ""
+
+
+@pytest.mark.parametrize(
+    ("path", "outer"),
+    [("/auth/register", '{{"name": {}}}'), ("/tasks", '{{"title": "t", "tags": {}}}')],
+    ids=["register", "create_task"],
+)
+def test_a_small_but_deeply_nested_json_body_is_400_not_500(
+    client: ApiClient, alice: Account, path: str, outer: str
+) -> None:
+    nested = "[" * 5000 + "]" * 5000
+    body = outer.format(nested)
+    assert len(body) < 16 * 1024
+    answer = client.post(path, raw_body=body, token=alice.access_token)
+    assert answer.status_code == 400, answer.body
+    assert_error(answer.json(), "MALFORMED_JSON")
