@@ -87,6 +87,7 @@ def test_register_password_must_be_8_characters_to_72_bytes(client: ApiClient, p
         ({**VALID, "email": ["ada@example.com"]}, "email"),
         ({**VALID, "password": 12345678}, "password"),
         ({**VALID, "name": "   "}, "name"),
+        ({**VALID, "name": "x" * 101}, "name"),
         ({**VALID, "email": "not-an-email"}, "email"),
         ({**VALID, "email": "ada@localhost"}, "email"),
     ],
@@ -99,6 +100,7 @@ def test_register_password_must_be_8_characters_to_72_bytes(client: ApiClient, p
         "email-not-string",
         "password-number-not-coerced",
         "blank-name",
+        "name-101-chars",
         "email-without-at",
         "email-without-domain-dot",
     ],
@@ -208,3 +210,9 @@ def test_register_refuses_a_base64_flagged_body_that_is_not_base64_utf8_with_400
     answer = invoke("register", event)
     assert answer.status_code == 400
     assert_error(answer.body, "MALFORMED_BODY")
+
+
+def test_register_strips_the_name_and_accepts_100_characters(client: ApiClient) -> None:
+    answer = _register(client, name="  " + "x" * 100 + "  ")
+    assert answer.status_code == 201, answer.body
+    assert answer.json()["name"] == "x" * 100
