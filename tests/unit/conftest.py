@@ -140,3 +140,14 @@ def alice(new_account: Callable[..., Account]) -> Account:
 @pytest.fixture
 def bob(new_account: Callable[..., Account]) -> Account:
     return new_account(email="bob@example.com", name="Bob")
+
+
+@pytest.fixture
+def caller(client: ApiClient) -> Account:
+    """A caller with a genuine access token but no stored account or session: enough for input-validation tables,
+    which never reach storage, at a fraction of the cost of registering and logging in."""
+    from tests.support.tokens import mint_access_token
+
+    user_id = str(uuid.uuid4())
+    token = mint_access_token(JWT_SECRET, sub=user_id)
+    return Account(user_id=user_id, email="", password="", access_token=token, refresh_token="")

@@ -69,8 +69,8 @@ VALID_CASES = {
 
 
 @pytest.mark.parametrize("body", VALID_CASES.values(), ids=VALID_CASES.keys())
-def test_create_task_accepts_values_at_the_limits(client: ApiClient, alice: Account, body: dict[str, Any]) -> None:
-    answer = _create(client, alice, body)
+def test_create_task_accepts_values_at_the_limits(client: ApiClient, caller: Account, body: dict[str, Any]) -> None:
+    answer = _create(client, caller, body)
     assert answer.status_code == 201, answer.body
 
 
@@ -109,9 +109,9 @@ INVALID_CASES = {
 
 @pytest.mark.parametrize(("body", "field"), INVALID_CASES.values(), ids=INVALID_CASES.keys())
 def test_create_task_refuses_an_invalid_field_with_400_naming_it(
-    client: ApiClient, alice: Account, body: dict[str, Any], field: str
+    client: ApiClient, caller: Account, body: dict[str, Any], field: str
 ) -> None:
-    answer = _create(client, alice, body)
+    answer = _create(client, caller, body)
     assert answer.status_code == 400, answer.body
     error = assert_error(answer.json(), "VALIDATION_ERROR")
     assert field in [detail["field"] for detail in error["details"]], error["details"]

@@ -85,16 +85,18 @@ def test_list_accepts_a_limit_from_1_to_100(client: ApiClient, alice: Account, l
 
 
 @pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "1.5", "", "1e2", "0x10"])
-def test_list_refuses_a_limit_outside_1_to_100_or_not_an_integer(client: ApiClient, alice: Account, limit: str) -> None:
-    answer = _list(client, alice, limit=limit)
+def test_list_refuses_a_limit_outside_1_to_100_or_not_an_integer(
+    client: ApiClient, caller: Account, limit: str
+) -> None:
+    answer = _list(client, caller, limit=limit)
     assert answer.status_code == 400
     error = assert_error(answer.json(), "VALIDATION_ERROR")
     assert [detail["field"] for detail in error["details"]] == ["limit"]
 
 
 @pytest.mark.parametrize("status", ["blocked", "TODO", "", "todo,done"])
-def test_list_refuses_an_unknown_status_filter(client: ApiClient, alice: Account, status: str) -> None:
-    answer = _list(client, alice, status=status)
+def test_list_refuses_an_unknown_status_filter(client: ApiClient, caller: Account, status: str) -> None:
+    answer = _list(client, caller, status=status)
     assert answer.status_code == 400
     assert_error(answer.json(), "VALIDATION_ERROR")
 

@@ -74,9 +74,9 @@ MALFORMED_IDS = ["not-a-uuid", "123", "0b9d6c1e-4f2a-4c3b-8e5d-7a6f1e2d3c4", "0b
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
 @pytest.mark.parametrize("bad_id", MALFORMED_IDS)
-def test_a_malformed_task_id_is_400(client: ApiClient, alice: Account, method: str, bad_id: str) -> None:
+def test_a_malformed_task_id_is_400(client: ApiClient, caller: Account, method: str, bad_id: str) -> None:
     body = {"version": 1} if method == "PATCH" else None
-    answer = client.request(method, f"/tasks/{bad_id}", json_body=body, token=alice.access_token)
+    answer = client.request(method, f"/tasks/{bad_id}", json_body=body, token=caller.access_token)
     assert answer.status_code == 400
     error = assert_error(answer.json(), "VALIDATION_ERROR")
     assert error["details"][0]["location"] == "path" and error["details"][0]["field"] == "id"
