@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import fakeredis
 import pytest
 
 from tests.support.api_client import template_routes
@@ -193,8 +194,9 @@ def test_authorizer_sample_event_with_a_fresh_token_is_allowed(name: str) -> Non
     assert decision["policyDocument"]["Statement"][0]["Effect"] == "Allow"
 
 
+@pytest.mark.usefixtures("client")
 @pytest.mark.parametrize("name", sorted(AUTHORIZER_DENIES))
-def test_authorizer_sample_event_with_a_bad_token_is_unauthorized(name: str, client: Any, fake_redis: Any) -> None:
+def test_authorizer_sample_event_with_a_bad_token_is_unauthorized(name: str, fake_redis: fakeredis.FakeRedis) -> None:
     from taskapp.auth.authorizer import AuthorizerRejected
     from taskapp.auth.revocation import KEY_PREFIX
 
