@@ -21,9 +21,16 @@ def _base_url() -> str:
     if not url:
         pytest.exit("e2e tests cannot run: API_BASE_URL is not set (infra/test-all.sh exports it)", returncode=1)
     try:
-        requests.get(f"{url.rstrip('/')}/health", timeout=60)
+        health = requests.get(f"{url.rstrip('/')}/health", timeout=60)
     except requests.RequestException as exc:
         pytest.exit(f"e2e tests cannot run: the API at {url} does not answer ({exc})", returncode=1)
+    # 200 or 503 with the health report: anything else means the URL is not this API (stale id, wrong stage).
+    if health.status_code not in (200, 503) or "dependencies" not in health.text:
+        pytest.exit(
+            f"e2e tests cannot run: {url}/health answered {health.status_code} {health.text[:200]!r}; "
+            "is API_BASE_URL the deployed stack's URL?",
+            returncode=1,
+        )
     return url
 
 
