@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ integration: venv ## integration tests against the running local stack
 
 e2e: venv ## e2e tests against the running local stack (API_BASE_URL or .local/api-url)
 	@API_BASE_URL=$${API_BASE_URL:-$$(cat .local/api-url)} $(INFRA)/pytest.sh tests/e2e -q
+
+bench: venv ## p50/p95 of GET /tasks/{id} on the running stack and deploy.sh time -> benchmarks/core-latency.md
+	@API_BASE_URL=$${API_BASE_URL:-$$(cat .local/api-url)} .venv/bin/python -m benchmarks.core_latency
 
 lint: venv ## ruff, mypy, sam validate, sam validate --lint
 	@$(INFRA)/lint.sh

@@ -38,6 +38,8 @@ PY
 )"
 api_url="$AWS_ENDPOINT_URL/_aws/execute-api/$api_id/$STAGE"
 echo "$api_url" >"${API_URL_FILE:-$LOCAL_DIR/api-url}"
-wait_for "the deployed API" 30 curl -fsS -o /dev/null "$api_url/health"
+# After an update MiniStack restarts each function's worker: the first /health pays a cold start, which takes
+# well over 10 s on a busy 2-core machine. Bound each try, and give the whole wait room for that.
+wait_for "the deployed API" "${DEPLOY_READY_TIMEOUT:-180}" curl -fsS -m 60 -o /dev/null "$api_url/health"
 log "API ready: $api_url"
 echo "$api_url"

@@ -34,6 +34,9 @@ after="$(ls "$PID_DIR" 2>/dev/null | sort | tr '\n' ' ')"
 
 "$ROOT/infra/deploy.sh" >/dev/null
 export API_BASE_URL="$(cat "$API_URL_FILE")"
+# The e2e tests forge an expired-but-genuine token with the deployed key (deploy.sh wrote it).
+export E2E_JWT_SECRET_FILE="$LOCAL_DIR/jwt-secret"
+[ -s "$E2E_JWT_SECRET_FILE" ] || die "deploy.sh left no JWT secret at $E2E_JWT_SECRET_FILE"
 log "integration and e2e tests against $API_BASE_URL"
 "$ROOT/infra/pytest.sh" tests/integration -q
 "$ROOT/infra/pytest.sh" tests/e2e -q

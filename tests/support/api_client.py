@@ -118,7 +118,10 @@ class ApiClient:
         body = result.get("body") or ""
         if result.get("isBase64Encoded"):
             body = base64.b64decode(body).decode()
-        return ApiResponse(result["statusCode"], result.get("headers") or {}, body)
+        # Powertools puts a REST API response's headers in multiValueHeaders; API Gateway merges both maps.
+        headers = {name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()}
+        headers.update(result.get("headers") or {})
+        return ApiResponse(result["statusCode"], headers, body)
 
     def _authorize(self, header: str, method: str, resource: str) -> dict[str, Any] | None:
         from taskapp.auth.authorizer import AuthorizerRejected

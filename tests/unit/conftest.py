@@ -25,20 +25,33 @@ os.environ.update(
 for leaked in ("AWS_ENDPOINT_URL", "DYNAMODB_ENDPOINT", "JWT_SECRET_ARN", "AWS_PROFILE"):
     os.environ.pop(leaked, None)
 
-from collections.abc import Iterator  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 
 import fakeredis  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
+from pynamodb.exceptions import PynamoDBException  # noqa: E402
+from pynamodb.models import Model  # noqa: E402
 
 from tests.support.api_client import ApiClient  # noqa: E402
 
+JWT_SECRET = os.environ["JWT_SECRET"]
+PASSWORD = "correct-horse-battery"
+
 
 @pytest.fixture
-def fake_redis(monkeypatch: pytest.MonkeyPatch) -> fakeredis.FakeRedis:
+def redis_server() -> fakeredis.FakeServer:
+    """The fake Redis server; set `.connected = False` to make every command fail like a dead Redis."""
+    return fakeredis.FakeServer()
+
+
+@pytest.fixture
+def fake_redis(monkeypatch: pytest.MonkeyPatch, redis_server: fakeredis.FakeServer) -> fakeredis.FakeRedis:
     from taskapp import redis_client
 
-    server = fakeredis.FakeRedis(decode_responses=True)
+    server = fakeredis.FakeRedis(server=redis_server, decode_responses=True)
     redis_client.get_redis.cache_clear()
     monkeypatch.setattr(redis_client, "get_redis", lambda: server)
     # modules that imported the function by name
@@ -50,19 +63,91 @@ def fake_redis(monkeypatch: pytest.MonkeyPatch) -> fakeredis.FakeRedis:
     return server
 
 
-@pytest.fixture
-def aws() -> Iterator[None]:
-    """Fresh moto DynamoDB with the tables created from the same models the code uses."""
-    with mock_aws():
-        from taskapp.data.sessions import SessionItem
-        from taskapp.data.tasks import TaskModel
-        from taskapp.data.users import UserModel
+def _models() -> tuple[type[Model], ...]:
+    from taskapp.data.sessions import SessionItem
+    from taskapp.data.tasks import TaskModel
+    from taskapp.data.users import UserModel
 
-        for model in (UserModel, TaskModel, SessionItem):
+    return (UserModel, TaskModel, SessionItem)
+
+
+@pytest.fixture(scope="session")
+def _moto() -> Iterator[None]:
+    with mock_aws():
+        for model in _models():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
         yield
 
 
 @pytest.fixture
+def aws(_moto: None) -> Iterator[None]:
+    """Empty moto DynamoDB tables, created from the same models the code uses.
+
+    The mock lives for the whole session and each test empties the tables afterwards: recreating three tables
+    with their indexes for every test (or even asking moto whether they exist) costs more than the tests.
+    """
+    yield
+    for model in _models():
+        try:
+            with model.batch_write() as batch:
+                for item in model.scan():
+                    batch.delete(item)
+        except PynamoDBException:  # the test deleted the table to simulate an outage: bring it back
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+
+
+@pytest.fixture
 def client(aws: None, fake_redis: fakeredis.FakeRedis) -> ApiClient:
     return ApiClient()
+
+
+@dataclass(frozen=True)
+class Account:
+    user_id: str
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+
+@pytest.fixture
+def new_account(client: ApiClient) -> Callable[..., Account]:
+    """Register and log in a fresh user through the real handlers."""
+
+    def make(email: str | None = None, password: str = PASSWORD, name: str = "Test User") -> Account:
+        email = email or f"user-{uuid.uuid4().hex[:12]}@example.com"
+        registered = client.post("/auth/register", json_body={"name": name, "email": email, "password": password})
+        assert registered.status_code == 201, registered.body
+        logged_in = client.post("/auth/login", json_body={"email": email, "password": password})
+        assert logged_in.status_code == 200, logged_in.body
+        tokens = logged_in.json()
+        return Account(
+            user_id=registered.json()["id"],
+            email=registered.json()["email"],
+            password=password,
+            access_token=tokens["accessToken"],
+            refresh_token=tokens["refreshToken"],
+        )
+
+    return make
+
+
+@pytest.fixture
+def alice(new_account: Callable[..., Account]) -> Account:
+    return new_account(email="alice@example.com", name="Alice")
+
+
+@pytest.fixture
+def bob(new_account: Callable[..., Account]) -> Account:
+    return new_account(email="bob@example.com", name="Bob")
+
+
+@pytest.fixture
+def caller(client: ApiClient) -> Account:
+    """A caller with a genuine access token but no stored account or session: enough for input-validation tables,
+    which never reach storage, at a fraction of the cost of registering and logging in."""
+    from tests.support.tokens import mint_access_token
+
+    user_id = str(uuid.uuid4())
+    token = mint_access_token(JWT_SECRET, sub=user_id)
+    return Account(user_id=user_id, email="", password="", access_token=token, refresh_token="")

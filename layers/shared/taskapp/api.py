@@ -14,7 +14,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -102,17 +105,26 @@ def _unacceptable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     user middleware, and would happily decode a form-encoded body.
     """
     proxy = APIGatewayProxyEvent(event)
-    body = proxy.decoded_body if proxy.body else None  # isBase64Encoded bodies measured as the client sent them
+    try:
+        body = proxy.decoded_body if proxy.body else None  # isBase64Encoded bodies measured as the client sent them
+    except ValueError:  # bad base64 (binascii.Error) or bytes that are not UTF-8 (UnicodeDecodeError)
+        return _proxy_error(400, "MALFORMED_BODY", "Request body is not valid base64-encoded UTF-8", None)
     if not body:
         return None
     limit = get_settings().max_body_bytes
     if len(body.encode("utf-8")) > limit:
         return _proxy_error(400, "BODY_TOO_LARGE", f"Request body exceeds {limit} bytes", {"maxBytes": limit})
     content_type = (proxy.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+    # Exactly application/json: Powertools' body parser accepts no other JSON type (+json, other letter cases).
+    if content_type and content_type != "application/json":
         return _proxy_error(
             415, "UNSUPPORTED_MEDIA_TYPE", "Send the request body as application/json", {"contentType": content_type}
         )
+    if body.lstrip().startswith("["):
+        # Powertools validates a top-level array by its first element (a rule meant for repeated query values),
+        # so `[{...}, {...}]` would create from the first item and drop the rest: every body here is an object.
+        detail = {"location": "body", "field": "", "message": "Input should be a JSON object", "type": "object_type"}
+        return _proxy_error(400, "VALIDATION_ERROR", "Request body must be a JSON object", [detail])
     return None
 
 
@@ -152,6 +164,18 @@ def build_api(*, authenticated: bool = True) -> APIGatewayRestResolver:
     def _invalid_request(exc: RequestValidationError) -> Response:
         code, message, details = _validation_details(exc)
         return error_response(400, code, message, details)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_media_type(exc: RequestUnsupportedContentType) -> Response:
+        content_type = app.current_event.headers.get("content-type")
+        return error_response(
+            415, "UNSUPPORTED_MEDIA_TYPE", "Send the request body as application/json", {"contentType": content_type}
+        )
+
+    @app.exception_handler(RecursionError)
+    def _too_deep(exc: RecursionError) -> Response:
+        # json.loads recurses per nesting level: a small body of 10k brackets would otherwise be a 500.
+        return error_response(400, "MALFORMED_JSON", "Request body is nested too deeply to parse")
 
     @app.exception_handler(NotFoundError)
     def _no_route(exc: NotFoundError) -> Response:

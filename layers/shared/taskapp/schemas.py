@@ -9,7 +9,16 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
@@ -65,7 +74,8 @@ class RegisterRequest(ApiModel):
 
 class LoginRequest(ApiModel):
     email: Email
-    password: Annotated[StrictStr, StringConstraints(min_length=1, max_length=1024)]
+    # Same 72-byte ceiling as registration: no account can have a longer password, and bcrypt 5 raises on one.
+    password: Annotated[StrictStr, StringConstraints(min_length=1), AfterValidator(_within_bcrypt_limit)]
 
 
 class RefreshRequest(ApiModel):
@@ -105,6 +115,14 @@ class UpdateTaskRequest(ApiModel):
     priority: TaskPriority | None = None
     due_date: IsoDate | None = None
     tags: Tags | None = None
+
+    @field_validator("title", "description", "status", "priority", "tags", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        """Only `dueDate` can be cleared with null; a null anywhere else is a client mistake, not "no change"."""
+        if value is None:
+            raise ValueError("may not be null; omit the field to leave it unchanged")
+        return value
 
     def changes(self) -> dict[str, object]:
         """Fields the client actually sent, `dueDate: null` included (it clears the date)."""

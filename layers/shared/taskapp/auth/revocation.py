@@ -6,6 +6,7 @@ import time
 
 import redis
 
+from taskapp.auth.tokens import LEEWAY_SECONDS
 from taskapp.observability import logger
 from taskapp.redis_client import get_redis
 
@@ -17,11 +18,16 @@ class RevocationStoreUnavailable(Exception):
 
 
 def revoke_access_token(jti: str, expires_at: int, now: float | None = None) -> None:
-    remaining = int(expires_at - (time.time() if now is None else now))
-    if remaining <= 0:
-        return  # already expired: nothing can use it any more
+    """Blacklist until the last second the verifier would still accept the token (exp plus its leeway).
+
+    The expiry is an absolute time (SET EXAT) rather than a relative TTL, so truncating "seconds left" can never
+    let the entry vanish while the token is still usable.
+    """
+    usable_until = expires_at + LEEWAY_SECONDS
+    if usable_until <= (time.time() if now is None else now):
+        return  # already refused by the verifier: nothing can use it any more
     try:
-        get_redis().set(KEY_PREFIX + jti, "1", ex=remaining)
+        get_redis().set(KEY_PREFIX + jti, "1", exat=usable_until)
     except redis.RedisError as exc:
         logger.error("could not blacklist access token", extra={"jti": jti, "error": str(exc)})
         raise RevocationStoreUnavailable(str(exc)) from exc

@@ -7,6 +7,8 @@ Items (one table, `pk` hash key, `expiresAt` as the DynamoDB TTL attribute):
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -44,7 +46,9 @@ def _token_key(token_hash: str) -> str:
     return f"token#{token_hash}"
 
 
+@lru_cache(maxsize=1)
 def _connection() -> Connection:
+    """One connection per execution environment: building a botocore client costs ~100 ms, too much per request."""
     meta = SessionItem.Meta
     return Connection(region=meta.region, host=getattr(meta, "host", None))
 

@@ -28,7 +28,7 @@ def check_dynamodb() -> DependencyStatus:
 
 
 def check_redis() -> DependencyStatus:
-    return _timed(get_redis().ping)
+    return _timed(lambda: get_redis().ping())  # building the client can fail too (bad REDIS_URL): report it
 
 
 DEPENDENCY_CHECKS: dict[str, Callable[[], DependencyStatus]] = {

@@ -1,0 +1,196 @@
+"""The built artifacts carry their own dependencies: each handler imports with only its folder and its layers.
+
+MiniStack runs functions on its own interpreter, where boto3 and friends are importable anyway, so a dependency
+missing from `.aws-sam/build` would go unnoticed until a real deploy. Here each handler is imported in an isolated
+interpreter (`-I -S`: no site-packages, no PYTHON* variables, no current directory) whose path is only the built
+function folder plus its built layers' `python/` folders, with the function's environment from the built template.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.api_client import load_template
+from tests.support.lambda_events import ROOT
+
+pytestmark = pytest.mark.integration
+
+BUILD_DIR = ROOT / ".aws-sam" / "build"
+BUILT_TEMPLATE = BUILD_DIR / "template.yaml"
+SOURCES = [ROOT / "template.yaml", ROOT / "functions", ROOT / "layers"]
+SAM = ROOT / ".venv" / "bin" / "sam"
+# Bytecode goes here rather than into the build folders (which get zipped), and is reused across functions.
+PYCACHE = ROOT / ".local" / "artifact-check-pycache"
+
+# Runs inside the clean interpreter: import the handler, then list every loaded module that came from
+# anywhere but the standard library, the function folder or its layers.
+IMPORT_PROBE = """
+import importlib, json, sys
+handler_path, allowed = sys.argv[1], sys.argv[2:]
+stdlib = [entry for entry in sys.path if entry]
+leaks = [entry for entry in stdlib if "site-packages" in entry or "dist-packages" in entry]
+sys.path[:0] = allowed
+module_name, _, attribute = handler_path.rpartition(".")
+handler = getattr(importlib.import_module(module_name), attribute)
+roots = tuple(allowed + stdlib)
+files = {getattr(module, "__file__", None) for module in list(sys.modules.values())}
+outside = sorted(file for file in files if file and not file.startswith(roots))
+print(json.dumps({"callable": callable(handler), "outside": outside, "site_paths": leaks,
+                  "version": list(sys.version_info[:2])}))
+"""
+
+
+@dataclass(frozen=True)
+class BuiltFunction:
+    name: str
+    handler: str
+    runtime: str
+    code_dir: Path
+    layer_dirs: list[Path]
+    environment: dict[str, str]
+
+
+def _function_names(template: dict[str, Any]) -> list[str]:
+    resources = template["Resources"]
+    return sorted(name for name, res in resources.items() if res["Type"] == "AWS::Serverless::Function")
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for source in SOURCES:
+        files = [source] if source.is_file() else source.rglob("*")
+        for path in files:
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+@pytest.fixture(scope="module")
+def built_template() -> dict[str, Any]:
+    """The build infra/deploy.sh made, rebuilt first when it is missing or older than a source file."""
+    if not BUILT_TEMPLATE.exists() or BUILT_TEMPLATE.stat().st_mtime < _newest_source_mtime():
+        result = subprocess.run(
+            [str(SAM), "build", "--parallel", "--cached"],
+            cwd=ROOT,
+            env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, f"sam build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return load_template(BUILT_TEMPLATE)
+
+
+def _resolve(value: Any, template: dict[str, Any]) -> str:
+    """Environment values as the function would see them: parameters take their defaults, resources a name."""
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, dict) and "Ref" in value:
+        name = value["Ref"]
+        parameter = template.get("Parameters", {}).get(name)
+        if parameter is not None:
+            return str(parameter.get("Default", ""))
+        return f"{name}-artifact-check"
+    return "artifact-check"
+
+
+def _built_function(template: dict[str, Any], name: str) -> BuiltFunction:
+    defaults = template.get("Globals", {}).get("Function", {})
+    properties = template["Resources"][name]["Properties"]
+    variables = {
+        **defaults.get("Environment", {}).get("Variables", {}),
+        **properties.get("Environment", {}).get("Variables", {}),
+    }
+    layer_dirs = []
+    for layer in [*defaults.get("Layers", []), *properties.get("Layers", [])]:
+        assert isinstance(layer, dict) and "Ref" in layer, f"{name}: layer {layer} is not a layer of this template"
+        layer_dirs.append(BUILD_DIR / template["Resources"][layer["Ref"]]["Properties"]["ContentUri"] / "python")
+    return BuiltFunction(
+        name=name,
+        handler=properties.get("Handler", defaults.get("Handler", "")),
+        runtime=properties.get("Runtime", defaults.get("Runtime", "")),
+        code_dir=BUILD_DIR / properties["CodeUri"],
+        layer_dirs=layer_dirs,
+        environment={key: _resolve(value, template) for key, value in variables.items()},
+    )
+
+
+def _interpreter_for(runtime: str) -> str:
+    """The runner's own interpreter when it is the runtime's version (compiled wheels are version-specific)."""
+    wanted = runtime.removeprefix("python")
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == wanted:
+        return sys.executable
+    return f"python{wanted}"
+
+
+def _import_in_clean_interpreter(function: BuiltFunction, path: list[Path]) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **function.environment,
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        [
+            _interpreter_for(function.runtime),
+            "-I",
+            "-S",
+            "-X",
+            f"pycache_prefix={PYCACHE}",
+            "-c",
+            IMPORT_PROBE,
+            function.handler,
+            *map(str, path),
+        ],
+        cwd=function.code_dir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_every_function_of_the_template_was_built(built_template: dict[str, Any]) -> None:
+    source_functions = _function_names(load_template())
+    assert source_functions, "template.yaml declares no functions"
+    assert _function_names(built_template) == source_functions
+    for name in source_functions:
+        assert (BUILD_DIR / name).is_dir(), f"{name} has no build folder"
+
+
+@pytest.mark.parametrize("name", _function_names(load_template()))
+def test_handler_imports_with_only_its_built_folder_and_layers(built_template: dict[str, Any], name: str) -> None:
+    function = _built_function(built_template, name)
+    assert function.layer_dirs, f"{name} has no layer: where would its dependencies come from?"
+    for folder in [function.code_dir, *function.layer_dirs]:
+        assert folder.is_dir(), f"{name}: {folder} is missing from the build"
+
+    result = _import_in_clean_interpreter(function, [function.code_dir, *function.layer_dirs])
+
+    assert result.returncode == 0, f"{name} ({function.handler}) does not import:\n{result.stderr[-4000:]}"
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["site_paths"] == [], "the clean interpreter still sees a site-packages folder"
+    assert report["version"] == [int(part) for part in function.runtime.removeprefix("python").split(".")]
+    assert report["callable"] is True, f"{function.handler} is not callable"
+    assert report["outside"] == [], f"{name} imported modules from outside its artifacts: {report['outside']}"
+
+
+def test_the_check_catches_a_missing_dependency(built_template: dict[str, Any]) -> None:
+    """Control: without its layer the same import must fail, or the test above proves nothing."""
+    function = _built_function(built_template, "GetTaskFunction")
+
+    result = _import_in_clean_interpreter(function, [function.code_dir])
+
+    assert result.returncode != 0
+    assert "ModuleNotFoundError" in result.stderr
