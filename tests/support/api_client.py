@@ -118,7 +118,11 @@ class ApiClient:
         body = result.get("body") or ""
         if result.get("isBase64Encoded"):
             body = base64.b64decode(body).decode()
-        return ApiResponse(result["statusCode"], result.get("headers") or {}, body)
+        # The REST resolver answers with multiValueHeaders; API Gateway merges both maps into the HTTP response.
+        headers = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers[name] = ",".join(str(value) for value in values)
+        return ApiResponse(result["statusCode"], headers, body)
 
     def _authorize(self, header: str, method: str, resource: str) -> dict[str, Any] | None:
         from taskapp.auth.authorizer import AuthorizerRejected
