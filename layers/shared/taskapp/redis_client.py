@@ -74,7 +74,10 @@ def guarded(operation: Callable[[redis.Redis], T]) -> T:
     try:
         return redis_breaker().call(lambda: operation(get_redis()))
     except pybreaker.CircuitBreakerError as exc:
-        raise RedisUnavailable("circuit breaker open") from exc
+        # The call that trips the breaker raises CircuitBreakerError with the Redis error as its context.
+        cause = exc.__context__
+        detail = f" after {type(cause).__name__}: {cause}" if isinstance(cause, redis.RedisError) else ""
+        raise RedisUnavailable(f"circuit breaker open{detail}") from exc
     except redis.RedisError as exc:
         raise RedisUnavailable(f"{type(exc).__name__}: {exc}") from exc
 

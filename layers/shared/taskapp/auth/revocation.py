@@ -16,6 +16,7 @@ import time
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from taskapp.auth.tokens import LEEWAY_SECONDS
 from taskapp.observability import logger, metrics
 from taskapp.redis_client import RedisUnavailable, guarded
 from taskapp.settings import get_settings
@@ -29,11 +30,16 @@ class RevocationStoreUnavailable(RedisUnavailable):
 
 
 def revoke_access_token(jti: str, expires_at: int, now: float | None = None) -> None:
-    remaining = int(expires_at - (time.time() if now is None else now))
-    if remaining <= 0:
-        return  # already expired: nothing can use it any more
+    """Blacklist until the last second the verifier would still accept the token (exp plus its leeway).
+
+    The expiry is an absolute time (SET EXAT) rather than a relative TTL, so truncating "seconds left" can never
+    let the entry vanish while the token is still usable.
+    """
+    usable_until = expires_at + LEEWAY_SECONDS
+    if usable_until <= (time.time() if now is None else now):
+        return  # already refused by the verifier: nothing can use it any more
     try:
-        guarded(lambda r: r.set(KEY_PREFIX + jti, "1", ex=remaining))
+        guarded(lambda r: r.set(KEY_PREFIX + jti, "1", exat=usable_until))
     except RedisUnavailable as exc:
         logger.error("could not blacklist access token", extra={"jti": jti, "error": str(exc)})
         raise RevocationStoreUnavailable(str(exc)) from exc
@@ -41,7 +47,7 @@ def revoke_access_token(jti: str, expires_at: int, now: float | None = None) -> 
 
 def publish_session_generation(user_id: str, generation: int) -> None:
     """Make every access token of an older generation invalid at once (they expire within one TTL anyway)."""
-    ttl = get_settings().access_token_ttl_seconds + 60  # + the verifier's leeway, generously
+    ttl = get_settings().access_token_ttl_seconds + LEEWAY_SECONDS + 1
     try:
         guarded(lambda r: r.set(GENERATION_PREFIX + user_id, str(generation), ex=ttl))
     except RedisUnavailable as exc:

@@ -15,6 +15,8 @@ from taskapp.settings import get_settings
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
+# Clock skew tolerated on exp/nbf: a token stays usable until exp + this, so revocation must cover it too.
+LEEWAY_SECONDS = 5
 
 
 class InvalidToken(Exception):
@@ -92,7 +94,7 @@ def verify_access_token(token: str) -> AccessClaims:
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             options={"require": REQUIRED_CLAIMS},
-            leeway=5,
+            leeway=LEEWAY_SECONDS,
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
