@@ -165,5 +165,5 @@ def test_a_redis_that_never_answers_is_cut_off_by_the_socket_timeout(silent_redi
         with pytest.raises(RedisUnavailable, match="TimeoutError"):
             guarded(lambda r: r.ping())
     assert redis_client.breaker_state() == "open"
-    with pytest.raises(RedisUnavailable, match="^circuit breaker open$"):
+    with pytest.raises(RedisUnavailable, match=r"^circuit breaker open$"):
         guarded(lambda r: r.ping())
