@@ -110,7 +110,9 @@ def test_restart_while_closed_costs_no_request(private_redis: PrivateRedis) -> N
     assert redis_client.breaker_state() == "closed"
 
 
-def test_requests_during_an_outage_stop_touching_redis_once_the_breaker_opens(private_redis: PrivateRedis) -> None:
+def test_requests_during_an_outage_stop_touching_redis_once_the_breaker_opens(
+    private_redis: PrivateRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = tokens.issue_access_token(str(uuid.uuid4()), str(uuid.uuid4())).token
     private_redis.stop()
     calls = 0
@@ -121,12 +123,9 @@ def test_requests_during_an_outage_stop_touching_redis_once_the_breaker_opens(pr
         calls += 1
         return real_get_redis()
 
-    redis_client.get_redis = counting  # type: ignore[assignment]
-    try:
-        for _ in range(20):
-            assert not _allowed(token)
-    finally:
-        redis_client.get_redis = real_get_redis  # type: ignore[assignment]
+    monkeypatch.setattr(redis_client, "get_redis", counting)
+    for _ in range(20):
+        assert not _allowed(token)
     assert calls == get_settings().redis_breaker_fail_max  # 3 real attempts, then 17 instant refusals
 
 
