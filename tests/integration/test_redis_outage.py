@@ -126,6 +126,7 @@ def test_requests_during_an_outage_stop_touching_redis_once_the_breaker_opens(
     monkeypatch.setattr(redis_client, "get_redis", counting)
     for _ in range(20):
         assert not _allowed(token)
+    monkeypatch.setattr(redis_client, "get_redis", real_get_redis)  # so the teardown can clear its cache
     assert calls == get_settings().redis_breaker_fail_max  # 3 real attempts, then 17 instant refusals
 
 
