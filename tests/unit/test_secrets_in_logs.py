@@ -23,12 +23,13 @@ def captured_logs() -> Iterator[io.StringIO]:
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
     handler.setFormatter(logger.registered_formatter)
-    previous_level = logger.log_level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
+    stdlib_logger = logging.getLogger(logger.name)  # the logging.Logger that Powertools' Logger wraps
+    previous_level = stdlib_logger.level
+    stdlib_logger.addHandler(handler)
+    stdlib_logger.setLevel(logging.DEBUG)
     yield buffer
-    logger.removeHandler(handler)
-    logger.setLevel(previous_level)
+    stdlib_logger.removeHandler(handler)
+    stdlib_logger.setLevel(previous_level)
 
 
 def _run_a_whole_session(client: ApiClient) -> dict[str, str]:
