@@ -48,3 +48,47 @@ def switch_redis(monkeypatch: pytest.MonkeyPatch, server: Any) -> None:
     from taskapp import redis_client
 
     monkeypatch.setattr(redis_client, "get_redis", lambda: server)
+
+
+class DynamoDbFaults:
+    """Make chosen DynamoDB operations fail the way AWS fails them, after botocore's own retries gave up.
+
+    Patches botocore's client entry point, so pynamodb's error wrapping and the app's error mapping run unchanged.
+    `fail("PutItem", "ProvisionedThroughputExceededException", times=1)` fails the next PutItem once.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import botocore.client
+
+        self._plan: dict[str, list[str]] = {}
+        self.failed: list[str] = []
+        original = botocore.client.BaseClient._make_api_call
+
+        def make_api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+            codes = self._plan.get(operation_name)
+            if codes:
+                code = codes.pop(0)
+                self.failed.append(operation_name)
+                raise self.client_error(operation_name, code)
+            return original(client, operation_name, api_params)
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", make_api_call)
+
+    def fail(self, operation: str, code: str, times: int = 1_000) -> None:
+        self._plan[operation] = [code] * times
+
+    def heal(self) -> None:
+        self._plan.clear()
+
+    @staticmethod
+    def client_error(operation: str, code: str) -> Exception:
+        from botocore.exceptions import ClientError
+
+        status = 500 if code in {"InternalServerError", "ServiceUnavailable"} else 400
+        response: Any = {
+            "Error": {"Code": code, "Message": f"injected {code}"},
+            "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": 3},
+        }
+        if code == "TransactionCanceledException":
+            response["CancellationReasons"] = [{"Code": "ThrottlingError"}, {"Code": "None"}, {"Code": "None"}]
+        return ClientError(response, operation)

@@ -102,7 +102,11 @@ def rotate_token(old: SessionItem, new_token_hash: str, now: int, expires_at: in
             tx.condition_check(SessionItem, family.pk, condition=SessionItem.revoked == False)  # noqa: E712
             tx.save(successor, condition=SessionItem.pk.does_not_exist())
     except TransactWriteError as exc:
-        raise TokenAlreadyRotated(old.pk) from exc
+        # Only a failed condition means someone used this token first. Throttling, a transaction conflict or an
+        # internal error must surface as "try again" (503), not as reuse, which would kill a healthy session.
+        if any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons):
+            raise TokenAlreadyRotated(old.pk) from exc
+        raise
 
 
 def revoke_family(session_id: str) -> None:

@@ -100,9 +100,12 @@ def _revoke_on_reuse(token: sessions.SessionItem) -> None:
 
 
 def logout(jti: str, expires_at: int, session_id: str) -> None:
+    """Session first, access token last: if either step fails the client retries with the same, still valid,
+    access token and both idempotent steps run again; blacklisting first would lock that retry out (401) and
+    leave the refresh token alive."""
+    if session_id:
+        sessions.revoke_family(session_id)
     try:
         revocation.revoke_access_token(jti, expires_at)
     except revocation.RevocationStoreUnavailable as exc:
         raise ServiceUnavailable("Could not revoke the token; try again", code="REVOCATION_UNAVAILABLE") from exc
-    if session_id:
-        sessions.revoke_family(session_id)
