@@ -62,7 +62,7 @@ class DynamoDbFaults:
 
         self._plan: dict[str, list[str]] = {}
         self.failed: list[str] = []
-        original = botocore.client.BaseClient._make_api_call
+        original = getattr(botocore.client.BaseClient, "_make_api_call")  # noqa: B009 - private, untyped in stubs
 
         def make_api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
             codes = self._plan.get(operation_name)
