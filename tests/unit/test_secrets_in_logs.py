@@ -13,7 +13,7 @@ import pytest
 from taskapp.observability import logger
 from tests.support.api_client import ApiClient
 
-PASSWORD = "Sup3r-secret-passphrase!"
+PASSWORD = "Sup3r-secret-test-passphrase!"
 NEW_TASK = {"title": "write the report", "description": "quarterly", "tags": ["work"]}
 
 
