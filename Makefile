@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,6 +39,10 @@ integration: venv ## integration tests against the running local stack
 
 e2e: venv ## e2e tests against the running local stack (API_BASE_URL or .local/api-url)
 	@API_BASE_URL=$${API_BASE_URL:-$$(cat .local/api-url)} $(INFRA)/pytest.sh tests/e2e -q
+
+bench: venv ## performance budget: cold-start imports, warm latency, bcrypt cost -> benchmarks/perf_budget.{json,md}
+	@SAM_CLI_TELEMETRY=0 .venv/bin/sam build --parallel --cached >/dev/null
+	@.venv/bin/python benchmarks/perf_budget.py
 
 lint: venv ## ruff, mypy, sam validate, sam validate --lint
 	@$(INFRA)/lint.sh

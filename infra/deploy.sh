@@ -15,7 +15,7 @@ overrides=(
   "Stage=$STAGE"
   "JwtSecret=$(cat "$SECRET_FILE")"
   "RedisUrl=${LAMBDA_REDIS_URL:-$REDIS_URL}"
-  "BcryptRounds=${BCRYPT_ROUNDS:-12}"
+  "BcryptRounds=${BCRYPT_ROUNDS:-11}"
   "TracingDisabled=true"
   "LogLevel=${LOG_LEVEL:-INFO}"
 )

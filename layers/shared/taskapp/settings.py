@@ -72,7 +72,7 @@ def get_settings() -> Settings:
         jwt_audience=_env_str("JWT_AUDIENCE", "taskapp-api"),
         access_token_ttl_seconds=_env_int("ACCESS_TOKEN_TTL_SECONDS", 900),
         refresh_token_ttl_seconds=_env_int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600),
-        bcrypt_rounds=_env_int("BCRYPT_ROUNDS", 12),
+        bcrypt_rounds=_env_int("BCRYPT_ROUNDS", 11),
         max_body_bytes=_env_int("MAX_BODY_BYTES", 16 * 1024),
         cursor_ttl_seconds=_env_int("CURSOR_TTL_SECONDS", 24 * 3600),
         rate_limit_user_per_window=_env_int("RATE_LIMIT_USER_PER_MINUTE", 100),
