@@ -181,3 +181,30 @@ def test_refresh_token_reuse_ends_the_whole_family(client: ApiClient, email: str
     assert _refresh(client, session.refresh) == (401, "REFRESH_TOKEN_REUSED")  # the stolen copy comes back
     assert _refresh(client, rotated) == (401, "INVALID_REFRESH_TOKEN")  # and the legitimate successor dies too
     assert _refresh(client, other.refresh)[0] == 200  # a separate login is a separate family
+
+
+@pytest.mark.parametrize("generation", [-1, "1795000000000", True, 1.5, None])
+def test_a_token_with_a_malformed_session_generation_is_invalid(generation: object) -> None:
+    import jwt as pyjwt
+
+    from taskapp.auth.tokens import InvalidToken, issue_access_token, signing_key, verify_access_token
+
+    claims = pyjwt.decode(
+        issue_access_token("u", "s").token, signing_key(), algorithms=["HS256"], options={"verify_aud": False}
+    )
+    forged = pyjwt.encode({**claims, "sgen": generation}, signing_key(), algorithm="HS256")
+    with pytest.raises(InvalidToken):
+        verify_access_token(forged)
+
+
+def test_a_token_without_a_session_generation_belongs_to_generation_zero() -> None:
+    import jwt as pyjwt
+
+    from taskapp.auth.tokens import issue_access_token, signing_key, verify_access_token
+
+    claims = pyjwt.decode(
+        issue_access_token("u", "s").token, signing_key(), algorithms=["HS256"], options={"verify_aud": False}
+    )
+    claims.pop("sgen")
+    token = pyjwt.encode(claims, signing_key(), algorithm="HS256")
+    assert verify_access_token(token).session_generation == 0
