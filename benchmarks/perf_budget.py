@@ -51,7 +51,7 @@ FUNCTION_ENV = {
     "USERS_TABLE": "bench-users",
     "TASKS_TABLE": "bench-tasks",
     "SESSIONS_TABLE": "bench-sessions",
-    "JWT_SECRET": "benchmark-only-signing-key-0123456789-abcdefghij",
+    "JWT_SECRET": "benchmark-test-only-signing-key-0123456789-abcdefghij",
     "POWERTOOLS_METRICS_NAMESPACE": "TaskAppBench",
     "POWERTOOLS_SERVICE_NAME": "bench",
     "RATE_LIMIT_USER_PER_MINUTE": "1000000000",
