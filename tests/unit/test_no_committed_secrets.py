@@ -23,7 +23,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
     "Slack token": re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
     "secret literal": re.compile(
-        r"(?i)\b[\w-]*(?:secret|passw(?:or)?d|api_?key|token)[\w-]*\b['\"]?\s*[=:]\s*['\"]([^'\"\s$]{24,})['\"]"
+        r"(?i)\b(?!(?:next|page|continuation)_?token)[\w-]*(?:secret|passw(?:or)?d|api_?key|token)[\w-]*\b"
+        r"['\"]?\s*[=:]\s*['\"]([^'\"\s$]{24,})['\"]"
     ),
 }
 # A literal that says what it is may stay: test fixtures, examples, placeholders.
@@ -61,6 +62,7 @@ def test_scanner_finds_planted_secrets() -> None:
     for name, sample in planted.items():
         assert any(found == name for found, _ in scan(sample)), name
     assert scan('JWT_SECRET = "unit-test-secret-that-is-long-enough-0123456789"') == []
+    assert scan('"nextToken": "eyJlIjo0MTAyNDQ0ODAwLCJrIjp7fSwicyI6ImFkbWluIn0"') == []  # a page cursor
 
 
 def test_no_tracked_file_holds_a_secret() -> None:

@@ -173,3 +173,32 @@ def test_health_reports_redis_down_and_the_open_breaker(
     assert opened["status"] == "down"
     assert "circuit breaker open" in opened["error"]
     assert down.attempts == attempts
+
+
+def test_health_reports_a_client_that_cannot_be_built_without_opening_the_breaker(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch, configure: Configure
+) -> None:
+    configure(REDIS_BREAKER_FAIL_MAX=1)
+
+    def bad_url() -> redis.Redis:
+        raise ValueError("Redis URL must specify one of the following schemes")
+
+    monkeypatch.setattr(redis_client, "get_redis", bad_url)
+    report = client.get("/health")
+    assert report.status_code == 503
+    assert report.json()["dependencies"]["redis"] == {**report.json()["dependencies"]["redis"], "status": "down"}
+    assert report.json()["dependencies"]["redis"]["error"] == "ValueError"
+    assert redis_client.breaker_state() == "closed"  # a configuration bug is not an outage to wait out
+
+
+def test_health_names_the_redis_error_then_the_open_breaker(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch, configure: Configure
+) -> None:
+    configure(REDIS_BREAKER_FAIL_MAX=2, REDIS_BREAKER_RESET_SECONDS=60)
+    switch_redis(monkeypatch, DownRedis())
+    errors = [client.get("/health").json()["dependencies"]["redis"]["error"] for _ in range(3)]
+    assert errors == [
+        "ConnectionError",
+        "ConnectionError (circuit breaker open)",
+        "RedisUnavailable (circuit breaker open)",
+    ]
