@@ -44,12 +44,12 @@ class Settings:
     max_body_bytes: int
     cursor_ttl_seconds: int
     # Hardening: rate limits (requests per window; 0 disables), Redis circuit breaker, revocation failure policy.
-    rate_limit_user_per_window: int = 100
-    rate_limit_ip_per_window: int = 10
-    rate_limit_window_seconds: int = 60
-    redis_breaker_fail_max: int = 3
-    redis_breaker_reset_seconds: float = 5.0
-    revocation_fail_open: bool = False
+    rate_limit_user_per_window: int
+    rate_limit_ip_per_window: int
+    rate_limit_window_seconds: int
+    redis_breaker_fail_max: int
+    redis_breaker_reset_seconds: float
+    revocation_fail_open: bool
 
 
 @lru_cache(maxsize=1)
