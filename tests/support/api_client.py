@@ -118,10 +118,9 @@ class ApiClient:
         body = result.get("body") or ""
         if result.get("isBase64Encoded"):
             body = base64.b64decode(body).decode()
-        # The REST resolver answers with multiValueHeaders; API Gateway merges both maps into the HTTP response.
-        headers = dict(result.get("headers") or {})
-        for name, values in (result.get("multiValueHeaders") or {}).items():
-            headers[name] = ",".join(str(value) for value in values)
+        # Powertools puts a REST API response's headers in multiValueHeaders; API Gateway merges both maps.
+        headers = {name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()}
+        headers.update(result.get("headers") or {})
         return ApiResponse(result["statusCode"], headers, body)
 
     def _authorize(self, header: str, method: str, resource: str) -> dict[str, Any] | None:
