@@ -12,11 +12,12 @@ Items (one table, `pk` hash key, `expiresAt` as the DynamoDB TTL attribute):
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -53,7 +54,9 @@ def _token_key(token_hash: str) -> str:
     return f"token#{token_hash}"
 
 
+@lru_cache(maxsize=1)
 def _connection() -> Connection:
+    """One connection per execution environment: building a botocore client costs ~100 ms, too much per request."""
     meta = SessionItem.Meta
     return Connection(region=meta.region, host=getattr(meta, "host", None))
 
@@ -87,7 +90,7 @@ def generation_item(user_id: str, generation: int, now: int, expires_at: int) ->
     )
 
 
-def generation_unchanged(current: int) -> Any:
+def generation_unchanged(current: int) -> Condition:
     """Condition: nobody changed the generation since it was read as `current` (0 = never set)."""
     return SessionItem.generation.does_not_exist() if current == 0 else SessionItem.generation == current
 
