@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench bench-latency bench-budget
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -40,8 +40,14 @@ integration: venv ## integration tests against the running local stack
 e2e: venv ## e2e tests against the running local stack (API_BASE_URL or .local/api-url)
 	@API_BASE_URL=$${API_BASE_URL:-$$(cat .local/api-url)} $(INFRA)/pytest.sh tests/e2e -q
 
-bench: venv ## p50/p95 of GET /tasks/{id} on the running stack and deploy.sh time -> benchmarks/core-latency.md
+bench: bench-budget bench-latency ## every benchmark below
+
+bench-latency: venv ## p50/p95 of GET /tasks/{id} on the running stack and deploy.sh time -> benchmarks/core-latency.md
 	@API_BASE_URL=$${API_BASE_URL:-$$(cat .local/api-url)} .venv/bin/python -m benchmarks.core_latency
+
+bench-budget: venv ## performance budget: cold-start imports, warm latency, bcrypt cost -> benchmarks/perf_budget.{json,md}
+	@SAM_CLI_TELEMETRY=0 .venv/bin/sam build --parallel --cached >/dev/null
+	@.venv/bin/python benchmarks/perf_budget.py
 
 lint: venv ## ruff, mypy, sam validate, sam validate --lint
 	@$(INFRA)/lint.sh

@@ -9,6 +9,10 @@ export STACK_NAME="${TEST_STACK_NAME:-taskapp-test}"
 export STAGE=test
 export BCRYPT_ROUNDS="${BCRYPT_ROUNDS:-4}"
 export API_URL_FILE="$LOCAL_DIR/api-url-test"
+# Every e2e/load/fuzz request comes from 127.0.0.1: deploy the test stack with generous limits. The limiter itself
+# is proven by tests/unit/test_rate_limit.py and tests/integration/test_rate_limit_redis.py.
+export RATE_LIMIT_USER_PER_MINUTE="${RATE_LIMIT_USER_PER_MINUTE:-100000}"
+export RATE_LIMIT_IP_PER_MINUTE="${RATE_LIMIT_IP_PER_MINUTE:-100000}"
 
 started_services=0
 cleanup() {

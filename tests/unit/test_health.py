@@ -48,12 +48,12 @@ def test_health_is_503_naming_redis_when_redis_is_down(client: ApiClient, redis_
 def test_health_is_503_naming_redis_when_its_client_cannot_be_built(
     client: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from taskapp.domain import health
+    from taskapp import redis_client
 
     def bad_url() -> Any:
         raise ValueError("Redis URL must specify one of the following schemes")
 
-    monkeypatch.setattr(health, "get_redis", bad_url)
+    monkeypatch.setattr(redis_client, "get_redis", bad_url)
     answer = _health(client)
     assert answer.status_code == 503
     assert answer.json()["dependencies"]["redis"]["status"] == "down"

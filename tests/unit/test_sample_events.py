@@ -36,6 +36,7 @@ API_EVENT_STATUS = {
     "refresh/unknown_token": 401,
     "refresh/missing_token": 400,
     "logout/valid": 204,
+    "change_password/short_new_password": 400,
     "create_task/valid": 201,
     "create_task/minimal": 201,
     "create_task/missing_title": 400,
@@ -64,7 +65,14 @@ API_EVENT_STATUS = {
     "health/check": 200,
 }
 # Events that need more set-up than the sample task; each has its own test below.
-STATEFUL_EVENTS = {"login/valid", "login/wrong_password", "refresh/valid", "update_task/stale_version"}
+STATEFUL_EVENTS = {
+    "login/valid",
+    "login/wrong_password",
+    "refresh/valid",
+    "update_task/stale_version",
+    "change_password/valid",
+    "change_password/wrong_current_password",
+}
 AUTHORIZER_ALLOWS = {"authorizer/allow", "authorizer/allow_other_route"}
 AUTHORIZER_DENIES = {
     "authorizer/expired_token",
@@ -146,6 +154,23 @@ def test_login_sample_events_after_registering_the_sample_account() -> None:
     unknown = invoke("login", load_event("login/unknown_email"))
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.body == unknown.body
+
+
+@pytest.mark.usefixtures("client")
+def test_change_password_sample_events_after_registering_the_sample_account() -> None:
+    registered = invoke("register", load_event("register/valid"))
+    assert registered.status_code == 201
+    user_id = registered.body["id"]  # the events name the sample user; point them at the one just registered
+
+    def as_registered_user(name: str) -> dict[str, Any]:
+        event = load_event(name)
+        event["requestContext"]["authorizer"].update(userId=user_id, principalId=user_id)
+        return event
+
+    wrong = invoke("change_password", as_registered_user("change_password/wrong_current_password"))
+    assert wrong.status_code == 403, wrong.body
+    changed = invoke("change_password", as_registered_user("change_password/valid"))
+    assert changed.status_code == 204, changed.body
 
 
 @pytest.mark.usefixtures("client")

@@ -25,7 +25,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 from pynamodb.exceptions import PynamoDBException
 
-from taskapp.auth.revocation import RevocationStoreUnavailable, is_access_token_revoked
+from taskapp import rate_limit
+from taskapp.auth.revocation import RevocationStoreUnavailable, is_token_revoked
 from taskapp.errors import AppError, Unauthorized
 from taskapp.observability import logger, metrics, tracer
 from taskapp.settings import get_settings
@@ -41,6 +42,7 @@ class Caller:
     jti: str
     expires_at: int
     session_id: str
+    session_generation: int = 0
 
 
 def _json(value: Any) -> str:
@@ -95,6 +97,7 @@ def caller_of(app: APIGatewayRestResolver) -> Caller:
         jti=str(context.get("jti", "")),
         expires_at=int(context.get("exp", 0) or 0),
         session_id=str(context.get("sid", "")),
+        session_generation=int(context.get("sgen", 0) or 0),
     )
 
 
@@ -128,10 +131,12 @@ def _unacceptable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _proxy_error(status: int, code: str, message: str, details: Any) -> dict[str, Any]:
+def _proxy_error(
+    status: int, code: str, message: str, details: Any, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "statusCode": status,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "headers": {"Content-Type": content_types.APPLICATION_JSON, **(headers or {})},
         "body": _json({"error": {"code": code, "message": message, "details": details}}),
         "isBase64Encoded": False,
     }
@@ -141,7 +146,7 @@ def _revocation_guard(app: APIGatewayRestResolver, next_middleware: NextMiddlewa
     """Refuse a logged-out token even while API Gateway still caches the authorizer's Allow for it."""
     caller = caller_of(app)
     try:
-        revoked = is_access_token_revoked(caller.jti)
+        revoked = is_token_revoked(caller.jti, caller.user_id, caller.session_generation)
     except RevocationStoreUnavailable:
         return error_response(
             503, "AUTH_UNAVAILABLE", "Cannot verify the token right now; try again", headers={"Retry-After": "1"}
@@ -151,9 +156,22 @@ def _revocation_guard(app: APIGatewayRestResolver, next_middleware: NextMiddlewa
     return next_middleware(app)
 
 
-def build_api(*, authenticated: bool = True) -> APIGatewayRestResolver:
-    """A resolver with validation, the shared error shape and the guards every route of that kind needs."""
-    app = APIGatewayRestResolver(enable_validation=True, serializer=_json)
+class TaskApiResolver(APIGatewayRestResolver):
+    """The Powertools resolver plus the rate-limit scope that `lambda_handler` enforces before routing."""
+
+    rate_limit_scope: rate_limit.RateLimitScope | None = None
+
+
+def build_api(
+    *, authenticated: bool = True, rate_limit_scope: rate_limit.RateLimitScope | None = None
+) -> TaskApiResolver:
+    """A resolver with validation, the shared error shape and the guards every route of that kind needs.
+
+    Authenticated routes are always rate-limited per user; public routes opt in (per client IP) with
+    `rate_limit_scope=RateLimitScope.CLIENT_IP`.
+    """
+    app = TaskApiResolver(enable_validation=True, serializer=_json)
+    app.rate_limit_scope = rate_limit.RateLimitScope.USER if authenticated else rate_limit_scope
 
     @app.exception_handler(AppError)
     def _app_error(exc: AppError) -> Response:
@@ -199,6 +217,31 @@ def build_api(*, authenticated: bool = True) -> APIGatewayRestResolver:
     return app
 
 
+def _rate_limit_identity(scope: rate_limit.RateLimitScope, event: dict[str, Any]) -> str | None:
+    request_context = event.get("requestContext") or {}
+    if scope is rate_limit.RateLimitScope.USER:
+        user_id = (request_context.get("authorizer") or {}).get("userId")
+        return str(user_id) if user_id else None  # no caller: the revocation guard answers 401
+    return str((request_context.get("identity") or {}).get("sourceIp") or "unknown")
+
+
+def _check_rate_limit(app: APIGatewayRestResolver, event: dict[str, Any]) -> rate_limit.RateLimitDecision | None:
+    scope = getattr(app, "rate_limit_scope", None)
+    if scope is None:
+        return None
+    identity = _rate_limit_identity(scope, event)
+    return rate_limit.hit(scope, identity) if identity else None
+
+
+def _add_headers(result: dict[str, Any], headers: dict[str, str]) -> None:
+    """The REST resolver answers with multiValueHeaders; early rejections use plain headers."""
+    if "multiValueHeaders" in result:
+        for name, value in headers.items():
+            result["multiValueHeaders"][name] = [value]
+    else:
+        result.setdefault("headers", {}).update(headers)
+
+
 def lambda_handler(app: APIGatewayRestResolver) -> LambdaHandler:
     """Wrap a resolver with structured logging (correlation id = API request id), tracing and metrics."""
 
@@ -206,12 +249,20 @@ def lambda_handler(app: APIGatewayRestResolver) -> LambdaHandler:
     @tracer.capture_lambda_handler
     @metrics.log_metrics(capture_cold_start_metric=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        rejection = _unacceptable_body(event)
-        if rejection is not None:
-            return rejection
-        result = app.resolve(event, context)
+        limit = _check_rate_limit(app, event)
+        if limit is not None and not limit.allowed:
+            return _proxy_error(
+                429,
+                "RATE_LIMITED",
+                "Too many requests; retry after the time in Retry-After",
+                {"limit": limit.limit, "retryAfterSeconds": limit.retry_after_seconds},
+                limit.headers(),
+            )
+        result = _unacceptable_body(event) or app.resolve(event, context)
         if result.get("body") is None:
             result["body"] = ""  # a 204's null body is turned into a 500 by some API Gateway emulators
+        if limit is not None:
+            _add_headers(result, limit.headers())
         return result
 
     return handler

@@ -32,6 +32,11 @@ class Unauthorized(AppError):
     code = "UNAUTHORIZED"
 
 
+class Forbidden(AppError):
+    status_code = 403
+    code = "FORBIDDEN"
+
+
 class NotFound(AppError):
     status_code = 404
     code = "NOT_FOUND"

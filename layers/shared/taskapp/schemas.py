@@ -156,3 +156,8 @@ class DependencyStatus(ApiModel):
 class HealthOut(ApiModel):
     status: str
     dependencies: dict[str, DependencyStatus]
+
+
+class ChangePasswordRequest(ApiModel):
+    current_password: Annotated[StrictStr, StringConstraints(min_length=1, max_length=1024)]
+    new_password: Password

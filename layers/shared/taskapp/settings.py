@@ -43,6 +43,13 @@ class Settings:
     bcrypt_rounds: int
     max_body_bytes: int
     cursor_ttl_seconds: int
+    # Hardening: rate limits (requests per window; 0 disables), Redis circuit breaker, revocation failure policy.
+    rate_limit_user_per_window: int
+    rate_limit_ip_per_window: int
+    rate_limit_window_seconds: int
+    redis_breaker_fail_max: int
+    redis_breaker_reset_seconds: float
+    revocation_fail_open: bool
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +72,14 @@ def get_settings() -> Settings:
         jwt_audience=_env_str("JWT_AUDIENCE", "taskapp-api"),
         access_token_ttl_seconds=_env_int("ACCESS_TOKEN_TTL_SECONDS", 900),
         refresh_token_ttl_seconds=_env_int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600),
-        bcrypt_rounds=_env_int("BCRYPT_ROUNDS", 12),
+        bcrypt_rounds=_env_int("BCRYPT_ROUNDS", 11),
         max_body_bytes=_env_int("MAX_BODY_BYTES", 16 * 1024),
         cursor_ttl_seconds=_env_int("CURSOR_TTL_SECONDS", 24 * 3600),
+        rate_limit_user_per_window=_env_int("RATE_LIMIT_USER_PER_MINUTE", 100),
+        rate_limit_ip_per_window=_env_int("RATE_LIMIT_IP_PER_MINUTE", 10),
+        rate_limit_window_seconds=_env_int("RATE_LIMIT_WINDOW_SECONDS", 60),
+        redis_breaker_fail_max=_env_int("REDIS_BREAKER_FAIL_MAX", 3),
+        redis_breaker_reset_seconds=float(_env_str("REDIS_BREAKER_RESET_SECONDS", "5")),
+        # Default False = fail closed: when Redis cannot say whether a token is revoked, the token is refused.
+        revocation_fail_open=_env_bool("REVOCATION_FAIL_OPEN", False),
     )

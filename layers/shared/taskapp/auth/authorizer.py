@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     parse_api_gateway_arn,
 )
 
-from taskapp.auth.revocation import RevocationStoreUnavailable, is_access_token_revoked
+from taskapp.auth.revocation import RevocationStoreUnavailable, is_token_revoked
 from taskapp.auth.tokens import InvalidToken, verify_access_token
 from taskapp.observability import logger, metrics
 
@@ -35,7 +35,7 @@ def authorize(authorization_header: str | None, method_arn: str) -> dict[str, An
     """Allow every route of this API stage (so the cached decision is reusable) with the caller in the context."""
     try:
         claims = verify_access_token(bearer_token(authorization_header))
-        if is_access_token_revoked(claims.jti):
+        if is_token_revoked(claims.jti, claims.user_id, claims.session_generation):
             raise AuthorizerRejected("token revoked")
     except InvalidToken as exc:
         _reject(f"invalid token: {exc}")
@@ -52,7 +52,13 @@ def authorize(authorization_header: str | None, method_arn: str) -> dict[str, An
         aws_account_id=arn.aws_account_id,
         api_id=arn.api_id,
         stage=arn.stage,
-        context={"userId": claims.user_id, "jti": claims.jti, "exp": claims.expires_at, "sid": claims.session_id},
+        context={
+            "userId": claims.user_id,
+            "jti": claims.jti,
+            "exp": claims.expires_at,
+            "sid": claims.session_id,
+            "sgen": claims.session_generation,
+        },
     )
     policy.allow_all_routes()
     metrics.add_metric(name="AuthorizerAllow", unit=MetricUnit.Count, value=1)

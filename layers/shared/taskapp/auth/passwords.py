@@ -1,4 +1,9 @@
-"""bcrypt password hashing; the cost is a setting so tests run fast and production stays slow to brute-force."""
+"""bcrypt password hashing; the cost is a setting so tests run fast and production stays slow to brute-force.
+
+bcrypt is imported eagerly although refresh and logout never hash: its import measured 4-6 ms with the built
+layer, not worth a lazy import. The default cost (11) was chosen from measured hash times, see
+benchmarks/perf_budget.md.
+"""
 
 from __future__ import annotations
 

@@ -1,19 +1,31 @@
-"""Access-token blacklist in Redis: a revoked jti is kept exactly as long as the token could still be used."""
+"""Access-token revocation in Redis: a blacklisted jti, and a per-user session generation for "revoke everything".
+
+- `revoked:jti:{jti}` is kept exactly as long as the token could still be used (logout).
+- `sessions:gen:{userId}` holds the user's current session generation (bumped by a password change); access tokens
+  carry the generation they were issued in (`sgen`), and an older one is refused. It lives one access-token TTL:
+  after that every older access token has expired anyway. Refresh tokens are checked against the durable copy in
+  DynamoDB (taskapp.data.sessions), so losing Redis never resurrects a revoked refresh token.
+
+Both are read with one MGET, so the authorizer and the handler guard pay one round trip. When Redis is unavailable
+the check fails CLOSED (RevocationStoreUnavailable) unless REVOCATION_FAIL_OPEN is set.
+"""
 
 from __future__ import annotations
 
 import time
 
-import redis
+from aws_lambda_powertools.metrics import MetricUnit
 
 from taskapp.auth.tokens import LEEWAY_SECONDS
-from taskapp.observability import logger
-from taskapp.redis_client import get_redis
+from taskapp.observability import logger, metrics
+from taskapp.redis_client import RedisUnavailable, guarded
+from taskapp.settings import get_settings
 
 KEY_PREFIX = "revoked:jti:"
+GENERATION_PREFIX = "sessions:gen:"
 
 
-class RevocationStoreUnavailable(Exception):
+class RevocationStoreUnavailable(RedisUnavailable):
     """Redis could not answer; callers fail closed: an unverifiable token is refused."""
 
 
@@ -27,15 +39,39 @@ def revoke_access_token(jti: str, expires_at: int, now: float | None = None) -> 
     if usable_until <= (time.time() if now is None else now):
         return  # already refused by the verifier: nothing can use it any more
     try:
-        get_redis().set(KEY_PREFIX + jti, "1", exat=usable_until)
-    except redis.RedisError as exc:
+        guarded(lambda r: r.set(KEY_PREFIX + jti, "1", exat=usable_until))
+    except RedisUnavailable as exc:
         logger.error("could not blacklist access token", extra={"jti": jti, "error": str(exc)})
         raise RevocationStoreUnavailable(str(exc)) from exc
 
 
-def is_access_token_revoked(jti: str) -> bool:
+def publish_session_generation(user_id: str, generation: int) -> None:
+    """Make every access token of an older generation invalid at once (they expire within one TTL anyway)."""
+    ttl = get_settings().access_token_ttl_seconds + LEEWAY_SECONDS + 1
     try:
-        return bool(get_redis().exists(KEY_PREFIX + jti))
-    except redis.RedisError as exc:
-        logger.error("revocation check failed", extra={"jti": jti, "error": str(exc)})
+        guarded(lambda r: r.set(GENERATION_PREFIX + user_id, str(generation), ex=ttl))
+    except RedisUnavailable as exc:
+        logger.error("could not publish session generation", extra={"user_id": user_id, "error": str(exc)})
         raise RevocationStoreUnavailable(str(exc)) from exc
+
+
+def is_token_revoked(jti: str, user_id: str = "", session_generation: int = 0) -> bool:
+    """One round trip: the jti blacklist and the user's current session generation."""
+    try:
+        blacklisted, current = guarded(lambda r: r.mget([KEY_PREFIX + jti, GENERATION_PREFIX + user_id]))
+    except RedisUnavailable as exc:
+        return _unverifiable(jti, exc)
+    return bool(blacklisted) or (current is not None and int(current) > session_generation)
+
+
+def is_access_token_revoked(jti: str) -> bool:
+    return is_token_revoked(jti)
+
+
+def _unverifiable(jti: str, exc: RedisUnavailable) -> bool:
+    metrics.add_metric(name="RevocationCheckUnavailable", unit=MetricUnit.Count, value=1)
+    if get_settings().revocation_fail_open:
+        logger.warning("revocation check unavailable; failing open by configuration", extra={"jti": jti})
+        return False
+    logger.error("revocation check unavailable; failing closed", extra={"jti": jti, "error": str(exc)})
+    raise RevocationStoreUnavailable(str(exc)) from exc

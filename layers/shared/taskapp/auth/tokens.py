@@ -29,6 +29,8 @@ class AccessClaims:
     jti: str
     session_id: str
     expires_at: int
+    # The user's session generation at issue time; a password change bumps it and revokes older tokens.
+    session_generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -54,17 +56,26 @@ def signing_key() -> str:
     return key
 
 
-def issue_access_token(user_id: str, session_id: str, now: int | None = None) -> IssuedAccessToken:
+def issue_access_token(
+    user_id: str, session_id: str, now: int | None = None, session_generation: int = 0
+) -> IssuedAccessToken:
     settings = get_settings()
     issued_at = int(time.time()) if now is None else now
     ttl = settings.access_token_ttl_seconds
-    claims = AccessClaims(user_id=user_id, jti=str(uuid.uuid4()), session_id=session_id, expires_at=issued_at + ttl)
+    claims = AccessClaims(
+        user_id=user_id,
+        jti=str(uuid.uuid4()),
+        session_id=session_id,
+        expires_at=issued_at + ttl,
+        session_generation=session_generation,
+    )
     payload = {
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "sub": user_id,
         "jti": claims.jti,
         "sid": session_id,
+        "sgen": session_generation,
         "iat": issued_at,
         "nbf": issued_at,
         "exp": claims.expires_at,
@@ -92,7 +103,16 @@ def verify_access_token(token: str) -> AccessClaims:
         raise InvalidToken("sub and jti must be non-empty strings")
     if not isinstance(session_id, str):
         raise InvalidToken("sid must be a string")
-    return AccessClaims(user_id=subject, jti=jti, session_id=session_id, expires_at=int(payload["exp"]))
+    generation = payload.get("sgen", 0)
+    if not isinstance(generation, int) or isinstance(generation, bool) or generation < 0:
+        raise InvalidToken("sgen must be a non-negative integer")
+    return AccessClaims(
+        user_id=subject,
+        jti=jti,
+        session_id=session_id,
+        expires_at=int(payload["exp"]),
+        session_generation=generation,
+    )
 
 
 def new_refresh_token() -> str:

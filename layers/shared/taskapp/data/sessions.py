@@ -3,6 +3,11 @@
 Items (one table, `pk` hash key, `expiresAt` as the DynamoDB TTL attribute):
 - `family#{sessionId}`: owner and revoked flag of a login session.
 - `token#{sha256}`: one refresh token; state `active` until used, then `rotated`.
+- `user#{userId}`: the user's current session generation, the epoch millisecond of their last password change.
+  A family started in an older generation can no longer refresh (the durable half of "revoke every session";
+  Redis holds the fast half for access tokens, see taskapp.auth.revocation). The item expires one refresh-token
+  lifetime after the change: by then every older family's last token has expired too, and generations stay
+  monotonic across the expiry because they are timestamps, not counters.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from functools import lru_cache
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -32,6 +38,8 @@ class SessionItem(Model):
     revoked = BooleanAttribute(default=False)
     created_at = NumberAttribute(attr_name="createdAt")
     expires_at = NumberAttribute(attr_name="expiresAt")
+    # family#: the generation the session was started in; user#: the user's current generation.
+    generation = NumberAttribute(null=True)
 
 
 class TokenAlreadyRotated(Exception):
@@ -53,11 +61,48 @@ def _connection() -> Connection:
     return Connection(region=meta.region, host=getattr(meta, "host", None))
 
 
-def start_session(user_id: str, session_id: str, token_hash: str, now: int, expires_at: int) -> None:
+def _user_key(user_id: str) -> str:
+    return f"user#{user_id}"
+
+
+def current_generation(user_id: str) -> int:
+    """0 until the user first changes their password."""
+    try:
+        item = SessionItem.get(_user_key(user_id), consistent_read=True)
+    except DoesNotExist:
+        return 0
+    return int(item.generation or 0)
+
+
+def next_generation(current: int, now_ms: int) -> int:
+    return max(now_ms, current + 1)
+
+
+def generation_item(user_id: str, generation: int, now: int, expires_at: int) -> SessionItem:
+    """The `user#` item recording a new generation, for the password change's transaction."""
+    return SessionItem(
+        _user_key(user_id),
+        user_id=user_id,
+        session_id="-",
+        generation=generation,
+        created_at=now,
+        expires_at=expires_at,
+    )
+
+
+def generation_unchanged(current: int) -> Condition:
+    """Condition: nobody changed the generation since it was read as `current` (0 = never set)."""
+    return SessionItem.generation.does_not_exist() if current == 0 else SessionItem.generation == current
+
+
+def start_session(
+    user_id: str, session_id: str, token_hash: str, now: int, expires_at: int, *, generation: int = 0
+) -> None:
     family = SessionItem(
         _family_key(session_id),
         user_id=user_id,
         session_id=session_id,
+        generation=generation,
         revoked=False,
         created_at=now,
         expires_at=expires_at,
@@ -106,7 +151,11 @@ def rotate_token(old: SessionItem, new_token_hash: str, now: int, expires_at: in
             tx.condition_check(SessionItem, family.pk, condition=SessionItem.revoked == False)  # noqa: E712
             tx.save(successor, condition=SessionItem.pk.does_not_exist())
     except TransactWriteError as exc:
-        raise TokenAlreadyRotated(old.pk) from exc
+        # Only a failed condition means someone used this token first. Throttling, a transaction conflict or an
+        # internal error must surface as "try again" (503), not as reuse, which would kill a healthy session.
+        if any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons):
+            raise TokenAlreadyRotated(old.pk) from exc
+        raise
 
 
 def revoke_family(session_id: str) -> None:

@@ -1,4 +1,4 @@
-"""Registration, login, refresh-token rotation with reuse detection, and logout."""
+"""Registration, login, refresh-token rotation with reuse detection, logout, and password change."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from taskapp.auth import passwords, revocation, tokens
 from taskapp.data import sessions, users
-from taskapp.errors import Conflict, ServiceUnavailable, Unauthorized
+from taskapp.errors import Conflict, Forbidden, ServiceUnavailable, Unauthorized, ValidationFailed
 from taskapp.observability import logger, metrics
-from taskapp.schemas import LoginRequest, RegisterRequest, TokenPairOut, UserOut
+from taskapp.schemas import ChangePasswordRequest, LoginRequest, RegisterRequest, TokenPairOut, UserOut
 from taskapp.settings import get_settings
 
 INVALID_CREDENTIALS = "Invalid email or password"
@@ -42,8 +42,8 @@ def register(request: RegisterRequest) -> UserOut:
     return _user_view(user)
 
 
-def _issue_pair(user_id: str, session_id: str, refresh_token: str) -> TokenPairOut:
-    access = tokens.issue_access_token(user_id, session_id)
+def _issue_pair(user_id: str, session_id: str, refresh_token: str, generation: int) -> TokenPairOut:
+    access = tokens.issue_access_token(user_id, session_id, session_generation=generation)
     return TokenPairOut(access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in)
 
 
@@ -57,15 +57,17 @@ def login(request: LoginRequest) -> TokenPairOut:
     now = int(time.time())
     session_id = str(uuid.uuid4())
     refresh_token = tokens.new_refresh_token()
+    generation = sessions.current_generation(user.user_id)
     sessions.start_session(
         user.user_id,
         session_id,
         tokens.hash_refresh_token(refresh_token),
         now,
         now + get_settings().refresh_token_ttl_seconds,
+        generation=generation,
     )
     metrics.add_metric(name="Login", unit=MetricUnit.Count, value=1)
-    return _issue_pair(user.user_id, session_id, refresh_token)
+    return _issue_pair(user.user_id, session_id, refresh_token, generation)
 
 
 def refresh(refresh_token: str) -> TokenPairOut:
@@ -76,6 +78,11 @@ def refresh(refresh_token: str) -> TokenPairOut:
     family = sessions.get_family(current.session_id)
     if family is None or family.revoked:
         raise Unauthorized(INVALID_REFRESH, code="INVALID_REFRESH_TOKEN")
+    generation = int(family.generation or 0)
+    if generation < sessions.current_generation(current.user_id):
+        # Started before the last password change. Safe against a change racing this refresh: the successor
+        # stays in this old-generation family, so its access token fails the Redis check and it cannot refresh.
+        raise Unauthorized(INVALID_REFRESH, code="SESSION_REVOKED")
     if current.state != sessions.ACTIVE:
         _revoke_on_reuse(current)
     successor = tokens.new_refresh_token()
@@ -85,7 +92,7 @@ def refresh(refresh_token: str) -> TokenPairOut:
         )
     except sessions.TokenAlreadyRotated:
         _revoke_on_reuse(current)
-    return _issue_pair(current.user_id, current.session_id, successor)
+    return _issue_pair(current.user_id, current.session_id, successor, generation)
 
 
 def _revoke_on_reuse(token: sessions.SessionItem) -> None:
@@ -100,9 +107,43 @@ def _revoke_on_reuse(token: sessions.SessionItem) -> None:
 
 
 def logout(jti: str, expires_at: int, session_id: str) -> None:
+    """Session first, access token last: if either step fails the client retries with the same, still valid,
+    access token and both idempotent steps run again; blacklisting first would lock that retry out (401) and
+    leave the refresh token alive."""
+    if session_id:
+        sessions.revoke_family(session_id)
     try:
         revocation.revoke_access_token(jti, expires_at)
     except revocation.RevocationStoreUnavailable as exc:
         raise ServiceUnavailable("Could not revoke the token; try again", code="REVOCATION_UNAVAILABLE") from exc
-    if session_id:
-        sessions.revoke_family(session_id)
+
+
+def change_password(user_id: str, request: ChangePasswordRequest) -> None:
+    """Replace the password and end every session of the user, this one included: all refresh-token families
+    (durably, in DynamoDB) and all outstanding access tokens (at once, through Redis). The client signs in again.
+
+    If Redis cannot be told, the change still stands: refresh tokens are already dead, and access tokens are
+    refused anyway while Redis is down (the check fails closed); only if Redis comes back having lost the marker
+    could a pre-change access token live out its remaining minutes. That is logged as an error.
+    """
+    user = users.find_by_user_id(user_id)
+    if user is None or not passwords.verify_password(request.current_password, user.password_hash):
+        raise Forbidden("The current password is not correct", code="INVALID_CURRENT_PASSWORD")
+    if request.new_password == request.current_password:
+        raise ValidationFailed("The new password must differ from the current one", code="PASSWORD_UNCHANGED")
+    settings = get_settings()
+    now = time.time()
+    current = sessions.current_generation(user_id)
+    generation = sessions.next_generation(current, int(now * 1000))
+    lifetime = settings.refresh_token_ttl_seconds + settings.access_token_ttl_seconds
+    record = sessions.generation_item(user_id, generation, int(now), int(now) + lifetime)
+    try:
+        users.replace_password(user, passwords.hash_password(request.new_password), record, current)
+    except users.PasswordChangedConcurrently as exc:
+        raise Conflict("The password was changed meanwhile; sign in again", code="PASSWORD_CHANGED") from exc
+    metrics.add_metric(name="PasswordChanged", unit=MetricUnit.Count, value=1)
+    try:
+        revocation.publish_session_generation(user_id, generation)
+    except revocation.RevocationStoreUnavailable:
+        logger.error("password changed but access tokens could not be revoked in Redis", extra={"user_id": user_id})
+        metrics.add_metric(name="SessionRevocationIncomplete", unit=MetricUnit.Count, value=1)

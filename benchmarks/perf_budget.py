@@ -1,0 +1,419 @@
+"""Performance budget: cold-start import time per function, warm authorizer + handler latency, bcrypt cost.
+
+Writes benchmarks/perf_budget.json and benchmarks/perf_budget.md. Run with `make bench` (builds the layer first).
+
+How each figure is taken:
+- Cold start: `python -S -X importtime -c "import app"` in each function's folder with only the *built* layer
+  (.aws-sam/build/SharedLayer/python) on the path, as Lambda loads it; the cumulative time of the `app` module,
+  median of several runs. Interpreter start-up is not included (Lambda's own init is not ours to budget).
+- Warm latency, GET /tasks/{id}: the authorizer handler then the get_task handler, in this process, after a
+  warm-up. "Excluding network": Redis answers instantly from a stub client (the MGET of the revocation check and
+  the rate-limit script), and DynamoDB answers from a botocore `before-send` hook with a canned GetItem response,
+  so botocore's request signing, serialization and response parsing still run; only the socket round trips and
+  the servers' own work are gone. The same loop is then run against the real local Redis and MiniStack's
+  DynamoDB (loopback network) for comparison; ratios are from the same run.
+- bcrypt: hashpw at each cost, median of several hashes; the chosen cost is the highest whose median lies within
+  the 100-250 ms goal (a login pays one checkpw, which costs the same as one hash).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT_DIR = ROOT / "benchmarks"
+LAYER = ROOT / ".aws-sam" / "build" / "SharedLayer" / "python"
+IMPORT_BUDGET_MS = 300.0
+WARM_GOAL_MS = 3.0
+BCRYPT_GOAL_MS = (100.0, 250.0)
+IMPORT_RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "5"))
+WARM_ITERATIONS = int(os.environ.get("BENCH_WARM_ITERATIONS", "2000"))
+BCRYPT_COSTS = (10, 11, 12, 13)
+
+FUNCTION_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "USERS_TABLE": "bench-users",
+    "TASKS_TABLE": "bench-tasks",
+    "SESSIONS_TABLE": "bench-sessions",
+    "JWT_SECRET": "benchmark-test-only-signing-key-0123456789-abcdefghij",
+    "POWERTOOLS_METRICS_NAMESPACE": "TaskAppBench",
+    "POWERTOOLS_SERVICE_NAME": "bench",
+    "RATE_LIMIT_USER_PER_MINUTE": "1000000000",
+}
+
+
+# --- cold start -----------------------------------------------------------------------------------------------
+
+_IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+
+
+def _import_profile(function_dir: Path) -> tuple[float, list[tuple[str, float]]]:
+    """(cumulative ms of `import app`, its heaviest direct imports) for one cold interpreter."""
+    env = {**FUNCTION_ENV, "PYTHONPATH": str(LAYER), "POWERTOOLS_SERVICE_NAME": function_dir.name}
+    result = subprocess.run(
+        [sys.executable, "-S", "-X", "importtime", "-c", "import app"],
+        cwd=function_dir,
+        env={**env, "PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    total_us, children = 0, []
+    for line in result.stderr.splitlines():
+        match = _IMPORT_LINE.match(line)
+        if not match:
+            continue
+        cumulative, depth, name = int(match.group(2)), len(match.group(3)), match.group(4)
+        if name == "app" and depth == 1:
+            total_us = cumulative
+        elif depth == 3:  # direct imports of app (importtime indents two spaces per level)
+            children.append((name, cumulative / 1000))
+    return total_us / 1000, sorted(children, key=lambda item: -item[1])[:4]
+
+
+def measure_cold_starts() -> dict[str, Any]:
+    if not LAYER.is_dir():
+        raise SystemExit(f"{LAYER} is missing: run `sam build` (make bench does) first")
+    results = {}
+    for function_dir in sorted((ROOT / "functions").iterdir()):
+        if not (function_dir / "app.py").is_file():
+            continue
+        runs = [_import_profile(function_dir) for _ in range(IMPORT_RUNS)]
+        totals = [total for total, _ in runs]
+        median = statistics.median(totals)
+        results[function_dir.name] = {
+            "median_ms": round(median, 1),
+            "min_ms": round(min(totals), 1),
+            "max_ms": round(max(totals), 1),
+            "budget_ratio": round(median / IMPORT_BUDGET_MS, 2),
+            "within_budget": median < IMPORT_BUDGET_MS,
+            "heaviest_imports_ms": {name: round(ms, 1) for name, ms in runs[-1][1]},
+        }
+    return results
+
+
+# --- warm latency ---------------------------------------------------------------------------------------------
+
+
+class _CannedBody:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+def _percentiles(samples_ns: list[int]) -> dict[str, float]:
+    ordered = sorted(samples_ns)
+
+    def at(fraction: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] / 1e6, 3)
+
+    return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99), "n": len(ordered)}
+
+
+def _time_loop(step: Callable[[], None], iterations: int) -> list[int]:
+    for _ in range(min(200, iterations)):
+        step()
+    samples = []
+    for _ in range(iterations):
+        started = time.perf_counter_ns()
+        step()
+        samples.append(time.perf_counter_ns() - started)
+    return samples
+
+
+def _request_steps(owner_id: str, task_id: str) -> dict[str, Callable[[], None]]:
+    from taskapp.auth.tokens import issue_access_token
+    from tests.support.lambda_events import FakeLambdaContext, api_event, load_function, token_authorizer_event
+
+    authorizer, get_task = load_function("authorizer"), load_function("get_task")
+    token = issue_access_token(owner_id, str(uuid.uuid4())).token
+    arn = "arn:aws:execute-api:us-east-1:000000000000:bench/local/GET/tasks/{id}"
+    auth_event = token_authorizer_event(f"Bearer {token}", arn)
+    context = FakeLambdaContext("bench")
+
+    def authorize() -> dict[str, Any]:
+        decision: dict[str, Any] = authorizer.handler(auth_event, context)
+        return decision
+
+    decision = authorize()
+    api = api_event(
+        "GET",
+        f"/tasks/{task_id}",
+        resource="/tasks/{id}",
+        path_params={"id": task_id},
+        authorizer={**decision["context"], "principalId": decision["principalId"]},
+    )
+
+    def handle() -> None:
+        result = get_task.handler(api, context)
+        if result["statusCode"] != 200:
+            raise RuntimeError(f"GET /tasks/{{id}} answered {result['statusCode']}: {result['body']}")
+
+    def both() -> None:
+        authorize()
+        handle()
+
+    def authorizer_only() -> None:
+        authorize()
+
+    return {"authorizer": authorizer_only, "get_task": handle, "authorizer+get_task": both}
+
+
+def _task_item(owner_id: str, task_id: str) -> dict[str, Any]:
+    from pynamodb.attributes import UTCDateTimeAttribute
+
+    created = datetime.now(UTC)
+    stamp = UTCDateTimeAttribute().serialize(created)
+    now = created.isoformat()
+    return {
+        "ownerId": {"S": owner_id},
+        "taskId": {"S": task_id},
+        "title": {"S": "benchmark task"},
+        "description": {"S": "a task of ordinary size, with a description and two tags"},
+        "status": {"S": "todo"},
+        "priority": {"S": "medium"},
+        "tags": {"SS": ["bench", "perf"]},
+        "createdAt": {"S": stamp},
+        "updatedAt": {"S": stamp},
+        "version": {"N": "1"},
+        "createdKey": {"S": f"{now}#{task_id}"},
+        "ownerStatus": {"S": f"{owner_id}#todo"},
+    }
+
+
+class _InstantRedis:
+    """Answers the two calls of the hot path (revocation MGET, rate-limit script) at once, as a Redis with zero
+    latency would. fakeredis would add its own Python emulation of Lua, which a real Redis runs server-side."""
+
+    def mget(self, keys: list[str]) -> list[None]:
+        return [None] * len(keys)
+
+    def register_script(self, _script: str) -> Callable[..., list[int]]:
+        def run(keys: list[str], args: list[Any]) -> list[int]:
+            return [1, int(args[2]) - 1, int(args[0]) + int(args[1])]
+
+        return run
+
+
+def measure_warm_latency_without_network() -> dict[str, Any]:
+    from botocore.awsrequest import AWSResponse
+
+    from taskapp import redis_client
+    from taskapp.data.tasks import TaskModel
+
+    server = _InstantRedis()
+    redis_client.get_redis.cache_clear()
+    redis_client.get_redis = lambda: server  # type: ignore[assignment]
+    owner_id, task_id = str(uuid.uuid4()), str(uuid.uuid4())
+    body = json.dumps({"Item": _task_item(owner_id, task_id)}).encode()
+
+    def canned_get_item(request: Any, **_: Any) -> Any:
+        headers = {"Content-Type": "application/x-amz-json-1.0"}
+        return AWSResponse(request.url, 200, headers, _CannedBody(body))  # type: ignore[arg-type]
+
+    client = TaskModel._get_connection().connection.client
+    client.meta.events.register_first("before-send.dynamodb.GetItem", canned_get_item)
+    try:
+        return _run_steps(owner_id, task_id)
+    finally:
+        client.meta.events.unregister("before-send.dynamodb.GetItem", canned_get_item)
+        redis_client.get_redis = _real_get_redis
+        redis_client.get_redis.cache_clear()
+
+
+def _run_steps(owner_id: str, task_id: str) -> dict[str, Any]:
+    steps = _request_steps(owner_id, task_id)
+    results = {}
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # EMF metrics and logs still written
+        for name, step in steps.items():
+            results[name] = _percentiles(_time_loop(step, WARM_ITERATIONS))
+    return results
+
+
+def measure_warm_latency_with_local_network() -> dict[str, Any]:
+    """Real Redis on 127.0.0.1:6379 and MiniStack's DynamoDB: the same loop with loopback round trips."""
+    import boto3
+
+    endpoint = os.environ.get("BENCH_AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    table = f"perf-budget-tasks-{uuid.uuid4().hex[:8]}"
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+    try:
+        dynamodb.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "ownerId", "AttributeType": "S"},
+                {"AttributeName": "taskId", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "ownerId", "KeyType": "HASH"},
+                {"AttributeName": "taskId", "KeyType": "RANGE"},
+            ],
+        )
+    except Exception as exc:  # noqa: BLE001 - a benchmark reports what it could not measure
+        return {"skipped": f"MiniStack not reachable at {endpoint}: {type(exc).__name__}: {exc}"}
+    try:
+        owner_id, task_id = str(uuid.uuid4()), str(uuid.uuid4())
+        dynamodb.put_item(TableName=table, Item=_task_item(owner_id, task_id))
+        from taskapp import redis_client
+        from taskapp.data.tasks import TaskModel
+
+        saved_meta = (TaskModel.Meta.table_name, getattr(TaskModel.Meta, "host", None))
+        TaskModel.Meta.table_name, TaskModel.Meta.host = table, endpoint
+        TaskModel._connection = None
+        os.environ["REDIS_URL"] = redis_url
+        from taskapp.settings import get_settings
+
+        get_settings.cache_clear()
+        redis_client.get_redis.cache_clear()
+        try:
+            return {"endpoint": endpoint, "redis": redis_url, **_run_steps(owner_id, task_id)}
+        finally:
+            TaskModel.Meta.table_name, TaskModel.Meta.host = saved_meta
+            TaskModel._connection = None
+    finally:
+        dynamodb.delete_table(TableName=table)
+
+
+# --- bcrypt ---------------------------------------------------------------------------------------------------
+
+
+def measure_bcrypt() -> dict[str, Any]:
+    import bcrypt
+
+    per_cost = {}
+    for cost in BCRYPT_COSTS:
+        runs = 5 if cost <= 12 else 3
+        samples = []
+        for _ in range(runs):
+            salt = bcrypt.gensalt(rounds=cost)
+            started = time.perf_counter()
+            bcrypt.hashpw(b"benchmark password 0123", salt)
+            samples.append((time.perf_counter() - started) * 1000)
+        per_cost[cost] = round(statistics.median(samples), 1)
+    low, high = BCRYPT_GOAL_MS
+    fitting = [cost for cost, ms in per_cost.items() if low <= ms <= high]
+    chosen = max(fitting) if fitting else min(per_cost, key=lambda cost: abs(per_cost[cost] - (low + high) / 2))
+    doubling = [round(per_cost[c + 1] / per_cost[c], 2) for c in BCRYPT_COSTS[:-1]]
+    return {"median_ms_by_cost": per_cost, "ratio_per_cost_step": doubling, "chosen_cost": chosen}
+
+
+# --- report ---------------------------------------------------------------------------------------------------
+
+
+def _markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "# Performance budget",
+        "",
+        f"Measured {report['measured_at']} on {report['machine']} (load average at start: {report['load_average']}).",
+        "Produced by `make bench` (benchmarks/perf_budget.py); the method is in the script's docstring.",
+        "",
+        f"## Cold start: `import app` per function (budget < {IMPORT_BUDGET_MS:.0f} ms, median of {IMPORT_RUNS})",
+        "",
+        "| function | median ms | min-max ms | x budget | heaviest direct imports (ms) |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name, row in report["cold_start"].items():
+        heavy = ", ".join(f"{module} {ms}" for module, ms in row["heaviest_imports_ms"].items())
+        mark = "" if row["within_budget"] else " **over**"
+        lines.append(
+            f"| {name} | {row['median_ms']}{mark} | {row['min_ms']}-{row['max_ms']} | {row['budget_ratio']} | {heavy} |"
+        )
+    warm, net = report["warm_no_network"], report["warm_local_network"]
+    lines += [
+        "",
+        f"## Warm latency, GET /tasks/{{id}} in-process (goal p50 < {WARM_GOAL_MS:.0f} ms excluding network)",
+        "",
+        "| step | p50 ms | p95 ms | p99 ms | p50 with loopback network ms | network / no network (p50) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for step, row in warm.items():
+        other = net.get(step) if isinstance(net.get(step), dict) else None
+        with_net = other["p50_ms"] if other else "n/a"
+        ratio = round(other["p50_ms"] / row["p50_ms"], 2) if other and row["p50_ms"] else "n/a"
+        lines.append(f"| {step} | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} | {with_net} | {ratio} |")
+    if "skipped" in net:
+        lines.append(f"\nWith-network run skipped: {net['skipped']}")
+    bcrypt_report = report["bcrypt"]
+    lines += [
+        "",
+        f"## bcrypt (goal {BCRYPT_GOAL_MS[0]:.0f}-{BCRYPT_GOAL_MS[1]:.0f} ms per hash)",
+        "",
+        "| cost | median ms per hash |",
+        "|---:|---:|",
+        *[f"| {cost} | {ms} |" for cost, ms in bcrypt_report["median_ms_by_cost"].items()],
+        "",
+        f"Each cost step multiplies the time by {bcrypt_report['ratio_per_cost_step']} (2 in theory). "
+        f"This run's pick: **{bcrypt_report['chosen_cost']}**; template default (`BcryptRounds`): "
+        f"**{_template_bcrypt_default()}**. Set the default from a run on an otherwise idle machine: contention "
+        "from other processes inflates every figure here.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _template_bcrypt_default() -> str:
+    text = (ROOT / "template.yaml").read_text()
+    match = re.search(r"BcryptRounds:\n(?:\s+.*\n)*?\s+Default: (\d+)", text)
+    return match.group(1) if match else "?"
+
+
+_real_get_redis: Any = None
+
+
+def main() -> None:
+    global _real_get_redis  # noqa: PLW0603 - restored after the stubbed run
+    if sys.argv[1:] == ["--render"]:  # rewrite the markdown from the last JSON, e.g. after editing this template
+        (OUT_DIR / "perf_budget.md").write_text(_markdown(json.loads((OUT_DIR / "perf_budget.json").read_text())))
+        return
+    os.environ.update(FUNCTION_ENV)
+    os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"  # in-process: no X-Ray daemon to send segments to
+    for leaked in ("AWS_ENDPOINT_URL", "DYNAMODB_ENDPOINT"):
+        os.environ.pop(leaked, None)
+    sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
+    from taskapp import redis_client
+
+    _real_get_redis = redis_client.get_redis
+
+    report: dict[str, Any] = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+    }
+    print("cold start imports ...", file=sys.stderr)
+    report["cold_start"] = measure_cold_starts()
+    print("warm latency (no network) ...", file=sys.stderr)
+    report["warm_no_network"] = measure_warm_latency_without_network()
+    print("warm latency (loopback network) ...", file=sys.stderr)
+    report["warm_local_network"] = measure_warm_latency_with_local_network()
+    print("bcrypt ...", file=sys.stderr)
+    report["bcrypt"] = measure_bcrypt()
+
+    OUT_DIR.mkdir(exist_ok=True)
+    (OUT_DIR / "perf_budget.json").write_text(json.dumps(report, indent=2) + "\n")
+    markdown = _markdown(report)
+    (OUT_DIR / "perf_budget.md").write_text(markdown)
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()

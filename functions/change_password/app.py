@@ -1,0 +1,22 @@
+"""POST /auth/password: change the password and end every session of the user (this one too)."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from taskapp.api import build_api, caller_of, lambda_handler, respond
+from taskapp.domain import accounts
+from taskapp.schemas import ChangePasswordRequest
+
+app = build_api()
+
+
+@app.post("/auth/password")
+def change_password(request: Annotated[ChangePasswordRequest, Body()]) -> Response[None]:
+    accounts.change_password(caller_of(app).user_id, request)
+    return respond(HTTPStatus.NO_CONTENT)
+
+
+handler = lambda_handler(app)
