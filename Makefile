@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,3 +50,7 @@ pr: format test ## what to run before opening a pull request
 
 clean: down ## remove build output and local state
 	@rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
+
+local-api: venv ## serve the API in-process on 127.0.0.1:3000 from template.yaml (no Docker; reloads on save)
+	@$(INFRA)/services.sh up
+	@.venv/bin/python -m infra.local_api --env-vars $${ENV_VARS:-env.local.json}
