@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,3 +54,6 @@ clean: down ## remove build output and local state
 local-api: venv ## serve the API in-process on 127.0.0.1:3000 from template.yaml (no Docker; reloads on save)
 	@$(INFRA)/services.sh up
 	@.venv/bin/python -m infra.local_api --env-vars $${ENV_VARS:-env.local.json}
+
+openapi: venv ## regenerate functions/openapi/openapi.json and README's endpoint table from the code
+	@.venv/bin/python -m infra.openapi_spec
