@@ -13,7 +13,7 @@ from taskapp.schemas import RegisterRequest, UserOut
 app = build_api(authenticated=False)
 
 
-@app.post("/auth/register")
+@app.post("/auth/register", status_code=201)
 def register(request: Annotated[RegisterRequest, Body()]) -> Response[UserOut]:
     return respond(HTTPStatus.CREATED, accounts.register(request))
 
