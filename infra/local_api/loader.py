@@ -33,14 +33,17 @@ def add_layers_to_path(layer_dirs: Iterable[Path]) -> None:
 class HandlerLoader:
     """Loads handlers lazily (first request = cold start) and caches them (later requests = warm)."""
 
-    def __init__(self) -> None:
+    def __init__(self, reloaded_packages: tuple[str, ...] = RELOADED_PACKAGES) -> None:
         self._lock = threading.Lock()
+        self._reloaded_packages = reloaded_packages
+        self._loaded: set[str] = set()
 
     def load(self, spec: FunctionSpec) -> Handler:
         module_path, _, attribute = spec.handler.rpartition(".")
         name = module_name_for(spec)
         with self._lock:
             module = sys.modules.get(name) or self._import(name, spec.code_dir / f"{module_path.replace('.', '/')}.py")
+            self._loaded.add(name)
         handler = getattr(module, attribute, None)
         if not callable(handler):
             raise LookupError(f"{spec.logical_id}: {spec.handler} is not a callable in {spec.code_dir}")
@@ -61,9 +64,10 @@ class HandlerLoader:
         return module
 
     def forget_all(self) -> None:
-        """Drop function modules and the shared layer's packages: the next request is a cold start on new code."""
+        """Drop the function modules this loader imported and the shared layer's packages: the next request is a
+        cold start on the new code."""
         with self._lock:
             for name in list(sys.modules):
-                top = name.split(".", 1)[0]
-                if name.startswith("functions_") or top in RELOADED_PACKAGES:
+                if name in self._loaded or name.split(".", 1)[0] in self._reloaded_packages:
                     del sys.modules[name]
+            self._loaded.clear()

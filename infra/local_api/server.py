@@ -90,9 +90,8 @@ class CodeWatcher(threading.Thread):
         while not self._stop_event.wait(self.interval):
             current = self._snapshot()
             if current != self._seen:
-                changed = sorted(str(p.relative_to(ROOT)) for p in current.keys() ^ self._seen.keys()) or sorted(
-                    str(p.relative_to(ROOT)) for p in current if current[p] != self._seen.get(p)
-                )
+                every = current.keys() | self._seen.keys()
+                changed = sorted(str(path) for path in every if current.get(path) != self._seen.get(path))
                 self._seen = current
                 self.on_change(changed)
 
