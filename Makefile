@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi bench-local
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,3 +57,7 @@ local-api: venv ## serve the API in-process on 127.0.0.1:3000 from template.yaml
 
 openapi: venv ## regenerate functions/openapi/openapi.json and README's endpoint table from the code
 	@.venv/bin/python -m infra.openapi_spec
+
+bench-local: venv ## time warm requests on make local-api vs the deployed API; writes benchmarks/local-api-latency.json
+	@$(INFRA)/services.sh up
+	@.venv/bin/python benchmarks/local_api_latency.py $${API_BASE_URL:+--deployed-url $$API_BASE_URL}
