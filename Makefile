@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi bench-local
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi bench-local invoke logs
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -61,3 +61,11 @@ openapi: venv ## regenerate functions/openapi/openapi.json and README's endpoint
 bench-local: venv ## time warm requests on make local-api vs the deployed API; writes benchmarks/local-api-latency.json
 	@$(INFRA)/services.sh up
 	@.venv/bin/python benchmarks/local_api_latency.py $${API_BASE_URL:+--deployed-url $$API_BASE_URL}
+
+invoke: ## invoke FN=<LogicalId|folder> EVENT=<file.json> on the deployed stack (STACK_NAME), or in-process with LOCAL=1
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=GetTaskFunction EVENT=events/get_task.json [LOCAL=1]" >&2; exit 2; }
+	@source $(INFRA)/common.sh && .venv/bin/python -m infra.oncall invoke "$(FN)" "$(EVENT)" $(if $(LOCAL),--local,)
+
+logs: ## print a deployed function's logs: make logs FN=<LogicalId|folder> [SINCE=10m] [FOLLOW=1]
+	@test -n "$(FN)" || { echo "usage: make logs FN=get_task [SINCE=10m] [FOLLOW=1]" >&2; exit 2; }
+	@source $(INFRA)/common.sh && .venv/bin/python -m infra.oncall logs "$(FN)" --since "$${SINCE:-10m}" $(if $(FOLLOW),--follow,)
