@@ -100,8 +100,10 @@ def _log_handlers_to(stream: io.StringIO) -> Iterator[None]:
     loggers = [logging.getLogger(), *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
     for log in loggers:
         for handler in log.handlers:
-            is_stdout_like = type(handler) is logging.StreamHandler and handler.stream not in left_alone
-            if is_stdout_like:
+            # exact type: FileHandler and pytest's capture handlers are StreamHandler subclasses to leave alone
+            if isinstance(handler, logging.StreamHandler) and type(handler) is logging.StreamHandler:
+                if handler.stream in left_alone:
+                    continue
                 swapped.append((handler, handler.setStream(stream)))
     try:
         yield
