@@ -1,0 +1,16 @@
+"""Bad inputs schemathesis found answering 500; each must be a clean 4xx."""
+
+from __future__ import annotations
+
+from tests.support.api_client import ApiClient
+
+
+def test_login_with_a_password_longer_than_bcrypt_accepts_is_401_not_500(client: ApiClient) -> None:
+    registered = client.post(
+        "/auth/register", json_body={"name": "Ann", "email": "ann@example.com", "password": "s3cret-pass"}
+    )
+    assert registered.status_code == 201
+    for email in ("ann@example.com", "nobody@example.com"):
+        response = client.post("/auth/login", json_body={"email": email, "password": "p" * 73})
+        assert response.status_code == 401, response.body
+        assert response.json()["error"]["code"] == "INVALID_CREDENTIALS"
