@@ -14,3 +14,17 @@ def test_login_with_a_password_longer_than_bcrypt_accepts_is_401_not_500(client:
         response = client.post("/auth/login", json_body={"email": email, "password": "p" * 73})
         assert response.status_code == 401, response.body
         assert response.json()["error"]["code"] == "INVALID_CREDENTIALS"
+
+
+def test_a_base64_body_that_is_not_utf8_is_400_not_a_crash(client: ApiClient) -> None:
+    from infra.local_api import HttpRequest
+
+    # The local gateway passes a non-UTF-8 body base64-encoded (isBase64Encoded true), as API Gateway does for
+    # binary media types; decoding it used to raise inside the handler (a 502 from API Gateway).
+    response = client.gateway.handle(
+        HttpRequest(
+            method="POST", path="/auth/login", headers=[("Content-Type", "application/json")], body=b"=\\Y\xff9Q"
+        )
+    )
+    assert response.status == 400, response.body
+    assert b'"MALFORMED_JSON"' in response.body

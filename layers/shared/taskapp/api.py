@@ -5,6 +5,7 @@ Handlers stay thin: they declare a route with typed parameters, call one domain 
 
 from __future__ import annotations
 
+import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,7 +103,11 @@ def _unacceptable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     user middleware, and would happily decode a form-encoded body.
     """
     proxy = APIGatewayProxyEvent(event)
-    body = proxy.decoded_body if proxy.body else None  # isBase64Encoded bodies measured as the client sent them
+    try:
+        body = proxy.decoded_body if proxy.body else None  # isBase64Encoded bodies measured as the client sent them
+    except (binascii.Error, UnicodeDecodeError):
+        # A base64 body (binary media type) that is not UTF-8 cannot be JSON; decoding it raised before this.
+        return _proxy_error(400, "MALFORMED_JSON", "Request body is not valid UTF-8 JSON", None)
     if not body:
         return None
     limit = get_settings().max_body_bytes
