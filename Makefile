@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi bench-local invoke logs
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi bench-local invoke logs test-resilience
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -69,3 +69,7 @@ invoke: ## invoke FN=<LogicalId|folder> EVENT=<file.json> on the deployed stack 
 logs: ## print a deployed function's logs: make logs FN=<LogicalId|folder> [SINCE=10m] [FOLLOW=1]
 	@test -n "$(FN)" || { echo "usage: make logs FN=get_task [SINCE=10m] [FOLLOW=1]" >&2; exit 2; }
 	@source $(INFRA)/common.sh && .venv/bin/python -m infra.oncall logs "$(FN)" --since "$${SINCE:-10m}" $(if $(FOLLOW),--follow,)
+
+test-resilience: venv ## schemathesis: >= 1,000 generated cases on every route of the in-process API (needs services up)
+	@$(INFRA)/services.sh up
+	@$(INFRA)/pytest.sh tests/resilience -q -p no:cacheprovider

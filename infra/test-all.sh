@@ -37,3 +37,5 @@ export API_BASE_URL="$(cat "$API_URL_FILE")"
 log "integration and e2e tests against $API_BASE_URL"
 "$ROOT/infra/pytest.sh" tests/integration -q
 "$ROOT/infra/pytest.sh" tests/e2e -q
+log "resilience: schemathesis against the in-process API"
+"$ROOT/infra/pytest.sh" tests/resilience -q -p no:cacheprovider

@@ -131,7 +131,11 @@ def make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
             millis = (time.perf_counter() - started) * 1000
             log.info("%s %s -> %s in %.1f ms", self.command, url.path, response.status, millis)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+        def __getattr__(self, name: str) -> Any:
+            # Every method (TRACE, PROPFIND ...) reaches the gateway, which answers like API Gateway does.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             return  # one line per request is logged by _serve with its latency
