@@ -7,6 +7,7 @@ registered user's bearer token; POST /auth/logout gets a token of its own each t
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -101,7 +102,8 @@ def test_no_server_errors_and_responses_match_the_spec(case: Any, base_url: str,
 
 def test_enough_cases_ran_across_every_operation() -> None:
     """Runs after the fuzz test in this module: the run really covered every route with >= MIN_CASES cases."""
-    operations = {f"{op.method.upper()} {op.path}" for op in (r.ok() for r in schema.get_all_operations())}
+    spec = json.loads(SPEC_PATH.read_text())
+    operations = {f"{method.upper()} {path}" for path, methods in spec["paths"].items() for method in methods}
     # schemathesis also probes undocumented methods (TRACE, PUT ...) on each path; count documented ones only.
     documented = {name: count for name, count in cases_run.items() if name in operations}
     assert set(documented) == operations, cases_run
