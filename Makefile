@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi bench-local invoke logs test-resilience
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi bench-local invoke logs test-resilience parity
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -73,3 +73,6 @@ logs: ## print a deployed function's logs: make logs FN=<LogicalId|folder> [SINC
 test-resilience: venv ## schemathesis: >= 1,000 generated cases on every route of the in-process API (needs services up)
 	@$(INFRA)/services.sh up
 	@$(INFRA)/pytest.sh tests/resilience -q -p no:cacheprovider
+
+parity: venv ## sam build, then prove handlers, layer, env vars and routes of .aws-sam/build statically
+	@$(INFRA)/pytest.sh tests/build -q

@@ -33,6 +33,8 @@ after="$(ls "$PID_DIR" 2>/dev/null | sort | tr '\n' ' ')"
 [ "$before" = "$after" ] || started_services=1
 
 "$ROOT/infra/deploy.sh" >/dev/null
+log "sam build parity (static checks of .aws-sam/build)"
+"$ROOT/infra/pytest.sh" tests/build -q
 export API_BASE_URL="$(cat "$API_URL_FILE")"
 log "integration and e2e tests against $API_BASE_URL"
 "$ROOT/infra/pytest.sh" tests/integration -q
