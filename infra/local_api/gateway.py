@@ -153,8 +153,13 @@ def _json_response(status: int, body: str, request_id: str) -> GatewayResponse:
 
 
 class LocalGateway:
-    """One router for the dev server and the test client. Thread-safe: one warm 'execution environment' per
-    function, so concurrent requests to the same function queue like Lambda invocations on one container."""
+    """One router for the dev server and the test client.
+
+    Thread-safe by running one invocation at a time: all functions share this interpreter, and state that is
+    per-process in Lambda (Powertools' logger keys, the resolvers' current event, os.environ) would otherwise
+    leak between concurrent requests (seen as 401 "Missing authorizer context" under load). HTTP parsing and
+    I/O outside handlers still run in parallel threads.
+    """
 
     def __init__(
         self,
@@ -168,7 +173,7 @@ class LocalGateway:
         self.stage = stage
         self.loader = loader or HandlerLoader()
         self.on_invoke = on_invoke
-        self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self.template.functions}
+        self._invocation_lock = threading.Lock()
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.template.routes:
@@ -180,7 +185,7 @@ class LocalGateway:
     def invoke(self, spec: FunctionSpec, event: dict[str, Any]) -> Any:
         handler: Handler = self.loader.load(spec)
         started = time.perf_counter()
-        with self._locks[spec.logical_id]:
+        with self._invocation_lock:
             result = handler(event, LocalLambdaContext(spec.logical_id))
         if self.on_invoke:
             self.on_invoke(spec, event, (time.perf_counter() - started) * 1000)

@@ -186,3 +186,23 @@ def test_server_serves_over_http_with_keep_alive_and_reloads_on_save(mini_api: P
         server.shutdown()
         server.server_close()
         gateway.loader.forget_all()
+
+
+def test_concurrent_requests_do_not_leak_state_between_invocations(client) -> None:
+    """Eight users at once: each must only ever see its own tasks and its own authorizer context."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one_user(n: int) -> list[int]:
+        email = f"user{n}@example.com"
+        client.post("/auth/register", json_body={"name": "U", "email": email, "password": "password-123"})
+        token = client.post("/auth/login", json_body={"email": email, "password": "password-123"}).json()["accessToken"]
+        statuses = []
+        for _ in range(5):
+            created = client.post("/tasks", json_body={"title": f"t{n}"}, token=token)
+            statuses.append(created.status_code)
+            statuses.append(client.get(f"/tasks/{created.json()['id']}", token=token).status_code)
+        return statuses
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(one_user, range(8)))
+    assert all(status in (200, 201) for statuses in results for status in statuses), results
