@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi bench-local invoke logs test-resilience parity
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi bench-local invoke logs test-resilience parity load
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -76,3 +76,7 @@ test-resilience: venv ## schemathesis: >= 1,000 generated cases on every route o
 
 parity: venv ## sam build, then prove handlers, layer, env vars and routes of .aws-sam/build statically
 	@$(INFRA)/pytest.sh tests/build -q
+
+load: venv ## locust headless: USERS=20 DURATION=30s against make local-api (or API_BASE_URL); JSON under benchmarks/
+	@$(INFRA)/services.sh up
+	@.venv/bin/python benchmarks/run_load.py
