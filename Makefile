@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi bench-local invoke logs test-resilience parity load
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi bench-local invoke logs test-resilience parity load up-docker
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -80,3 +80,6 @@ parity: venv ## sam build, then prove handlers, layer, env vars and routes of .a
 load: venv ## locust headless: USERS=20 DURATION=30s against make local-api (or API_BASE_URL); JSON under benchmarks/
 	@$(INFRA)/services.sh up
 	@.venv/bin/python benchmarks/run_load.py
+
+up-docker: ## Docker path: compose up LocalStack+Redis+RabbitMQ+Kafka, deploy, bridge, e2e (needs LOCALSTACK_AUTH_TOKEN)
+	@$(INFRA)/up-docker.sh
