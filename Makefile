@@ -6,7 +6,7 @@ INFRA := infra
 .PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean local-api openapi bench-local invoke logs test-resilience parity load up-docker
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 venv: ## create or refresh the virtual environments (pinned requirements)
 	@$(INFRA)/bootstrap.sh
