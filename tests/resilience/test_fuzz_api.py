@@ -1,13 +1,15 @@
 """Property-based fuzzing of every route with schemathesis: no 5xx, and every response conforms to the spec.
 
 The API is the in-process server (`make local-api`'s) on a free port, backed by MiniStack's DynamoDB and the local
-Redis, so these run after `infra/services.sh up` (`make test-resilience`). Cases are authenticated with a freshly
+Redis, so these run after `infra/services.sh up` (`make test-resilience`); FUZZ_BASE_URL=<deployed API URL> fuzzes
+a deployed stack instead. Cases are authenticated with a freshly
 registered user's bearer token; POST /auth/logout gets a token of its own each time so it cannot log the run out.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -37,6 +39,11 @@ cases_run: dict[str, int] = {}
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
+    """The in-process API, or the deployed one when FUZZ_BASE_URL is set (e.g. to $API_BASE_URL)."""
+    deployed = os.environ.get("FUZZ_BASE_URL")
+    if deployed:
+        yield deployed.rstrip("/")
+        return
     from infra.local_api.server import build_server
 
     try:
