@@ -69,14 +69,14 @@ class Credentials:
         response = requests.post(
             f"{base_url}/auth/register",
             json={"name": "Fuzz", "email": self.email, "password": self.password},
-            timeout=10,
+            timeout=30,
         )
         assert response.status_code == 201, response.text
         self.token = self.fresh_token()
 
     def fresh_token(self) -> str:
         response = requests.post(
-            f"{self.base_url}/auth/login", json={"email": self.email, "password": self.password}, timeout=10
+            f"{self.base_url}/auth/login", json={"email": self.email, "password": self.password}, timeout=30
         )
         assert response.status_code == 200, response.text
         token: str = response.json()["accessToken"]
