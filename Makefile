@@ -3,10 +3,10 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench bench-latency bench-budget
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench bench-latency bench-budget local-api openapi bench-local invoke logs test-resilience parity load up-docker
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 venv: ## create or refresh the virtual environments (pinned requirements)
 	@$(INFRA)/bootstrap.sh
@@ -59,3 +59,36 @@ pr: format test ## what to run before opening a pull request
 
 clean: down ## remove build output and local state
 	@rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
+
+local-api: venv ## serve the API in-process on 127.0.0.1:3000 from template.yaml (no Docker; reloads on save)
+	@$(INFRA)/services.sh up
+	@.venv/bin/python -m infra.local_api --env-vars $${ENV_VARS:-env.local.json}
+
+openapi: venv ## regenerate functions/openapi/openapi.json and README's endpoint table from the code
+	@.venv/bin/python -m infra.openapi_spec
+
+bench-local: venv ## time warm requests on make local-api vs the deployed API; writes benchmarks/local-api-latency.json
+	@$(INFRA)/services.sh up
+	@.venv/bin/python benchmarks/local_api_latency.py $${API_BASE_URL:+--deployed-url $$API_BASE_URL}
+
+invoke: ## invoke FN=<LogicalId|folder> EVENT=<file.json> on the deployed stack (STACK_NAME), or in-process with LOCAL=1
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=GetTaskFunction EVENT=events/get_task.json [LOCAL=1]" >&2; exit 2; }
+	@source $(INFRA)/common.sh && .venv/bin/python -m infra.oncall invoke "$(FN)" "$(EVENT)" $(if $(LOCAL),--local,)
+
+logs: ## print a deployed function's logs: make logs FN=<LogicalId|folder> [SINCE=10m] [FOLLOW=1]
+	@test -n "$(FN)" || { echo "usage: make logs FN=get_task [SINCE=10m] [FOLLOW=1]" >&2; exit 2; }
+	@source $(INFRA)/common.sh && .venv/bin/python -m infra.oncall logs "$(FN)" --since "$${SINCE:-10m}" $(if $(FOLLOW),--follow,)
+
+test-resilience: venv ## schemathesis: >= 1,000 generated cases on every route of the in-process API (needs services up)
+	@$(INFRA)/services.sh up
+	@$(INFRA)/pytest.sh tests/resilience -q -p no:cacheprovider
+
+parity: venv ## sam build, then prove handlers, layer, env vars and routes of .aws-sam/build statically
+	@$(INFRA)/pytest.sh tests/build -q
+
+load: venv ## locust headless: USERS=20 DURATION=30s against make local-api (or API_BASE_URL); JSON under benchmarks/
+	@$(INFRA)/services.sh up
+	@.venv/bin/python benchmarks/run_load.py
+
+up-docker: ## Docker path: compose up LocalStack+Redis+RabbitMQ+Kafka, deploy, bridge, e2e (needs LOCALSTACK_AUTH_TOKEN)
+	@$(INFRA)/up-docker.sh

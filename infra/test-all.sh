@@ -37,6 +37,8 @@ after="$(ls "$PID_DIR" 2>/dev/null | sort | tr '\n' ' ')"
 [ "$before" = "$after" ] || started_services=1
 
 "$ROOT/infra/deploy.sh" >/dev/null
+log "sam build parity (static checks of .aws-sam/build)"
+"$ROOT/infra/pytest.sh" tests/build -q
 export API_BASE_URL="$(cat "$API_URL_FILE")"
 # The e2e tests forge an expired-but-genuine token with the deployed key (deploy.sh wrote it).
 export E2E_JWT_SECRET_FILE="$LOCAL_DIR/jwt-secret"
@@ -44,3 +46,5 @@ export E2E_JWT_SECRET_FILE="$LOCAL_DIR/jwt-secret"
 log "integration and e2e tests against $API_BASE_URL"
 "$ROOT/infra/pytest.sh" tests/integration -q
 "$ROOT/infra/pytest.sh" tests/e2e -q
+log "resilience: schemathesis against the in-process API"
+"$ROOT/infra/pytest.sh" tests/resilience -q -p no:cacheprovider

@@ -13,7 +13,7 @@ from taskapp.schemas import CreateTaskRequest, TaskOut
 app = build_api()
 
 
-@app.post("/tasks")
+@app.post("/tasks", status_code=201)
 def create_task(request: Annotated[CreateTaskRequest, Body()]) -> Response[TaskOut]:
     task = tasks.create_task(caller_of(app).user_id, request)
     return respond(HTTPStatus.CREATED, task, headers={"Location": f"/tasks/{task.id}"})

@@ -13,7 +13,7 @@ from taskapp.domain import tasks
 app = build_api()
 
 
-@app.delete("/tasks/<id>")
+@app.delete("/tasks/<id>", status_code=204)
 def delete_task(id: Annotated[UUID, Path()]) -> Response[None]:  # noqa: A002 - the route's parameter name
     tasks.delete_task(caller_of(app).user_id, str(id))
     return respond(HTTPStatus.NO_CONTENT)

@@ -10,7 +10,7 @@ from taskapp.domain import accounts
 app = build_api()
 
 
-@app.post("/auth/logout")
+@app.post("/auth/logout", status_code=204)
 def logout() -> Response[None]:
     caller = caller_of(app)
     accounts.logout(caller.jti, caller.expires_at, caller.session_id)

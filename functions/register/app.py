@@ -14,7 +14,7 @@ from taskapp.schemas import RegisterRequest, UserOut
 app = build_api(authenticated=False, rate_limit_scope=RateLimitScope.CLIENT_IP)
 
 
-@app.post("/auth/register")
+@app.post("/auth/register", status_code=201)
 def register(request: Annotated[RegisterRequest, Body()]) -> Response[UserOut]:
     return respond(HTTPStatus.CREATED, accounts.register(request))
 

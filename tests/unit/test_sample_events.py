@@ -63,6 +63,7 @@ API_EVENT_STATUS = {
     "delete_task/not_found": 404,
     "delete_task/malformed_id": 400,
     "health/check": 200,
+    "openapi/get": 200,
 }
 # Events that need more set-up than the sample task; each has its own test below.
 STATEFUL_EVENTS = {

@@ -23,7 +23,11 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, password_hash: str) -> bool:
-    return bcrypt.checkpw(password.encode("utf-8"), password_hash.encode("ascii"))
+    encoded = password.encode("utf-8")
+    if len(encoded) > MAX_PASSWORD_BYTES:
+        # Registration refuses such passwords, so none can match; bcrypt 5 raises here instead of truncating.
+        return False
+    return bcrypt.checkpw(encoded, password_hash.encode("ascii"))
 
 
 @lru_cache(maxsize=1)

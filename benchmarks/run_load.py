@@ -1,0 +1,143 @@
+"""`make load`: locust headless against the local API (started here) or API_BASE_URL; prints and records results.
+
+    .venv/bin/python benchmarks/run_load.py --users 20 --duration 30s [--base-url URL]
+
+Writes benchmarks/load-<UTC timestamp>.json and benchmarks/load-latest.json with requests/s, p50/p95/p99 and error
+counts per endpoint and for the measured pair (POST /tasks + GET /tasks/{id}).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+MEASURED = ("POST /tasks", "GET /tasks/{id}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_local_api() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - our own module
+        [sys.executable, "-m", "infra.local_api", "--port", str(port), "--no-reload", "--quiet"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server, f"http://127.0.0.1:{port}"
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.05)
+    server.kill()
+    raise SystemExit("the local API did not start (is `infra/services.sh up` running?)")
+
+
+def read_stats(csv_prefix: Path) -> dict[str, dict[str, Any]]:
+    rows = {}
+    with (csv_prefix.parent / f"{csv_prefix.name}_stats.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            rows[row["Name"]] = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "requests_per_s": round(float(row["Requests/s"]), 1),
+                "p50_ms": float(row["50%"]),
+                "p95_ms": float(row["95%"]),
+                "p99_ms": float(row["99%"]),
+                "mean_ms": round(float(row["Average Response Time"]), 2),
+            }
+    return rows
+
+
+def read_failures(csv_prefix: Path) -> list[dict[str, Any]]:
+    with (csv_prefix.parent / f"{csv_prefix.name}_failures.csv").open() as handle:
+        return [
+            {"endpoint": f"{r['Method']} {r['Name']}", "error": r["Error"], "count": int(r["Occurrences"])}
+            for r in csv.DictReader(handle)
+        ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=int(os.environ.get("USERS", "20")))
+    parser.add_argument("--duration", default=os.environ.get("DURATION", "30s"))
+    parser.add_argument("--base-url", default=os.environ.get("API_BASE_URL"))
+    args = parser.parse_args()
+    server = None
+    base_url = args.base_url
+    if not base_url:
+        server, base_url = start_local_api()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            prefix = Path(tmp) / "load"
+            command = [
+                str(ROOT / ".venv" / "bin" / "locust"),
+                "-f", str(ROOT / "benchmarks" / "locustfile.py"),
+                "--headless", "--users", str(args.users), "--spawn-rate", str(args.users),
+                "--run-time", args.duration, "--host", base_url, "--csv", str(prefix),
+                "--only-summary", "--exit-code-on-error", "0", "--loglevel", "WARNING",
+            ]  # fmt: skip
+            completed = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True)  # noqa: S603
+            if completed.returncode != 0:
+                print(completed.stderr[-3000:], file=sys.stderr)
+                return completed.returncode
+            stats = read_stats(prefix)
+            failures = read_failures(prefix)
+    finally:
+        if server:
+            server.terminate()
+            server.wait(10)
+    measured = [stats[name] for name in MEASURED if name in stats]
+    result = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "load_average_1m_after": round(os.getloadavg()[0], 2),
+        "target": "make local-api (in-process, MiniStack + Redis)" if server else base_url,
+        "users": args.users,
+        "duration": args.duration,
+        "measured_pair": {
+            "requests_per_s": round(sum(s["requests_per_s"] for s in measured), 1),
+            "requests": sum(s["requests"] for s in measured),
+            "errors": sum(s["failures"] for s in measured),
+        },
+        "endpoints": stats,
+        "failures": failures,
+    }
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    text = json.dumps(result, indent=2) + "\n"
+    (ROOT / "benchmarks" / f"load-{stamp}.json").write_text(text)
+    (ROOT / "benchmarks" / "load-latest.json").write_text(text)
+    print(f"{'endpoint':<22}{'req':>8}{'err':>6}{'req/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}  (ms)")
+    for name, row in stats.items():
+        print(
+            f"{name:<22}{row['requests']:>8}{row['failures']:>6}{row['requests_per_s']:>9}"
+            f"{row['p50_ms']:>8.0f}{row['p95_ms']:>8.0f}{row['p99_ms']:>8.0f}"
+        )
+    for failure in failures:
+        print(f"error: {failure['count']} x {failure['endpoint']}: {failure['error']}")
+    print(f"wrote benchmarks/load-{stamp}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""`make local-api`: template.yaml's API on 127.0.0.1:3000, in-process, no Docker.
+
+Server: the standard library's ThreadingHTTPServer. It is maintained with CPython, speaks HTTP/1.1 keep-alive,
+runs one thread per connection and adds no dependency; the gateway does the API Gateway work, so a WSGI stack
+(werkzeug) would add a layer without adding behaviour.
+Reload: stat polling (every 0.5 s) of functions/ and the layers' *.py files; on a change every function module and
+the shared `taskapp` package are dropped, so the next request is a cold start on the new code. Polling was chosen
+over watchdog because it needs no native watcher and behaves the same on every filesystem; ~50 files cost
+microseconds per poll.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from infra.local_api.gateway import HttpRequest, LocalGateway
+from infra.local_api.loader import add_layers_to_path
+from infra.local_api.tables import ensure_tables
+from infra.local_api.template import ROOT, FunctionSpec, SamTemplate
+
+log = logging.getLogger("local_api")
+DEFAULT_ENV_FILE = ROOT / "env.local.json"
+
+
+def process_environment(template: SamTemplate, env_vars: dict[str, Any]) -> dict[str, str]:
+    """The env every function shares in this one interpreter (the template's Globals with the file applied).
+
+    All functions run in one process, so per-function variables cannot differ; only POWERTOOLS_SERVICE_NAME does
+    in this template, and the logs name the function anyway.
+    """
+    merged: dict[str, str] = {}
+    for spec in template.functions.values():
+        env = template.environment_for(spec, env_vars=env_vars)
+        env.pop("POWERTOOLS_SERVICE_NAME", None)
+        merged.update(env)
+    merged.setdefault("POWERTOOLS_SERVICE_NAME", "local-api")
+    return merged
+
+
+def apply_environment(environment: dict[str, str]) -> None:
+    for name, value in environment.items():
+        os.environ[name] = value
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": "local-api",
+    }.items():
+        os.environ.setdefault(name, value)
+
+
+def read_env_file(path: Path | None) -> dict[str, Any]:
+    if path is None or not path.exists():
+        return {}
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+class CodeWatcher(threading.Thread):
+    """Stat-polls source files; calls on_change once per batch of edits."""
+
+    def __init__(self, roots: list[Path], on_change: Any, interval: float = 0.5) -> None:
+        super().__init__(daemon=True, name="code-watcher")
+        self.roots, self.on_change, self.interval = roots, on_change, interval
+        self._stop_event = threading.Event()
+        self._seen = self._snapshot()
+
+    def _snapshot(self) -> dict[Path, float]:
+        stamps = {}
+        for root in self.roots:
+            for file in root.rglob("*.py"):
+                try:
+                    stamps[file] = file.stat().st_mtime
+                except FileNotFoundError:
+                    continue
+        return stamps
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            current = self._snapshot()
+            if current != self._seen:
+                every = current.keys() | self._seen.keys()
+                changed = sorted(str(path) for path in every if current.get(path) != self._seen.get(path))
+                self._seen = current
+                self.on_change(changed)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+def make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
+    class ProxyHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: a warm request does not pay for a TCP handshake
+        server_version = "taskapp-local-api"
+        # Headers and body leave in two writes; with Nagle on, the client's delayed ACK adds ~40 ms to each.
+        disable_nagle_algorithm = True
+
+        def _serve(self) -> None:
+            started = time.perf_counter()
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            request = HttpRequest(
+                method=self.command,
+                path=url.path,
+                headers=list(self.headers.items()),
+                query=parse_qsl(url.query, keep_blank_values=True),
+                body=body,
+                source_ip=self.client_address[0],
+            )
+            response = gateway.handle(request)
+            self.send_response(response.status)
+            for name, value in response.headers:
+                if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+            millis = (time.perf_counter() - started) * 1000
+            log.info("%s %s -> %s in %.1f ms", self.command, url.path, response.status, millis)
+
+        def __getattr__(self, name: str) -> Any:
+            # Every method (TRACE, PROPFIND ...) reaches the gateway, which answers like API Gateway does.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            return  # one line per request is logged by _serve with its latency
+
+    return ProxyHandler
+
+
+def build_server(
+    host: str,
+    port: int,
+    *,
+    template: SamTemplate | None = None,
+    env_file: Path | None = DEFAULT_ENV_FILE,
+    create_tables: bool = True,
+) -> tuple[ThreadingHTTPServer, LocalGateway]:
+    template = template or SamTemplate()
+    env_vars = read_env_file(env_file)
+    environment = process_environment(template, env_vars)
+    apply_environment(environment)
+    add_layers_to_path(template.layer_dirs)
+    if create_tables:
+        created = ensure_tables(template, environment, environment.get("DYNAMODB_ENDPOINT"))
+        if created:
+            log.info("created tables %s", ", ".join(created))
+
+    def on_invoke(spec: FunctionSpec, event: dict[str, Any], millis: float) -> None:
+        log.debug("%s handled %s in %.1f ms", spec.logical_id, event.get("httpMethod", "event"), millis)
+
+    gateway = LocalGateway(template, stage=environment.get("STAGE", "local"), on_invoke=on_invoke)
+    server = ThreadingHTTPServer((host, port), make_handler(gateway))
+    server.daemon_threads = True
+    return server, gateway
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.local_api", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_API_PORT", "3000")))
+    parser.add_argument("--env-vars", type=Path, default=DEFAULT_ENV_FILE, help="SAM --env-vars style JSON file")
+    parser.add_argument("--no-reload", action="store_true", help="do not watch the code for changes")
+    parser.add_argument("--no-create-tables", action="store_true", help="do not create missing DynamoDB tables")
+    parser.add_argument("--quiet", action="store_true", help="log warnings only (benchmarks)")
+    args = parser.parse_args(argv)
+    level = logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    server, gateway = build_server(
+        args.host, args.port, env_file=args.env_vars, create_tables=not args.no_create_tables
+    )
+    watcher = None
+    if not args.no_reload:
+
+        def reload(changed: list[str]) -> None:
+            log.info("code changed (%s): reloading on next request", ", ".join(changed[:5]))
+            gateway.loader.forget_all()
+
+        watcher = CodeWatcher([ROOT / "functions", *gateway.template.layer_dirs], reload)
+        watcher.start()
+    host, port = server.server_address[:2]
+    log.warning("serving %s routes on http://%s:%s (stage %s)", len(gateway.template.routes), host, port, gateway.stage)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if watcher:
+            watcher.stop()
+        server.server_close()
+    return 0

@@ -1,0 +1,39 @@
+"""Create the template's DynamoDB tables on a local endpoint under the names the env file gives them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.local_api.template import SamTemplate
+
+# CreateTable accepts these table properties as CloudFormation spells them; the rest (PITR, SSE, TTL) do not
+# change how the code behaves locally.
+_CREATE_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+
+
+def table_names(template: SamTemplate, environment: dict[str, str]) -> dict[str, str]:
+    """LogicalId -> physical name, from env vars whose template value is `!Ref <Table>`."""
+    names = {}
+    for spec in template.functions.values():
+        for var, raw in spec.environment.items():
+            ref = raw.get("Ref") if isinstance(raw, dict) else None
+            if ref and template.resources.get(ref, {}).get("Type") == "AWS::DynamoDB::Table" and var in environment:
+                names[ref] = environment[var]
+    return names
+
+
+def ensure_tables(template: SamTemplate, environment: dict[str, str], endpoint_url: str | None) -> list[str]:
+    """Create each missing table; returns the names created. Existing tables are left as they are."""
+    import boto3
+
+    client: Any = boto3.client("dynamodb", endpoint_url=endpoint_url or None)
+    existing = set(client.list_tables().get("TableNames", []))
+    created = []
+    for logical_id, name in table_names(template, environment).items():
+        if name in existing:
+            continue
+        props = template.resources[logical_id]["Properties"]
+        kwargs = {key: props[key] for key in _CREATE_TABLE_KEYS if key in props}
+        client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **kwargs)
+        created.append(name)
+    return created

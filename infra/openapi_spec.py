@@ -1,0 +1,178 @@
+"""Generate the OpenAPI 3 spec from the code: each route function's Powertools resolver describes itself.
+
+Routes are discovered from template.yaml (so a function another branch adds is picked up), each function's
+`app.get_openapi_json_schema()` gives its operation and pydantic schemas, and this module merges them and adds
+what the shared edge (taskapp.api + API Gateway) contributes: the bearer scheme, the error shape and the 4xx/503
+responses. Usage: `python -m infra.openapi_spec [--check]` (make openapi), which also renders README's table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from infra.local_api.loader import HandlerLoader, add_layers_to_path, module_name_for
+from infra.local_api.template import ROOT, SamTemplate
+
+SPEC_PATH = ROOT / "functions" / "openapi" / "openapi.json"
+README_PATH = ROOT / "README.md"
+TABLE_START, TABLE_END = "<!-- endpoints:start (make openapi) -->", "<!-- endpoints:end -->"
+# Powertools documents its own 422 validation shape; taskapp.api answers 400 with the shared error shape instead.
+POWERTOOLS_ONLY_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+ERROR_RESPONSES = {
+    "400": "Invalid request: malformed JSON, failed validation (details list each field) or body too large",
+    "401": "Missing, invalid, expired or revoked token, or wrong credentials",
+    "403": "Access denied by the authorizer",
+    "404": "No such resource (another user's task is also 404)",
+    "409": "Conflict: the resource exists already or its version changed",
+    "415": "Request body is not application/json",
+    "429": "Too many requests; retry after the Retry-After header",
+    "503": "A dependency (DynamoDB, Redis) is unavailable; retry after the Retry-After header",
+}
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "examples": ["VALIDATION_ERROR", "NOT_FOUND"]},
+                "message": {"type": "string"},
+                "details": {"description": "Machine-readable context: field errors, limits, ids; null when none"},
+            },
+        }
+    },
+}
+
+
+def _resolver_spec(loader: HandlerLoader, template: SamTemplate, logical_id: str) -> dict[str, Any]:
+    spec = template.function(logical_id)
+    loader.load(spec)
+    app = getattr(sys.modules[module_name_for(spec)], "app", None)
+    if app is None or not hasattr(app, "get_openapi_json_schema"):
+        raise LookupError(f"{logical_id}: {spec.code_dir}/app.py has no Powertools resolver named app")
+    schema: dict[str, Any] = json.loads(app.get_openapi_json_schema(title="taskapp", version="1"))
+    return schema
+
+
+def _summary(template: SamTemplate, logical_id: str) -> str:
+    """The handler module's docstring first line, e.g. 'POST /tasks: create a task owned by the caller.'"""
+    source = (template.function(logical_id).code_dir / "app.py").read_text()
+    doc = source.split('"""')[1] if source.startswith('"""') else logical_id
+    first = doc.strip().splitlines()[0]
+    return first.split(": ", 1)[1].rstrip(".") if ": " in first else first
+
+
+def generate_spec(template: SamTemplate | None = None) -> dict[str, Any]:
+    template = template or SamTemplate()
+    add_layers_to_path(template.layer_dirs)
+    loader = HandlerLoader()
+    paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, Any] = {}
+    for route in sorted(template.routes, key=lambda r: (r.resource, r.method)):
+        generated = _resolver_spec(loader, template, route.logical_id)
+        method = route.method.lower()
+        operation = (generated.get("paths", {}).get(route.resource) or {}).get(method)
+        if operation is None:
+            raise LookupError(
+                f"{route.logical_id} is routed {route.method} {route.resource} in template.yaml "
+                "but its handler registers no such route"
+            )
+        schemas.update(generated.get("components", {}).get("schemas", {}))
+        operation["operationId"] = route.logical_id.removesuffix("Function")
+        operation["summary"] = _summary(template, route.logical_id)
+        operation["tags"] = [route.resource.strip("/").split("/")[0] or "root"]
+        responses = {k: v for k, v in operation.get("responses", {}).items() if k != "422"}
+        for status, response in responses.items():
+            if status == "204":
+                response.pop("content", None)
+        for status in ERROR_RESPONSES:
+            responses.setdefault(status, {"$ref": f"#/components/responses/Error{status}"})
+        operation["responses"] = dict(sorted(responses.items()))
+        operation["security"] = [{"bearerAuth": []}] if route.authorized else []
+        paths.setdefault(route.resource, {})[method] = operation
+    for name in POWERTOOLS_ONLY_SCHEMAS:
+        schemas.pop(name, None)
+    schemas["ErrorResponse"] = ERROR_SCHEMA
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "taskapp API",
+            "version": "1.0.0",
+            "description": "Task-management REST API (API Gateway REST + Lambda). Generated by `make openapi`.",
+        },
+        "servers": [{"url": "http://127.0.0.1:3000", "description": "make local-api"}],
+        "paths": paths,
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "responses": {
+                f"Error{status}": {
+                    "description": description,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+                }
+                for status, description in ERROR_RESPONSES.items()
+            },
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "Access token from POST /auth/login, checked by the TOKEN authorizer",
+                }
+            },
+        },
+    }
+
+
+def render_spec(spec: dict[str, Any]) -> str:
+    return json.dumps(spec, indent=2, sort_keys=False) + "\n"
+
+
+def endpoint_table(spec: dict[str, Any]) -> str:
+    """A Markdown table of every operation, for README.md."""
+    lines = ["| Method | Path | Auth | Success | Request body | Summary |", "|---|---|---|---|---|---|"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            success = next((s for s in operation["responses"] if s.startswith("2")), "")
+            body = (operation.get("requestBody") or {}).get("content", {}).get("application/json", {})
+            body_ref = str((body.get("schema") or {}).get("$ref", "")).rsplit("/", 1)[-1]
+            auth = "Bearer" if operation.get("security") else "none"
+            lines.append(
+                f"| {method.upper()} | `{path}` | {auth} | {success} | {body_ref or '-'} | {operation['summary']} |"
+            )
+    return "\n".join(lines)
+
+
+def readme_with_table(readme: str, table: str) -> str:
+    if TABLE_START not in readme or TABLE_END not in readme:
+        raise LookupError(f"README.md lacks the {TABLE_START} ... {TABLE_END} markers")
+    head, rest = readme.split(TABLE_START, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    return f"{head}{TABLE_START}\n{table}\n{TABLE_END}{tail}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Generate functions/openapi/openapi.json and README's table")
+    parser.add_argument("--check", action="store_true", help="fail if the committed files are stale")
+    args = parser.parse_args(argv)
+    spec = generate_spec()
+    text = render_spec(spec)
+    readme = readme_with_table(README_PATH.read_text(), endpoint_table(spec)) if README_PATH.exists() else None
+    if args.check:
+        stale = [p.name for p, new in ((SPEC_PATH, text), (README_PATH, readme)) if new and p.read_text() != new]
+        if stale:
+            print(f"stale: {', '.join(stale)}; run `make openapi`", file=sys.stderr)
+            return 1
+        return 0
+    SPEC_PATH.write_text(text)
+    if readme is not None:
+        README_PATH.write_text(readme)
+    print(f"wrote {SPEC_PATH.relative_to(ROOT)} ({sum(len(v) for v in spec['paths'].values())} operations)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""`sam build` output is what `sam local start-api` / `sam local invoke` would run: proved without Docker.
+
+Reuses .aws-sam/build when it is newer than every source file (make deploy just built it), else runs
+`sam build --cached`. Checks are static (files, AST, template): the clean-interpreter import of the artifacts is
+tests/integration's job.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from infra.local_api.template import SamTemplate
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD_DIR = ROOT / ".aws-sam" / "build"
+# Provided by the Lambda runtime (or injected by MiniStack / LocalStack), never by the template.
+RUNTIME_PROVIDED = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"}
+HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "route"}
+
+
+def _newest_source_mtime() -> float:
+    sources = [ROOT / "template.yaml", *ROOT.glob("functions/**/*"), *ROOT.glob("layers/**/*")]
+    return max(p.stat().st_mtime for p in sources if p.is_file() and "__pycache__" not in p.parts)
+
+
+@cache
+def built() -> SamTemplate:
+    built_template = BUILD_DIR / "template.yaml"
+    if not built_template.exists() or built_template.stat().st_mtime < _newest_source_mtime():
+        result = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "sam"), "build", "--cached", "--parallel"],
+            check=False,
+            cwd=ROOT,
+            env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return SamTemplate(built_template)
+
+
+def _module_ast(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(), filename=str(path))
+
+
+def _top_level_names(module: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in module.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def _registered_routes(module: ast.Module) -> set[tuple[str, str]]:
+    """(METHOD, /path/{param}) for each `@app.<method>("/path/<param>")` decorator in the handler module."""
+    routes = set()
+    for node in ast.walk(module):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+                continue
+            method = decorator.func.attr
+            if method not in HTTP_METHODS or not decorator.args or not isinstance(decorator.args[0], ast.Constant):
+                continue
+            path = str(decorator.args[0].value).replace("<", "{").replace(">", "}")
+            routes.add((method.upper(), path))
+    return routes
+
+
+def _settings_env_names() -> set[str]:
+    """Every NAME in `_env_*("NAME", ...)` calls of taskapp/settings.py."""
+    module = _module_ast(ROOT / "layers" / "shared" / "taskapp" / "settings.py")
+    names = set()
+    for node in ast.walk(module):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id.startswith("_env_")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            names.add(str(node.args[0].value))
+    return names
+
+
+def test_every_function_code_uri_and_handler_resolve_in_the_build() -> None:
+    template = built()
+    assert template.functions, "no functions in the built template"
+    for spec in template.functions.values():
+        assert spec.code_dir.is_dir(), f"{spec.logical_id}: CodeUri {spec.code_dir} was not built"
+        module_path, _, attribute = spec.handler.rpartition(".")
+        module_file = spec.code_dir / f"{module_path.replace('.', '/')}.py"
+        assert module_file.is_file(), f"{spec.logical_id}: handler module {module_file} missing"
+        assert attribute in _top_level_names(_module_ast(module_file)), f"{spec.logical_id}: no {spec.handler}"
+
+
+def test_layer_is_built_with_the_package_and_its_dependencies_and_every_function_uses_it() -> None:
+    template = built()
+    layers = [
+        logical_id
+        for logical_id, resource in template.resources.items()
+        if resource.get("Type") == "AWS::Serverless::LayerVersion"
+    ]
+    assert layers == ["SharedLayer"]
+    python_dir = template.root / str(template.resources["SharedLayer"]["Properties"]["ContentUri"]) / "python"
+    assert (python_dir / "taskapp" / "api.py").is_file()
+    requirements = (ROOT / "layers" / "shared" / "requirements.txt").read_text().splitlines()
+    for line in requirements:
+        name = line.split("==")[0].split("[")[0].strip()
+        if not name or name.startswith("#"):
+            continue
+        dist = name.replace("-", "_").lower()
+        assert any(p.name.lower().startswith(f"{dist}-") for p in python_dir.glob("*.dist-info")), (
+            f"{name} not in layer"
+        )
+    global_layers = template.function_globals.get("Layers") or []
+    for logical_id, resource in template.resources.items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        layers_used = (resource.get("Properties") or {}).get("Layers") or global_layers
+        assert {"Ref": "SharedLayer"} in layers_used, f"{logical_id} does not reference SharedLayer"
+
+
+def test_every_setting_the_code_reads_is_set_by_the_template() -> None:
+    template = built()
+    for spec in template.functions.values():
+        missing = _settings_env_names() - set(spec.environment) - RUNTIME_PROVIDED
+        assert not missing, f"{spec.logical_id}: Settings reads {sorted(missing)} but the template never sets them"
+
+
+def test_every_route_maps_to_a_handler_that_registers_it() -> None:
+    template = built()
+    assert template.routes
+    for route in template.routes:
+        spec = template.function(route.logical_id)
+        registered = _registered_routes(_module_ast(spec.code_dir / "app.py"))
+        assert (route.method, route.resource) in registered, (
+            f"{route.logical_id}: template routes {route.method} {route.resource}, handler registers {registered}"
+        )
+
+
+def test_openapi_spec_ships_with_its_function() -> None:
+    spec = built().function("OpenApiFunction")
+    assert json.loads((spec.code_dir / "openapi.json").read_text())["paths"]
+
+
+@pytest.mark.parametrize("env_file", ["env.json", "env.local.json"])
+def test_env_files_only_name_variables_the_template_declares(env_file: str) -> None:
+    """`sam local --env-vars` silently ignores undeclared names: a typo there would never take effect."""
+    template = SamTemplate(ROOT / "template.yaml")
+    declared = {name for spec in template.functions.values() for name in spec.environment}
+    data = json.loads((ROOT / env_file).read_text())
+    for scope, variables in data.items():
+        assert scope == "Parameters" or scope in template.functions, f"{env_file}: unknown function {scope}"
+        assert set(variables) <= declared, f"{env_file}: {sorted(set(variables) - declared)} are not declared"
+    if env_file == "env.json":
+        endpoints = " ".join(str(v) for v in data["Parameters"].values())
+        assert "127.0.0.1" not in endpoints, "a container cannot reach the host's 127.0.0.1: use host.docker.internal"
