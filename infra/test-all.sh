@@ -11,8 +11,10 @@ export BCRYPT_ROUNDS="${BCRYPT_ROUNDS:-4}"
 export API_URL_FILE="$LOCAL_DIR/api-url-test"
 
 started_services=0
+started_bridge=0
 cleanup() {
   local rc=$?
+  if [ "$started_bridge" -eq 1 ]; then "$ROOT/infra/bridge.sh" stop || true; fi
   if [ "$started_services" -eq 1 ]; then "$ROOT/infra/services.sh" down || true; fi
   exit "$rc"
 }
@@ -34,6 +36,9 @@ after="$(ls "$PID_DIR" 2>/dev/null | sort | tr '\n' ' ')"
 
 "$ROOT/infra/deploy.sh" >/dev/null
 export API_BASE_URL="$(cat "$API_URL_FILE")"
+# The event-source bridge feeds the test stack's Kafka and RabbitMQ functions (MiniStack does not poll them).
+started_bridge=1
+"$ROOT/infra/bridge.sh" start
 log "integration and e2e tests against $API_BASE_URL"
 "$ROOT/infra/pytest.sh" tests/integration -q
 "$ROOT/infra/pytest.sh" tests/e2e -q
