@@ -50,15 +50,26 @@ def fake_redis(monkeypatch: pytest.MonkeyPatch) -> fakeredis.FakeRedis:
     return server
 
 
+@pytest.fixture(autouse=True)
+def brokers_reported_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit tests have no Kafka or RabbitMQ: health reports them from stubs (integration tests use the real ones)."""
+    from taskapp.domain import health
+    from taskapp.schemas import DependencyStatus
+
+    monkeypatch.setitem(health.DEPENDENCY_CHECKS, "kafka", lambda: DependencyStatus(status="up", details={}))
+    monkeypatch.setitem(health.DEPENDENCY_CHECKS, "rabbitmq", lambda: DependencyStatus(status="up", details={}))
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     """Fresh moto DynamoDB with the tables created from the same models the code uses."""
     with mock_aws():
+        from taskapp.data.activity import ActivityModel, NotificationModel
         from taskapp.data.sessions import SessionItem
         from taskapp.data.tasks import TaskModel
         from taskapp.data.users import UserModel
 
-        for model in (UserModel, TaskModel, SessionItem):
+        for model in (UserModel, TaskModel, SessionItem, ActivityModel, NotificationModel):
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
         yield
 

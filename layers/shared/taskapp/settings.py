@@ -43,6 +43,18 @@ class Settings:
     bcrypt_rounds: int
     max_body_bytes: int
     cursor_ttl_seconds: int
+    activity_table: str
+    notifications_table: str
+    kafka_bootstrap_servers: str
+    ingest_topic: str
+    ingest_dlq_topic: str
+    ingest_consumer_group: str
+    rabbitmq_url: str
+    events_exchange: str
+    notifications_queue: str
+    notifications_dlq: str
+    notifications_delivery_limit: int
+    broker_timeout_seconds: float
 
 
 @lru_cache(maxsize=1)
@@ -68,4 +80,16 @@ def get_settings() -> Settings:
         bcrypt_rounds=_env_int("BCRYPT_ROUNDS", 12),
         max_body_bytes=_env_int("MAX_BODY_BYTES", 16 * 1024),
         cursor_ttl_seconds=_env_int("CURSOR_TTL_SECONDS", 24 * 3600),
+        activity_table=_env_str("ACTIVITY_TABLE", "taskapp-activity"),
+        notifications_table=_env_str("NOTIFICATIONS_TABLE", "taskapp-notifications"),
+        kafka_bootstrap_servers=_env_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        ingest_topic=_env_str("INGEST_TOPIC", "task.ingested"),
+        ingest_dlq_topic=_env_str("INGEST_DLQ_TOPIC", "task.ingested.dlq"),
+        ingest_consumer_group=_env_str("INGEST_CONSUMER_GROUP", "taskapp-ingestion"),
+        rabbitmq_url=_env_str("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
+        events_exchange=_env_str("EVENTS_EXCHANGE", "task.events"),
+        notifications_queue=_env_str("NOTIFICATIONS_QUEUE", "task.notifications"),
+        notifications_dlq=_env_str("NOTIFICATIONS_DLQ", "task.notifications.dlq"),
+        notifications_delivery_limit=_env_int("NOTIFICATIONS_DELIVERY_LIMIT", 5),
+        broker_timeout_seconds=float(_env_str("BROKER_TIMEOUT_SECONDS", "3")),
     )
