@@ -119,15 +119,29 @@ def _as_tuple(value: Any, what: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _virtual_host(access_configurations: Any) -> str:
-    for entry in access_configurations or []:
-        if isinstance(entry, Mapping) and entry.get("Type") == "VIRTUAL_HOST":
-            return str(entry.get("URI") or DEFAULT_VIRTUAL_HOST)
-    return DEFAULT_VIRTUAL_HOST
+class _LazyProperties:
+    """Event properties resolved on access, so properties the bridge ignores may use any intrinsic function."""
+
+    def __init__(self, raw: Mapping[str, Any], resolver: Resolver) -> None:
+        self._raw = raw
+        self._resolver = resolver
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._resolver.resolve(self._raw[key]) if key in self._raw else default
+
+    def virtual_host(self) -> str:
+        for entry in self._raw.get("SourceAccessConfigurations") or []:
+            if isinstance(entry, Mapping) and entry.get("Type") == "VIRTUAL_HOST":
+                return str(self._resolver.resolve(entry.get("URI")) or DEFAULT_VIRTUAL_HOST)
+        return DEFAULT_VIRTUAL_HOST
 
 
 def event_sources(template: Mapping[str, Any], resolver: Resolver) -> EventSources:
-    """Every `SelfManagedKafka` and `MQ` event of every `AWS::Serverless::Function`, with AWS defaults filled in."""
+    """Every `SelfManagedKafka` and `MQ` event of every `AWS::Serverless::Function`, with AWS defaults filled in.
+
+    `Enabled` is deliberately ignored: a template may switch the real mapping off on local stacks (so the local
+    AWS emulator does not try to poll) while the bridge stands in for it.
+    """
     sources = EventSources()
     for logical_id, resource in (template.get("Resources") or {}).items():
         if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::Serverless::Function":
@@ -136,7 +150,8 @@ def event_sources(template: Mapping[str, Any], resolver: Resolver) -> EventSourc
             kind = event.get("Type")
             if kind not in ("SelfManagedKafka", "MQ"):
                 continue
-            props = resolver.resolve(event.get("Properties") or {})
+            # Resolve only what the bridge uses: the rest (Enabled: !If ..., credentials) is the real mapping's.
+            props = _LazyProperties(event.get("Properties") or {}, resolver)
             where = f"{logical_id}.Events.{event_name}"
             window = float(props.get("MaximumBatchingWindowInSeconds", DEFAULT_BATCHING_WINDOW_SECONDS))
             if kind == "SelfManagedKafka":
@@ -164,7 +179,7 @@ def event_sources(template: Mapping[str, Any], resolver: Resolver) -> EventSourc
                         queues=_as_tuple(props.get("Queues"), "Queues", where),
                         broker_arn=broker,
                         batch_size=int(props.get("BatchSize", DEFAULT_MQ_BATCH_SIZE)),
-                        virtual_host=_virtual_host(props.get("SourceAccessConfigurations")),
+                        virtual_host=props.virtual_host(),
                         batching_window_seconds=window,
                     )
                 )
