@@ -21,6 +21,9 @@ overrides=(
 )
 # Empty values are not accepted by --parameter-overrides; unset means "the template's default".
 [ -z "${LAMBDA_DYNAMODB_ENDPOINT:-}" ] || overrides+=("DynamoDbEndpoint=$LAMBDA_DYNAMODB_ENDPOINT")
+# Extra Key=Value overrides, space separated (e.g. private broker names for a second stack on one RabbitMQ).
+# shellcheck disable=SC2206
+[ -z "${EXTRA_PARAMETER_OVERRIDES:-}" ] || overrides+=($EXTRA_PARAMETER_OVERRIDES)
 
 log "sam deploy (stack $STACK_NAME) to $AWS_ENDPOINT_URL"
 "$VENV/bin/sam" deploy \

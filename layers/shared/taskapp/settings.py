@@ -62,6 +62,7 @@ def get_settings() -> Settings:
     """Build the settings once per execution environment; tests clear the cache after changing env vars."""
     # MiniStack and LocalStack inject AWS_ENDPOINT_URL; pynamodb needs the endpoint passed explicitly.
     dynamodb_endpoint = _env_str("DYNAMODB_ENDPOINT") or _env_str("AWS_ENDPOINT_URL") or None
+    notifications_queue = _env_str("NOTIFICATIONS_QUEUE", "task.notifications")
     return Settings(
         region=_env_str("AWS_REGION", _env_str("AWS_DEFAULT_REGION", "us-east-1")),
         stage=_env_str("STAGE", "local"),
@@ -88,8 +89,8 @@ def get_settings() -> Settings:
         ingest_consumer_group=_env_str("INGEST_CONSUMER_GROUP", "taskapp-ingestion"),
         rabbitmq_url=_env_str("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
         events_exchange=_env_str("EVENTS_EXCHANGE", "task.events"),
-        notifications_queue=_env_str("NOTIFICATIONS_QUEUE", "task.notifications"),
-        notifications_dlq=_env_str("NOTIFICATIONS_DLQ", "task.notifications.dlq"),
+        notifications_queue=notifications_queue,
+        notifications_dlq=_env_str("NOTIFICATIONS_DLQ", f"{notifications_queue}.dlq"),
         notifications_delivery_limit=_env_int("NOTIFICATIONS_DELIVERY_LIMIT", 5),
         broker_timeout_seconds=float(_env_str("BROKER_TIMEOUT_SECONDS", "3")),
     )

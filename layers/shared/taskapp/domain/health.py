@@ -28,11 +28,11 @@ def _elapsed_ms(started: float) -> float:
 
 
 def check_dynamodb() -> DependencyStatus:
-    return _timed(TaskModel.describe_table)
+    return _timed(lambda: TaskModel.describe_table() and None)
 
 
 def check_redis() -> DependencyStatus:
-    return _timed(get_redis().ping)
+    return _timed(lambda: get_redis().ping() and None)
 
 
 def _kafka_report() -> dict[str, Any]:

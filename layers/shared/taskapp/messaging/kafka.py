@@ -45,7 +45,6 @@ def get_producer() -> KafkaProducer:
         max_in_flight_requests_per_connection=1,  # retries keep per-key order
         request_timeout_ms=_timeout_ms(),
         max_block_ms=_timeout_ms(),
-        api_version_auto_timeout_ms=_timeout_ms(),
     )
 
 
@@ -73,27 +72,30 @@ def json_bytes(value: Any) -> bytes:
 
 
 def consumer_group_lag(topic: str, group_id: str) -> dict[str, Any]:
-    """Committed offset, end offset and lag per partition of `topic` for `group_id` (health report)."""
-    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+    """Committed offset, end offset and lag per partition of `topic` for `group_id` (health report).
 
-    servers = get_settings().kafka_bootstrap_servers.split(",")
-    timeouts = {"request_timeout_ms": _timeout_ms(), "api_version_auto_timeout_ms": _timeout_ms()}
-    admin = KafkaAdminClient(bootstrap_servers=servers, **timeouts)
-    consumer = KafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False, **timeouts)
+    A consumer that carries the group id but never subscribes reads the group's committed offsets without
+    joining the group, so the check cannot trigger a rebalance of the real consumers.
+    """
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=get_settings().kafka_bootstrap_servers.split(","),
+        group_id=group_id,
+        enable_auto_commit=False,
+        request_timeout_ms=_timeout_ms(),
+    )
     try:
         partitions = sorted(consumer.partitions_for_topic(topic) or [])
         if not partitions:
             raise LookupError(f"topic {topic} does not exist")
         topic_partitions = [TopicPartition(topic, partition) for partition in partitions]
         end_offsets = consumer.end_offsets(topic_partitions)
-        committed = admin.list_consumer_group_offsets(group_id, partitions=topic_partitions)
+        report: dict[str, Any] = {}
+        for tp in topic_partitions:
+            end = int(end_offsets.get(tp, 0))
+            committed = consumer.committed(tp)
+            report[str(tp.partition)] = {"committed": committed, "end": end, "lag": end - (committed or 0)}
+        return report
     finally:
-        consumer.close()
-        admin.close()
-    report: dict[str, Any] = {}
-    for tp in topic_partitions:
-        end = int(end_offsets.get(tp, 0))
-        meta = committed.get(tp)
-        offset = meta.offset if meta is not None and meta.offset >= 0 else None
-        report[str(tp.partition)] = {"committed": offset, "end": end, "lag": end - (offset or 0)}
-    return report
+        consumer.close(autocommit=False)
