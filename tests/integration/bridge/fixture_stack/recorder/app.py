@@ -1,7 +1,8 @@
 """Recorder for the bridge's integration tests: stores what it receives, fails when a message asks it to.
 
-Each Kafka record value / RabbitMQ body is JSON `{"id": str, "mode": "ok" | "fail" | "partial"}`:
-`fail` raises (a function error for the whole batch), `partial` reports the record in `batchItemFailures`.
+Each Kafka record value / RabbitMQ body is JSON `{"id": str, "mode": "ok" | "fail" | "partial", "sleep": s}`:
+`fail` raises (a function error for the whole batch), `partial` reports the record in `batchItemFailures`,
+`sleep` slows the function down (seconds per record) so a test can stop the bridge in the middle of a stream.
 Every delivery of an `ok` record increments `deliveries` on item `delivered#<id>`; every attempt at a failing
 one increments `attempts` on `attempt#<id>`; each raw event is kept under `event#<request id>`.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 from typing import Any
 
 import boto3
@@ -41,6 +43,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     should_raise = False
     for raw, body in _payloads(event):
         mode = body.get("mode", "ok")
+        time.sleep(float(body.get("sleep", 0)))
         if mode == "ok":
             _count(f"delivered#{body['id']}", "deliveries", raw)
             continue
