@@ -98,13 +98,18 @@ class EventPublisher:
             app_id="taskapp",
         )
         with self._lock:
-            try:
-                self._open_channel().basic_publish(
-                    get_settings().events_exchange, event.type.value, body, properties, mandatory=True
-                )
-            except (AMQPError, OSError) as exc:
-                self.close()
-                raise RabbitMqUnavailable(str(exc) or type(exc).__name__) from exc
+            # A connection kept from an earlier invocation may have died with a broker restart: one fresh retry.
+            for attempt in (1, 2):
+                reused = self._channel is not None
+                try:
+                    self._open_channel().basic_publish(
+                        get_settings().events_exchange, event.type.value, body, properties, mandatory=True
+                    )
+                    return
+                except (AMQPError, OSError) as exc:
+                    self.close()
+                    if attempt == 2 or not reused:
+                        raise RabbitMqUnavailable(str(exc) or type(exc).__name__) from exc
 
     def close(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None
