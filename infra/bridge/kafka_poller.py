@@ -132,7 +132,7 @@ class KafkaPoller:
                 "kafka partitions assigned",
                 extra={
                     "source": self.source.label,
-                    "partitions": sorted(str(tp) for tp in self._consumer.assignment()),
+                    "partitions": sorted(f"{tp.topic}-{tp.partition}" for tp in self._consumer.assignment()),
                 },
             )
         return [to_record(raw) for records in polled.values() for raw in records]
