@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bridge-start bridge-stop \
+.PHONY: invoke help dev venv run up down deploy test unit integration e2e lint format pr clean bridge-start bridge-stop \
 	bridge-status bridge-logs kafka-up kafka-down
 
 help: ## list the targets
@@ -71,3 +71,6 @@ pr: format test ## what to run before opening a pull request
 
 clean: down ## remove build output and local state
 	@rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
+
+invoke: ## invoke a deployed function with a sample event: make invoke FN=task_ingestion EVENT=batch-with-bad-record
+	@source $(INFRA)/common.sh && "$$VENV/bin/python" -m infra.invoke --stack-name "$$STACK_NAME" "$(FN)" "$(EVENT)"
