@@ -40,11 +40,26 @@ def _bridge(action: str, stack: Stack) -> None:
     assert result.returncode == 0, f"bridge.sh {action} failed:\n{result.stdout}\n{result.stderr}"
 
 
+def _dead(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in {"Z", "X"}
+
+
 def _kill_bridge(stack: Stack) -> None:
-    """SIGKILL, not a clean stop: nothing is committed or acked on the way out."""
+    """SIGKILL, not a clean stop: nothing is committed or acked on the way out.
+
+    A crashed process leaves a stale pid file; once the process is gone (or a zombie nobody reaped yet, which
+    `kill -0` would still report alive) the file is removed, as an operator would after a crash.
+    """
     pid_file = ROOT / ".local" / "pids" / f"bridge-{stack.name}.pid"
     assert pid_file.exists(), f"no bridge runs for {stack.name} ({pid_file} missing)"
-    os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+    pid = int(pid_file.read_text().strip())
+    os.kill(pid, signal.SIGKILL)
+    wait_until(f"bridge pid {pid} to die", lambda: _dead(pid), timeout=30, interval=0.1)
+    pid_file.unlink()
 
 
 def test_thousand_tasks_land_exactly_once_even_when_the_bridge_is_killed_midway(
