@@ -8,6 +8,7 @@ sort by time, so the newest-first feed is a plain descending query.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
@@ -55,7 +56,9 @@ def entry_key(occurred_at: str, event_id: str) -> str:
     return f"{occurred_at}#{event_id}"
 
 
+@lru_cache(maxsize=1)
 def _connection() -> Connection:
+    """One connection per execution environment: building a botocore client costs far more than a write."""
     meta = ActivityModel.Meta
     return Connection(region=meta.region, host=getattr(meta, "host", None))
 
