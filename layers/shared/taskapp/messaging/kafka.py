@@ -6,6 +6,7 @@ kafka-python is imported inside the functions so an API function that never prod
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -71,6 +72,21 @@ def json_bytes(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), default=str).encode("utf-8")
 
 
+def _require_reachable(servers: list[str]) -> None:
+    """Fail in broker_timeout_seconds when no bootstrap server accepts TCP: kafka-python's own metadata wait
+    for an unreachable cluster is 30 s, longer than the health function may run."""
+    errors = []
+    for server in servers:
+        host, _, port = server.strip().rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=get_settings().broker_timeout_seconds).close()
+        except OSError as exc:
+            errors.append(f"{server}: {exc}")
+            continue
+        return
+    raise KafkaUnavailable("; ".join(errors) or "no bootstrap servers configured")
+
+
 def consumer_group_lag(topic: str, group_id: str) -> dict[str, Any]:
     """Committed offset, end offset and lag per partition of `topic` for `group_id` (health report).
 
@@ -79,8 +95,10 @@ def consumer_group_lag(topic: str, group_id: str) -> dict[str, Any]:
     """
     from kafka import KafkaConsumer, TopicPartition
 
+    servers = get_settings().kafka_bootstrap_servers.split(",")
+    _require_reachable(servers)
     consumer = KafkaConsumer(
-        bootstrap_servers=get_settings().kafka_bootstrap_servers.split(","),
+        bootstrap_servers=servers,
         group_id=group_id,
         enable_auto_commit=False,
         request_timeout_ms=_timeout_ms(),
