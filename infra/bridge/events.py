@@ -38,7 +38,7 @@ def _b64(data: bytes) -> str:
 
 
 def kafka_record_json(record: KafkaRecord) -> dict[str, Any]:
-    """One element of `records["topic-partition"]`; header values are lists of signed-free byte values."""
+    """One element of `records["topic-partition"]`; header values become lists of unsigned byte values."""
     item: dict[str, Any] = {
         "topic": record.topic,
         "partition": record.partition,

@@ -147,7 +147,12 @@ class KafkaPoller:
             remaining_ms = int((deadline - time.monotonic()) * 1000)
             if remaining_ms <= 0:
                 break
-            batch += self._poll(remaining_ms, self.source.batch_size - len(batch))
+            try:
+                batch += self._poll(remaining_ms, self.source.batch_size - len(batch))
+            except KafkaError as exc:
+                # The records already polled moved the consumer's position: deliver them rather than drop them.
+                logger.warning("kafka poll failed", extra={"source": self.source.label, "error": repr(exc)})
+                break
         return batch
 
     # --- delivery ----------------------------------------------------------------------------------------------
