@@ -40,7 +40,7 @@ def handler(event: RabbitMQEvent, context: LambdaContext) -> dict[str, Any]:
             message_id = message.basic_properties.message_id
             try:
                 task_event = _decode(message.raw_event["data"])
-            except (ValueError, binascii.Error, ValidationError) as exc:
+            except (KeyError, ValueError, binascii.Error, ValidationError) as exc:
                 poison.append({"queue": queue, "messageId": message_id, "error": type(exc).__name__})
                 continue
             if record_event(task_event):
