@@ -3,7 +3,9 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench bench-latency bench-budget local-api openapi bench-local invoke logs test-resilience parity load up-docker
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench bench-latency bench-budget \
+	local-api openapi bench-local invoke logs test-resilience parity load up-docker bridge-start bridge-stop \
+	bridge-status bridge-logs kafka-up kafka-down
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -14,16 +16,36 @@ venv: ## create or refresh the virtual environments (pinned requirements)
 dev: venv ## venv plus a git pre-commit hook that runs the static checks
 	@printf '#!/bin/sh\nexec make lint\n' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit
 
-run: venv ## start Redis + MiniStack, build, deploy and print the API URL
+run: venv ## start Redis, RabbitMQ, Kafka, MiniStack, build, deploy, start the event bridge, print the API URL
 	@$(INFRA)/services.sh up
 	@$(INFRA)/deploy.sh >/dev/null
+	@$(INFRA)/bridge.sh start
 	@echo "API: $$(cat .local/api-url)"
 	@echo "try: curl -s $$(cat .local/api-url)/health"
 
 up: run ## alias of run
 
-down: ## stop what `make run` started (by pid)
+down: ## stop what `make run` started (by pid): the bridge, then the servers
+	@$(INFRA)/bridge.sh stop
 	@$(INFRA)/services.sh down
+
+bridge-start: ## start the Kafka/RabbitMQ -> Lambda event bridge for STACK_NAME (default taskapp)
+	@$(INFRA)/bridge.sh start
+
+bridge-stop: ## stop the event bridge
+	@$(INFRA)/bridge.sh stop
+
+bridge-status: ## is the event bridge running and ready?
+	@$(INFRA)/bridge.sh status
+
+bridge-logs: ## follow the event bridge's JSON-lines log
+	@$(INFRA)/bridge.sh logs
+
+kafka-up: ## start the local Kafka broker (Tansu, memory-only) and create the topics
+	@$(INFRA)/kafka.sh up
+
+kafka-down: ## stop the local Kafka broker if kafka-up started it (its data is lost)
+	@$(INFRA)/kafka.sh down
 
 deploy: venv ## rebuild and redeploy to the running local stack
 	@$(INFRA)/deploy.sh

@@ -1,0 +1,1 @@
+"""Local-stack tooling that is Python rather than shell (the event-source bridge, Kafka admin)."""

@@ -24,6 +24,9 @@ overrides=(
 # Rate limits: the test stack is hammered from one IP by e2e, load and fuzz runs, so test-all.sh raises them.
 [ -z "${RATE_LIMIT_USER_PER_MINUTE:-}" ] || overrides+=("RateLimitUserPerMinute=$RATE_LIMIT_USER_PER_MINUTE")
 [ -z "${RATE_LIMIT_IP_PER_MINUTE:-}" ] || overrides+=("RateLimitIpPerMinute=$RATE_LIMIT_IP_PER_MINUTE")
+# Extra Key=Value overrides, space separated (e.g. private broker names for a second stack on one RabbitMQ).
+# shellcheck disable=SC2206
+[ -z "${EXTRA_PARAMETER_OVERRIDES:-}" ] || overrides+=($EXTRA_PARAMETER_OVERRIDES)
 
 log "sam deploy (stack $STACK_NAME) to $AWS_ENDPOINT_URL"
 "$VENV/bin/sam" deploy \

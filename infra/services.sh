@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start / stop the servers the stack needs on 127.0.0.1: Redis (reused if running) and MiniStack on 4566.
-# `down` stops only what `up` started, by the pids recorded under .local/pids.
+# Start / stop the servers the stack needs on 127.0.0.1: Redis, RabbitMQ (both reused if running), Kafka (Tansu,
+# infra/kafka.sh) on 9092 and MiniStack on 4566. `down` stops only what `up` started, by the pids and markers
+# recorded under .local/pids.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -13,6 +14,28 @@ start_redis() {
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
     --dir "$LOCAL_DIR" --logfile "$LOG_DIR/redis.log" --pidfile "$PID_DIR/redis.pid"
   wait_for redis 10 redis-cli -u "$REDIS_URL" ping
+}
+
+# RabbitMQ is a machine service (rabbitmq-server): start it only if it is down, and remember that we did so
+# `down` stops it in that case only.
+RABBITMQ_MARKER="$PID_DIR/rabbitmq.started-by-services"
+start_rabbitmq() {
+  if tcp_open 127.0.0.1 5672; then
+    log "rabbitmq already running on 127.0.0.1:5672"; return 0
+  fi
+  command -v rabbitmq-server >/dev/null || die "rabbitmq-server is not installed (apt-get install -y rabbitmq-server)"
+  log "starting rabbitmq (rabbitmq-server -detached)"
+  rabbitmq-server -detached >>"$LOG_DIR/rabbitmq.log" 2>&1
+  date -u +%FT%TZ >"$RABBITMQ_MARKER"
+  wait_for RabbitMQ 90 tcp_open 127.0.0.1 5672
+  rabbitmqctl await_startup >/dev/null 2>&1 || true
+}
+
+stop_rabbitmq() {
+  [ -f "$RABBITMQ_MARKER" ] || return 0
+  log "stopping rabbitmq (started by services.sh up)"
+  rabbitmqctl stop >>"$LOG_DIR/rabbitmq.log" 2>&1 || true
+  rm -f "$RABBITMQ_MARKER"
 }
 
 start_ministack() {
@@ -33,10 +56,14 @@ start_ministack() {
 case "${1:-up}" in
   up)
     start_redis
+    start_rabbitmq
+    "$ROOT/infra/kafka.sh" up
     start_ministack
     ;;
   down)
     stop_pidfile "$PID_DIR/ministack.pid" MiniStack
+    "$ROOT/infra/kafka.sh" down
+    stop_rabbitmq
     if [ -f "$PID_DIR/redis.pid" ]; then stop_pidfile "$PID_DIR/redis.pid" redis; fi
     ;;
   *) die "usage: $0 up|down" ;;

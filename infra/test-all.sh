@@ -13,10 +13,14 @@ export API_URL_FILE="$LOCAL_DIR/api-url-test"
 # is proven by tests/unit/test_rate_limit.py and tests/integration/test_rate_limit_redis.py.
 export RATE_LIMIT_USER_PER_MINUTE="${RATE_LIMIT_USER_PER_MINUTE:-100000}"
 export RATE_LIMIT_IP_PER_MINUTE="${RATE_LIMIT_IP_PER_MINUTE:-100000}"
+# Private RabbitMQ names, so a `make run` stack's bridge on the same broker never takes the test stack's messages.
+export EXTRA_PARAMETER_OVERRIDES="${EXTRA_PARAMETER_OVERRIDES:-EventsExchange=task.events.test NotificationsQueue=task.notifications.test}"
 
 started_services=0
+started_bridge=0
 cleanup() {
   local rc=$?
+  if [ "$started_bridge" -eq 1 ]; then "$ROOT/infra/bridge.sh" stop || true; fi
   if [ "$started_services" -eq 1 ]; then "$ROOT/infra/services.sh" down || true; fi
   exit "$rc"
 }
@@ -43,6 +47,9 @@ export API_BASE_URL="$(cat "$API_URL_FILE")"
 # The e2e tests forge an expired-but-genuine token with the deployed key (deploy.sh wrote it).
 export E2E_JWT_SECRET_FILE="$LOCAL_DIR/jwt-secret"
 [ -s "$E2E_JWT_SECRET_FILE" ] || die "deploy.sh left no JWT secret at $E2E_JWT_SECRET_FILE"
+# The event-source bridge feeds the test stack's Kafka and RabbitMQ functions (MiniStack does not poll them).
+started_bridge=1
+"$ROOT/infra/bridge.sh" start
 log "integration and e2e tests against $API_BASE_URL"
 "$ROOT/infra/pytest.sh" tests/integration -q
 "$ROOT/infra/pytest.sh" tests/e2e -q

@@ -96,3 +96,11 @@ def token_authorizer_event(token: str | None, method_arn: str | None = None) -> 
         "authorizationToken": token,
         "methodArn": method_arn or "arn:aws:execute-api:us-east-1:000000000000:testapi/local/GET/tasks",
     }
+
+
+EVENTS_DIR = ROOT / "events"
+
+
+def sample_event(function: str, name: str) -> dict[str, Any]:
+    """A committed sample event from events/<function>/<name>.json (the same files `make invoke` sends)."""
+    return json.loads((EVENTS_DIR / function / f"{name}.json").read_text())

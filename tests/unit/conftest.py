@@ -62,12 +62,23 @@ def fake_redis(monkeypatch: pytest.MonkeyPatch, redis_server: fakeredis.FakeServ
     return server
 
 
+@pytest.fixture(autouse=True)
+def brokers_reported_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit tests have no Kafka or RabbitMQ: health reports them from stubs (integration tests use the real ones)."""
+    from taskapp.domain import health
+    from taskapp.schemas import DependencyStatus
+
+    monkeypatch.setitem(health.DEPENDENCY_CHECKS, "kafka", lambda: DependencyStatus(status="up", latency_ms=0.0, details={}))
+    monkeypatch.setitem(health.DEPENDENCY_CHECKS, "rabbitmq", lambda: DependencyStatus(status="up", latency_ms=0.0, details={}))
+
+
 def _models() -> tuple[type[Model], ...]:
+    from taskapp.data.activity import ActivityModel, NotificationModel
     from taskapp.data.sessions import SessionItem
     from taskapp.data.tasks import TaskModel
     from taskapp.data.users import UserModel
 
-    return (UserModel, TaskModel, SessionItem)
+    return (UserModel, TaskModel, SessionItem, ActivityModel, NotificationModel)
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -151,6 +152,7 @@ class DependencyStatus(ApiModel):
     status: str
     latency_ms: float | None = None
     error: str | None = None
+    details: dict[str, Any] | None = None
 
 
 class HealthOut(ApiModel):
@@ -161,3 +163,74 @@ class HealthOut(ApiModel):
 class ChangePasswordRequest(ApiModel):
     current_password: Annotated[StrictStr, StringConstraints(min_length=1, max_length=1024)]
     new_password: Password
+
+
+MAX_INGEST_TASKS = 500
+TaskId = Annotated[StrictStr, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")]
+
+
+class IngestTaskItem(CreateTaskRequest):
+    """One task of a bulk ingest; `id` is optional and makes a client's retry of the same request idempotent."""
+
+    id: TaskId | None = None
+
+
+def _unique_ids(items: list[IngestTaskItem]) -> list[IngestTaskItem]:
+    ids = [item.id for item in items if item.id]
+    if len(set(ids)) != len(ids):
+        raise ValueError("task ids must be unique within one request")
+    return items
+
+
+class IngestTasksRequest(ApiModel):
+    tasks: Annotated[
+        list[IngestTaskItem], Field(min_length=1, max_length=MAX_INGEST_TASKS), AfterValidator(_unique_ids)
+    ]
+
+
+class IngestAcceptedOut(ApiModel):
+    ids: list[str]
+    topic: str
+
+
+class IngestedTaskMessage(ApiModel):
+    """The value of a `task.ingested` record (schema in docs/events.md); the record key is `id`."""
+
+    schema_version: Literal[1] = 1
+    id: TaskId
+    owner_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)]
+    created_at: AwareDatetime | None = None
+    task: CreateTaskRequest
+
+
+class TaskEventType(StrEnum):
+    CREATED = "task.created"
+    UPDATED = "task.updated"
+    COMPLETED = "task.completed"
+    DELETED = "task.deleted"
+
+
+class TaskEvent(ApiModel):
+    """A task change as published on the `task.events` exchange (routing key = type); schema in docs/events.md."""
+
+    event_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=300)]
+    type: TaskEventType
+    occurred_at: AwareDatetime
+    owner_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)]
+    task_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]
+    title: StrictStr
+    status: TaskStatus | None = None
+    version: StrictInt
+
+
+class ActivityEntryOut(ApiModel):
+    type: TaskEventType
+    task_id: str
+    title: str
+    timestamp: str
+    message: str
+
+
+class ActivityPageOut(ApiModel):
+    items: list[ActivityEntryOut]
+    next_token: str | None

@@ -50,6 +50,18 @@ class Settings:
     redis_breaker_fail_max: int
     redis_breaker_reset_seconds: float
     revocation_fail_open: bool
+    activity_table: str
+    notifications_table: str
+    kafka_bootstrap_servers: str
+    ingest_topic: str
+    ingest_dlq_topic: str
+    ingest_consumer_group: str
+    rabbitmq_url: str
+    events_exchange: str
+    notifications_queue: str
+    notifications_dlq: str
+    notifications_delivery_limit: int
+    broker_timeout_seconds: float
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +69,7 @@ def get_settings() -> Settings:
     """Build the settings once per execution environment; tests clear the cache after changing env vars."""
     # MiniStack and LocalStack inject AWS_ENDPOINT_URL; pynamodb needs the endpoint passed explicitly.
     dynamodb_endpoint = _env_str("DYNAMODB_ENDPOINT") or _env_str("AWS_ENDPOINT_URL") or None
+    notifications_queue = _env_str("NOTIFICATIONS_QUEUE", "task.notifications")
     return Settings(
         region=_env_str("AWS_REGION", _env_str("AWS_DEFAULT_REGION", "us-east-1")),
         stage=_env_str("STAGE", "local"),
@@ -82,4 +95,16 @@ def get_settings() -> Settings:
         redis_breaker_reset_seconds=float(_env_str("REDIS_BREAKER_RESET_SECONDS", "5")),
         # Default False = fail closed: when Redis cannot say whether a token is revoked, the token is refused.
         revocation_fail_open=_env_bool("REVOCATION_FAIL_OPEN", False),
+        activity_table=_env_str("ACTIVITY_TABLE", "taskapp-activity"),
+        notifications_table=_env_str("NOTIFICATIONS_TABLE", "taskapp-notifications"),
+        kafka_bootstrap_servers=_env_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+        ingest_topic=_env_str("INGEST_TOPIC", "task.ingested"),
+        ingest_dlq_topic=_env_str("INGEST_DLQ_TOPIC", "task.ingested.dlq"),
+        ingest_consumer_group=_env_str("INGEST_CONSUMER_GROUP", "taskapp-ingestion"),
+        rabbitmq_url=_env_str("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
+        events_exchange=_env_str("EVENTS_EXCHANGE", "task.events"),
+        notifications_queue=notifications_queue,
+        notifications_dlq=_env_str("NOTIFICATIONS_DLQ", f"{notifications_queue}.dlq"),
+        notifications_delivery_limit=_env_int("NOTIFICATIONS_DELIVERY_LIMIT", 5),
+        broker_timeout_seconds=float(_env_str("BROKER_TIMEOUT_SECONDS", "3")),
     )

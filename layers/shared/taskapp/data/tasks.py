@@ -139,3 +139,18 @@ def delete_task(task: TaskModel) -> bool:
             return False
         raise
     return True
+
+
+def existing_task_ids(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (ownerId, taskId) keys are already stored: BatchGetItem, 100 keys a request (pynamodb splits)."""
+    found: set[tuple[str, str]] = set()
+    for task in TaskModel.batch_get(keys, attributes_to_get=["ownerId", "taskId"]):
+        found.add((task.owner_id, task.task_id))
+    return found
+
+
+def put_tasks(tasks: list[TaskModel]) -> None:
+    """BatchWriteItem in chunks of 25; pynamodb resends UnprocessedItems and raises PutError if they persist."""
+    with TaskModel.batch_write() as batch:
+        for task in tasks:
+            batch.save(task)

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import redis
 
 from taskapp import redis_client
 from taskapp.data.tasks import TaskModel
 from taskapp.schemas import DependencyStatus, HealthOut
+from taskapp.settings import get_settings
 
 
 def _timed(check: Callable[[], object]) -> DependencyStatus:
+    """Run one check; a dict it returns becomes the dependency's `details` (lag, queue depths)."""
     started = time.perf_counter()
     try:
-        check()
+        result = check()
     except Exception as exc:  # noqa: BLE001 - any failure means the dependency is down; report, don't raise
         return DependencyStatus(status="down", latency_ms=_elapsed_ms(started), error=type(exc).__name__)
-    return DependencyStatus(status="up", latency_ms=_elapsed_ms(started))
+    details = result if isinstance(result, dict) else None
+    return DependencyStatus(status="up", latency_ms=_elapsed_ms(started), details=details)
 
 
 def _elapsed_ms(started: float) -> float:
@@ -26,7 +30,7 @@ def _elapsed_ms(started: float) -> float:
 
 
 def check_dynamodb() -> DependencyStatus:
-    return _timed(TaskModel.describe_table)
+    return _timed(lambda: TaskModel.describe_table() and None)
 
 
 def check_redis() -> DependencyStatus:
@@ -53,9 +57,35 @@ def _redis_failure(exc: redis_client.RedisUnavailable) -> str:
     return f"{name} (circuit breaker {redis_client.breaker_state()})"
 
 
+def _kafka_report() -> dict[str, Any]:
+    from taskapp.messaging.kafka import consumer_group_lag
+
+    settings = get_settings()
+    lag = consumer_group_lag(settings.ingest_topic, settings.ingest_consumer_group)
+    return {"topic": settings.ingest_topic, "consumerGroup": settings.ingest_consumer_group, "partitions": lag}
+
+
+def check_kafka() -> DependencyStatus:
+    """Broker reachable, plus the ingestion consumer group's lag per partition of task.ingested."""
+    return _timed(_kafka_report)
+
+
+def _rabbitmq_report() -> dict[str, Any]:
+    from taskapp.messaging.rabbitmq import queue_depths
+
+    return {"queues": queue_depths()}
+
+
+def check_rabbitmq() -> DependencyStatus:
+    """Broker reachable, plus the depth of task.notifications and its dead-letter queue."""
+    return _timed(_rabbitmq_report)
+
+
 DEPENDENCY_CHECKS: dict[str, Callable[[], DependencyStatus]] = {
     "dynamodb": check_dynamodb,
     "redis": check_redis,
+    "kafka": check_kafka,
+    "rabbitmq": check_rabbitmq,
 }
 
 

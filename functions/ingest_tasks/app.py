@@ -1,0 +1,22 @@
+"""POST /tasks/ingest: accept up to 500 tasks for asynchronous creation through Kafka (202 with their ids)."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from taskapp.api import build_api, caller_of, lambda_handler, respond
+from taskapp.domain import ingestion
+from taskapp.schemas import IngestAcceptedOut, IngestTasksRequest
+
+app = build_api()
+
+
+@app.post("/tasks/ingest")
+def ingest_tasks(request: Annotated[IngestTasksRequest, Body()]) -> Response[IngestAcceptedOut]:
+    accepted = ingestion.accept_tasks(caller_of(app).user_id, request.tasks)
+    return respond(HTTPStatus.ACCEPTED, accepted)
+
+
+handler = lambda_handler(app)

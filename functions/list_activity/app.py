@@ -1,0 +1,25 @@
+"""GET /activity: the caller's activity feed, newest first, cursor-paged."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from taskapp.api import build_api, caller_of, lambda_handler, respond
+from taskapp.domain import activity
+from taskapp.schemas import ActivityPageOut
+
+app = build_api()
+
+
+@app.get("/activity")
+def list_activity(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    next_token: Annotated[str | None, Query(alias="nextToken", max_length=2048)] = None,
+) -> Response[ActivityPageOut]:
+    page = activity.list_activity(caller_of(app).user_id, limit, next_token)
+    return respond(HTTPStatus.OK, page)
+
+
+handler = lambda_handler(app)

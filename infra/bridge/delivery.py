@@ -1,0 +1,189 @@
+"""Delivery decisions, kept free of brokers and network so they are unit-tested with a fake invoker.
+
+At-least-once like AWS: the caller commits Kafka offsets / acks RabbitMQ messages only after `deliver_*`
+returns, i.e. after a successful invoke or after the records that kept failing were handed to the dead-letter
+path. A stop request in the middle of the retries aborts without committing, so the batch is redelivered.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from infra.bridge.events import KafkaRecord, RabbitMessage
+
+
+@dataclass(frozen=True)
+class InvokeOutcome:
+    """What one Invoke call gave: a payload (parsed JSON, or None) or the reason it failed."""
+
+    payload: Any = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Invoker(Protocol):
+    def __call__(self, function_name: str, event: Mapping[str, Any]) -> InvokeOutcome: ...
+
+
+class StopRequested(Exception):
+    """The bridge is shutting down: abandon the batch uncommitted; it is redelivered on restart."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff, `max_retries` retries after the first attempt (like MaximumRetryAttempts)."""
+
+    max_retries: int = 3
+    base_seconds: float = 0.5
+    max_seconds: float = 8.0
+
+    def delay(self, retry_number: int) -> float:
+        return float(min(self.max_seconds, self.base_seconds * 2 ** (retry_number - 1)))
+
+
+class Sleeper:
+    """Backoff sleep that wakes up at once when the bridge is asked to stop."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+
+    def __call__(self, seconds: float) -> None:
+        if self._stop.wait(seconds):
+            raise StopRequested
+
+
+@dataclass
+class BatchResult:
+    attempts: int = 0
+    # Records/messages that exhausted their retries, with the reason of the last failure.
+    dead_letters: list[tuple[Any, str]] = field(default_factory=list)
+    last_error: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        if not self.dead_letters:
+            return "delivered" if self.attempts == 1 else "delivered-after-retry"
+        return "dead-lettered"
+
+
+class InvalidBatchResponse(ValueError):
+    """A batchItemFailures entry that names no record of the batch: AWS treats that as a failed batch."""
+
+
+def parse_item_identifier(identifier: Any) -> tuple[str, int, int]:
+    """Accept both identifier forms for a Kafka record (documented in docs/bridge.md).
+
+    - Powertools / AWS form: `{"partition": "<topic>-<partition>", "offset": <offset>}`
+    - string form: `"<topic>-<partition>@<offset>"`
+    Topic names may contain '-', so the partition number is taken after the last one.
+    """
+    if isinstance(identifier, Mapping):
+        topic_partition, offset = identifier.get("partition"), identifier.get("offset")
+    elif isinstance(identifier, str) and "@" in identifier:
+        topic_partition, offset = identifier.rsplit("@", 1)
+    else:
+        raise InvalidBatchResponse(f"unrecognised itemIdentifier {identifier!r}")
+    if not isinstance(topic_partition, str) or "-" not in topic_partition:
+        raise InvalidBatchResponse(f"itemIdentifier {identifier!r} has no '<topic>-<partition>'")
+    topic, partition = topic_partition.rsplit("-", 1)
+    try:
+        return topic, int(partition), int(offset)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise InvalidBatchResponse(f"itemIdentifier {identifier!r} has a non-numeric partition/offset") from exc
+
+
+def failed_kafka_records(payload: Any, batch: Sequence[KafkaRecord]) -> list[KafkaRecord]:
+    """The records a `{"batchItemFailures": [...]}` response names; [] for any success response."""
+    if not isinstance(payload, Mapping) or not payload.get("batchItemFailures"):
+        return []
+    by_id = {record.identifier: record for record in batch}
+    failed: list[KafkaRecord] = []
+    for entry in payload["batchItemFailures"]:
+        key = parse_item_identifier(entry.get("itemIdentifier") if isinstance(entry, Mapping) else None)
+        if key not in by_id:
+            raise InvalidBatchResponse(f"itemIdentifier {key} is not a record of this batch")
+        failed.append(by_id[key])
+    return failed
+
+
+def retry_from_first_failure(batch: Sequence[KafkaRecord], failed: Sequence[KafkaRecord]) -> list[KafkaRecord]:
+    """Like AWS's Kafka poller: each partition with a failure is retried from its first failed offset on."""
+    first_failed: dict[tuple[str, int], int] = {}
+    for record in failed:
+        key = (record.topic, record.partition)
+        first_failed[key] = min(first_failed.get(key, record.offset), record.offset)
+    return [
+        r for r in batch if (r.topic, r.partition) in first_failed and r.offset >= first_failed[(r.topic, r.partition)]
+    ]
+
+
+def deliver_kafka_batch(
+    function_name: str,
+    batch: Sequence[KafkaRecord],
+    *,
+    build_event: Callable[[Sequence[KafkaRecord]], Mapping[str, Any]],
+    invoke: Invoker,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+) -> BatchResult:
+    """Invoke until the batch succeeds or the retries run out; what still fails then becomes a dead letter."""
+    result = BatchResult()
+    pending = list(batch)
+    while True:
+        result.attempts += 1
+        outcome = invoke(function_name, build_event(pending))
+        if outcome.ok:
+            try:
+                failed = failed_kafka_records(outcome.payload, pending)
+            except InvalidBatchResponse as exc:
+                failed, result.last_error = list(pending), f"invalid batch response: {exc}"
+            else:
+                if not failed:
+                    return result
+                result.last_error = f"batchItemFailures: {len(failed)} record(s) reported failed"
+            retry = retry_from_first_failure(pending, failed)
+        else:
+            failed, retry, result.last_error = list(pending), list(pending), outcome.error
+        if result.attempts > policy.max_retries:
+            reason = result.last_error or "failed"
+            result.dead_letters = [(record, reason) for record in failed]
+            return result
+        sleep(policy.delay(result.attempts))
+        pending = retry
+
+
+def deliver_rabbit_batch(
+    function_name: str,
+    batch: Sequence[RabbitMessage],
+    *,
+    build_event: Callable[[Sequence[RabbitMessage]], Mapping[str, Any]],
+    invoke: Invoker,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+) -> BatchResult:
+    """RabbitMQ has no partial batch response on AWS: the whole batch succeeds or, after retries, is dead-lettered."""
+    result = BatchResult()
+    event = build_event(batch)
+    while True:
+        result.attempts += 1
+        outcome = invoke(function_name, event)
+        if outcome.ok:
+            return result
+        result.last_error = outcome.error
+        if result.attempts > policy.max_retries:
+            result.dead_letters = [(message, outcome.error or "failed") for message in batch]
+            return result
+        sleep(policy.delay(result.attempts))
+
+
+def describe_payload(payload: Any, limit: int = 300) -> str:
+    """A short, loggable rendering of a function's error payload."""
+    text = payload if isinstance(payload, str) else json.dumps(payload, default=str)
+    return text[:limit]

@@ -1,0 +1,245 @@
+"""One long-lived Kafka consumer per `SelfManagedKafka` event: poll a batch, invoke, then commit.
+
+Offsets are committed only after the batch was delivered or its failing records were produced to the
+`{topic}.dlq` topic, so a crash at any point redelivers (at-least-once) and a poison batch never blocks a
+partition forever. The consumer stays in its group for the bridge's whole life: a rejoin costs a rebalance.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from infra.bridge.delivery import (
+    BatchResult,
+    Invoker,
+    RetryPolicy,
+    Sleeper,
+    StopRequested,
+    deliver_kafka_batch,
+)
+from infra.bridge.events import KafkaRecord, kafka_event
+from infra.bridge.log import logger
+from infra.bridge.settings import BridgeSettings
+from infra.bridge.template import KafkaSource
+from infra.bridge.topics import ensure_topics
+
+DLQ_SUFFIX = ".dlq"
+POLL_IDLE_MS = 500  # how often an idle poller checks for a stop request
+
+
+def default_group_id(stack_name: str, source: KafkaSource) -> str:
+    """AWS names the group after the mapping's UUID; here the stack and function name it, stable across restarts."""
+    return source.consumer_group_id or f"{stack_name}-{source.function_logical_id}"
+
+
+def to_record(raw: Any) -> KafkaRecord:
+    return KafkaRecord(
+        topic=raw.topic,
+        partition=raw.partition,
+        offset=raw.offset,
+        timestamp=raw.timestamp,
+        timestamp_type=raw.timestamp_type,
+        key=raw.key,
+        value=raw.value,
+        headers=list(raw.headers or []),
+    )
+
+
+def dead_letter_headers(record: KafkaRecord, reason: str, function_name: str, attempts: int) -> list[tuple[str, bytes]]:
+    """The original headers plus why and from where the record was dead-lettered."""
+    return [
+        *((name, value or b"") for name, value in record.headers),
+        ("dlq-reason", reason.encode()),
+        ("dlq-function", function_name.encode()),
+        ("dlq-source", f"{record.topic}-{record.partition}@{record.offset}".encode()),
+        ("dlq-attempts", str(attempts).encode()),
+    ]
+
+
+class KafkaPoller:
+    def __init__(
+        self,
+        source: KafkaSource,
+        *,
+        function_name: str,
+        group_id: str,
+        settings: BridgeSettings,
+        invoke: Invoker,
+        stop: threading.Event,
+    ) -> None:
+        if source.starting_position not in ("TRIM_HORIZON", "LATEST"):
+            raise ValueError(f"{source.label}: StartingPosition {source.starting_position} is not supported")
+        self.source = source
+        self.function_name = function_name
+        self.group_id = group_id
+        self.settings = settings
+        self.invoke = invoke
+        self.stop = stop
+        self.ready = threading.Event()
+        self.policy = RetryPolicy(settings.max_retries, settings.backoff_base_seconds, settings.backoff_max_seconds)
+        self._consumer: KafkaConsumer | None = None
+        self._producer: KafkaProducer | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Thread body: consume until stopped; broker errors are logged and retried, never fatal."""
+        ensure_topics(self.settings.kafka_bootstrap_servers, {f"{t}{DLQ_SUFFIX}": 1 for t in self.source.topics})
+        self._consumer = KafkaConsumer(
+            *self.source.topics,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=self.group_id,
+            client_id=f"event-bridge-{self.source.function_logical_id}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest" if self.source.starting_position == "TRIM_HORIZON" else "latest",
+            max_poll_records=self.source.batch_size,
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.kafka_heartbeat_interval_ms,
+            # A batch may spend the function timeout times every retry in invoke: never get kicked for it.
+            max_poll_interval_ms=3_600_000,
+        )
+        self._producer = KafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers, acks="all")
+        logger.info("kafka consumer started", extra={"source": self.source.label, "group": self.group_id})
+        try:
+            while not self.stop.is_set():
+                try:
+                    batch = self._next_batch()
+                except KafkaError as exc:  # broker restarting or unreachable: keep trying, loudly
+                    logger.warning("kafka poll failed", extra={"source": self.source.label, "error": repr(exc)})
+                    self.stop.wait(1.0)
+                    continue
+                if batch:
+                    self._handle(batch)
+        finally:
+            # close() leaves the group at once, so the next bridge gets the partitions without a session timeout.
+            self._consumer.close(autocommit=False)
+            self._producer.close(timeout=5)
+            logger.info("kafka consumer stopped", extra={"source": self.source.label})
+
+    # --- batching ----------------------------------------------------------------------------------------------
+    def _poll(self, timeout_ms: int, max_records: int) -> list[KafkaRecord]:
+        assert self._consumer is not None
+        polled = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        if not self.ready.is_set() and self._consumer.assignment():
+            self.ready.set()
+            logger.info(
+                "kafka partitions assigned",
+                extra={
+                    "source": self.source.label,
+                    "partitions": sorted(f"{tp.topic}-{tp.partition}" for tp in self._consumer.assignment()),
+                },
+            )
+        return [to_record(raw) for records in polled.values() for raw in records]
+
+    def _next_batch(self) -> list[KafkaRecord]:
+        """Up to BatchSize records, waiting at most the batching window once the first record arrived."""
+        batch = self._poll(POLL_IDLE_MS, self.source.batch_size)
+        if not batch:
+            return []
+        deadline = time.monotonic() + self.source.batching_window_seconds
+        while len(batch) < self.source.batch_size and not self.stop.is_set():
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0:
+                break
+            try:
+                batch += self._poll(remaining_ms, self.source.batch_size - len(batch))
+            except KafkaError as exc:
+                # The records already polled moved the consumer's position: deliver them rather than drop them.
+                logger.warning("kafka poll failed", extra={"source": self.source.label, "error": repr(exc)})
+                break
+        return batch
+
+    # --- delivery ----------------------------------------------------------------------------------------------
+    def _handle(self, batch: Sequence[KafkaRecord]) -> None:
+        started = time.monotonic()
+        try:
+            result = deliver_kafka_batch(
+                self.function_name,
+                batch,
+                build_event=self._build_event,
+                invoke=self.invoke,
+                policy=self.policy,
+                sleep=Sleeper(self.stop),
+            )
+            self._dead_letter(result)
+            self._commit(batch)
+        except StopRequested:
+            self._log_batch(batch, started, "abandoned-on-stop", None)
+            return
+        except KafkaError as exc:
+            # DLQ produce or commit failed: rewind so the batch is delivered again rather than lost.
+            self._rewind(batch)
+            self._log_batch(batch, started, "broker-error", None, error=repr(exc))
+            self.stop.wait(1.0)
+            return
+        self._log_batch(batch, started, result.outcome, result)
+
+    def _build_event(self, records: Sequence[KafkaRecord]) -> dict[str, Any]:
+        return kafka_event(records, self.settings.kafka_bootstrap_servers)
+
+    def _dead_letter(self, result: BatchResult) -> None:
+        assert self._producer is not None
+        futures = [
+            self._producer.send(
+                f"{record.topic}{DLQ_SUFFIX}",
+                key=record.key,
+                value=record.value,
+                headers=dead_letter_headers(record, reason, self.function_name, result.attempts),
+            )
+            for record, reason in result.dead_letters
+        ]
+        for future in futures:
+            future.get(timeout=30)  # raise if the dead letter was not stored: then nothing is committed
+
+    def _commit(self, batch: Sequence[KafkaRecord]) -> None:
+        assert self._consumer is not None
+        next_offsets: dict[TopicPartition, int] = {}
+        for record in batch:
+            tp = TopicPartition(record.topic, record.partition)
+            next_offsets[tp] = max(next_offsets.get(tp, 0), record.offset + 1)
+        self._consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in next_offsets.items()})
+
+    def _rewind(self, batch: Sequence[KafkaRecord]) -> None:
+        assert self._consumer is not None
+        first: dict[TopicPartition, int] = {}
+        for record in batch:
+            tp = TopicPartition(record.topic, record.partition)
+            first[tp] = min(first.get(tp, record.offset), record.offset)
+        for tp, offset in first.items():
+            if tp in self._consumer.assignment():
+                self._consumer.seek(tp, offset)
+
+    def _log_batch(
+        self,
+        batch: Sequence[KafkaRecord],
+        started: float,
+        outcome: str,
+        result: BatchResult | None,
+        error: str | None = None,
+    ) -> None:
+        partitions = sorted({f"{r.topic}-{r.partition}" for r in batch})
+        logger.info(
+            "batch",
+            extra={
+                "function": self.function_name,
+                "source": f"kafka:{','.join(partitions)}",
+                "size": len(batch),
+                "result": outcome,
+                "attempts": result.attempts if result else None,
+                "dead_letters": len(result.dead_letters) if result else 0,
+                "error": error or (result.last_error if result else None),
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            },
+        )
+
+
+def start_thread(target: Callable[[], None], name: str) -> threading.Thread:
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,1 @@
+"""Broker clients (Kafka, RabbitMQ), imported lazily so functions that never talk to a broker don't load them."""

@@ -1,0 +1,119 @@
+"""Kafka producing and inspection with kafka-python: one long-lived producer per execution environment.
+
+kafka-python is imported inside the functions so an API function that never produces does not pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from taskapp.settings import get_settings
+
+if TYPE_CHECKING:
+    from kafka import KafkaProducer
+
+
+class KafkaUnavailable(Exception):
+    """The broker did not acknowledge a produce in time: the caller should fail or retry, never drop."""
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    topic: str
+    key: bytes
+    value: bytes
+    headers: Sequence[tuple[str, bytes]] = ()
+
+
+def _timeout_ms() -> int:
+    return int(get_settings().broker_timeout_seconds * 1000)
+
+
+@lru_cache(maxsize=1)
+def get_producer() -> KafkaProducer:
+    from kafka import KafkaProducer
+
+    return KafkaProducer(
+        bootstrap_servers=get_settings().kafka_bootstrap_servers.split(","),
+        acks="all",  # a record is acknowledged only once every in-sync replica has it
+        linger_ms=5,
+        retries=3,
+        max_in_flight_requests_per_connection=1,  # retries keep per-key order
+        request_timeout_ms=_timeout_ms(),
+        max_block_ms=_timeout_ms(),
+    )
+
+
+def produce_all(records: Iterable[OutgoingRecord]) -> int:
+    """Send every record and wait for every acknowledgement; any failure raises KafkaUnavailable."""
+    from kafka.errors import KafkaError
+
+    try:
+        producer = get_producer()
+        futures = [
+            producer.send(record.topic, key=record.key, value=record.value, headers=list(record.headers))
+            for record in records
+        ]
+        producer.flush(timeout=get_settings().broker_timeout_seconds * 2)
+        for future in futures:
+            future.get(timeout=get_settings().broker_timeout_seconds)
+    except (KafkaError, OSError) as exc:
+        get_producer.cache_clear()  # a broken producer is rebuilt on the next call
+        raise KafkaUnavailable(str(exc) or type(exc).__name__) from exc
+    return len(futures)
+
+
+def json_bytes(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def _require_reachable(servers: list[str]) -> None:
+    """Fail in broker_timeout_seconds when no bootstrap server accepts TCP: kafka-python's own metadata wait
+    for an unreachable cluster is 30 s, longer than the health function may run."""
+    errors = []
+    for server in servers:
+        host, _, port = server.strip().rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=get_settings().broker_timeout_seconds).close()
+        except OSError as exc:
+            errors.append(f"{server}: {exc}")
+            continue
+        return
+    raise KafkaUnavailable("; ".join(errors) or "no bootstrap servers configured")
+
+
+def consumer_group_lag(topic: str, group_id: str) -> dict[str, Any]:
+    """Committed offset, end offset and lag per partition of `topic` for `group_id` (health report).
+
+    A consumer that carries the group id but never subscribes reads the group's committed offsets without
+    joining the group, so the check cannot trigger a rebalance of the real consumers.
+    """
+    from kafka import KafkaConsumer, TopicPartition
+
+    servers = get_settings().kafka_bootstrap_servers.split(",")
+    _require_reachable(servers)
+    consumer = KafkaConsumer(
+        bootstrap_servers=servers,
+        group_id=group_id,
+        enable_auto_commit=False,
+        request_timeout_ms=_timeout_ms(),
+    )
+    try:
+        partitions = sorted(consumer.partitions_for_topic(topic) or [])
+        if not partitions:
+            raise LookupError(f"topic {topic} does not exist")
+        topic_partitions = [TopicPartition(topic, partition) for partition in partitions]
+        end_offsets = consumer.end_offsets(topic_partitions)
+        report: dict[str, Any] = {}
+        for tp in topic_partitions:
+            end = int(end_offsets.get(tp, 0))
+            committed = consumer.committed(tp)
+            report[str(tp.partition)] = {"committed": committed, "end": end, "lag": end - (committed or 0)}
+        return report
+    finally:
+        consumer.close(autocommit=False)

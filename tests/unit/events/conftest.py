@@ -1,0 +1,69 @@
+"""Fakes for the brokers: a Kafka producer that records (or refuses) records, a RabbitMQ publisher likewise."""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord
+from taskapp.messaging.rabbitmq import RabbitMqUnavailable
+from taskapp.schemas import TaskEvent
+
+
+@dataclass
+class FakeKafka:
+    produced: list[OutgoingRecord] = field(default_factory=list)
+    down: bool = False
+
+    def produce_all(self, records: Any) -> int:
+        batch = list(records)
+        if self.down:
+            raise KafkaUnavailable("broker down (fake)")
+        self.produced.extend(batch)
+        return len(batch)
+
+    def on(self, topic: str) -> list[OutgoingRecord]:
+        return [record for record in self.produced if record.topic == topic]
+
+    def as_kafka_event(self, topic: str, partitions: int = 3) -> dict[str, Any]:
+        """The AWS SelfManagedKafka event a poller would build from what was produced to `topic`."""
+        by_partition: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for offset, record in enumerate(self.on(topic)):
+            partition = hash(record.key) % partitions
+            by_partition[f"{topic}-{partition}"].append(
+                {
+                    "topic": topic,
+                    "partition": partition,
+                    "offset": offset,
+                    "timestamp": 1795424400000,
+                    "timestampType": "CREATE_TIME",
+                    "key": base64.b64encode(record.key).decode(),
+                    "value": base64.b64encode(record.value).decode(),
+                    "headers": [{name: list(value)} for name, value in record.headers],
+                }
+            )
+        return {"eventSource": "SelfManagedKafka", "bootstrapServers": "fake:9092", "records": dict(by_partition)}
+
+
+@pytest.fixture
+def fake_kafka(monkeypatch: pytest.MonkeyPatch) -> FakeKafka:
+    from taskapp.domain import ingestion
+
+    fake = FakeKafka()
+    monkeypatch.setattr(ingestion, "produce_all", fake.produce_all)
+    return fake
+
+
+@dataclass
+class FakePublisher:
+    published: list[TaskEvent] = field(default_factory=list)
+    fail_after: int | None = None
+
+    def publish(self, event: TaskEvent) -> None:
+        if self.fail_after is not None and len(self.published) >= self.fail_after:
+            raise RabbitMqUnavailable("broker down (fake)")
+        self.published.append(event)
