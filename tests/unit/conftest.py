@@ -68,8 +68,12 @@ def brokers_reported_up(monkeypatch: pytest.MonkeyPatch) -> None:
     from taskapp.domain import health
     from taskapp.schemas import DependencyStatus
 
-    monkeypatch.setitem(health.DEPENDENCY_CHECKS, "kafka", lambda: DependencyStatus(status="up", latency_ms=0.0, details={}))
-    monkeypatch.setitem(health.DEPENDENCY_CHECKS, "rabbitmq", lambda: DependencyStatus(status="up", latency_ms=0.0, details={}))
+    monkeypatch.setitem(
+        health.DEPENDENCY_CHECKS, "kafka", lambda: DependencyStatus(status="up", latency_ms=0.0, details={})
+    )
+    monkeypatch.setitem(
+        health.DEPENDENCY_CHECKS, "rabbitmq", lambda: DependencyStatus(status="up", latency_ms=0.0, details={})
+    )
 
 
 def _models() -> tuple[type[Model], ...]:
