@@ -13,7 +13,7 @@ from taskapp.schemas import ChangePasswordRequest
 app = build_api()
 
 
-@app.post("/auth/password")
+@app.post("/auth/password", status_code=204)
 def change_password(request: Annotated[ChangePasswordRequest, Body()]) -> Response[None]:
     accounts.change_password(caller_of(app).user_id, request)
     return respond(HTTPStatus.NO_CONTENT)

@@ -13,7 +13,7 @@ from taskapp.schemas import IngestAcceptedOut, IngestTasksRequest
 app = build_api()
 
 
-@app.post("/tasks/ingest")
+@app.post("/tasks/ingest", status_code=202)
 def ingest_tasks(request: Annotated[IngestTasksRequest, Body()]) -> Response[IngestAcceptedOut]:
     accepted = ingestion.accept_tasks(caller_of(app).user_id, request.tasks)
     return respond(HTTPStatus.ACCEPTED, accepted)

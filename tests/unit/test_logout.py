@@ -59,6 +59,21 @@ def test_logout_revokes_the_refresh_token_of_its_session(client: ApiClient, alic
     assert answer.status_code == 401
 
 
+def test_logout_ends_access_tokens_minted_by_earlier_refreshes_of_the_session(
+    client: ApiClient, alice: Account
+) -> None:
+    """A client that refreshed keeps older access tokens around; logout must end all of them, not just one."""
+    refreshed = client.post("/auth/refresh", json_body={"refreshToken": alice.refresh_token}).json()
+    assert client.get("/tasks", token=refreshed["accessToken"]).status_code == 200
+    assert client.post("/auth/logout", token=refreshed["accessToken"]).status_code == 204
+    assert client.get("/tasks", token=alice.access_token).status_code == 401
+    older_via_cached_allow = invoke(
+        "list_tasks", api_event("GET", "/tasks", authorizer=authorizer_context_for(alice.access_token))
+    )
+    assert older_via_cached_allow.status_code == 401
+    assert_error(older_via_cached_allow.body, "TOKEN_REVOKED")
+
+
 def test_logout_leaves_the_users_other_sessions_alive(client: ApiClient, alice: Account) -> None:
     other = client.post("/auth/login", json_body={"email": alice.email, "password": alice.password}).json()
     client.post("/auth/logout", token=alice.access_token)

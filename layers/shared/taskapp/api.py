@@ -146,7 +146,7 @@ def _revocation_guard(app: APIGatewayRestResolver, next_middleware: NextMiddlewa
     """Refuse a logged-out token even while API Gateway still caches the authorizer's Allow for it."""
     caller = caller_of(app)
     try:
-        revoked = is_token_revoked(caller.jti, caller.user_id, caller.session_generation)
+        revoked = is_token_revoked(caller.jti, caller.user_id, caller.session_generation, caller.session_id)
     except RevocationStoreUnavailable:
         return error_response(
             503, "AUTH_UNAVAILABLE", "Cannot verify the token right now; try again", headers={"Retry-After": "1"}

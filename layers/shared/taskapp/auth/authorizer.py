@@ -35,7 +35,7 @@ def authorize(authorization_header: str | None, method_arn: str) -> dict[str, An
     """Allow every route of this API stage (so the cached decision is reusable) with the caller in the context."""
     try:
         claims = verify_access_token(bearer_token(authorization_header))
-        if is_token_revoked(claims.jti, claims.user_id, claims.session_generation):
+        if is_token_revoked(claims.jti, claims.user_id, claims.session_generation, claims.session_id):
             raise AuthorizerRejected("token revoked")
     except InvalidToken as exc:
         _reject(f"invalid token: {exc}")

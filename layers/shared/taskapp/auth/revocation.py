@@ -1,12 +1,14 @@
 """Access-token revocation in Redis: a blacklisted jti, and a per-user session generation for "revoke everything".
 
 - `revoked:jti:{jti}` is kept exactly as long as the token could still be used (logout).
+- `revoked:sid:{sessionId}` ends every access token of one login session (logout): tokens minted by earlier
+  refreshes of that session carry the same `sid`. It lives one access-token TTL, the longest any of them can live.
 - `sessions:gen:{userId}` holds the user's current session generation (bumped by a password change); access tokens
   carry the generation they were issued in (`sgen`), and an older one is refused. It lives one access-token TTL:
   after that every older access token has expired anyway. Refresh tokens are checked against the durable copy in
   DynamoDB (taskapp.data.sessions), so losing Redis never resurrects a revoked refresh token.
 
-Both are read with one MGET, so the authorizer and the handler guard pay one round trip. When Redis is unavailable
+All three are read with one MGET, so the authorizer and the handler guard pay one round trip. When Redis is unavailable
 the check fails CLOSED (RevocationStoreUnavailable) unless REVOCATION_FAIL_OPEN is set.
 """
 
@@ -23,6 +25,7 @@ from taskapp.settings import get_settings
 
 KEY_PREFIX = "revoked:jti:"
 GENERATION_PREFIX = "sessions:gen:"
+SESSION_PREFIX = "revoked:sid:"
 
 
 class RevocationStoreUnavailable(RedisUnavailable):
@@ -45,6 +48,16 @@ def revoke_access_token(jti: str, expires_at: int, now: float | None = None) -> 
         raise RevocationStoreUnavailable(str(exc)) from exc
 
 
+def revoke_session_access_tokens(session_id: str) -> None:
+    """Refuse every access token of the session at once, including ones minted by earlier refreshes."""
+    ttl = get_settings().access_token_ttl_seconds + LEEWAY_SECONDS + 1
+    try:
+        guarded(lambda r: r.set(SESSION_PREFIX + session_id, "1", ex=ttl))
+    except RedisUnavailable as exc:
+        logger.error("could not revoke session", extra={"session_id": session_id, "error": str(exc)})
+        raise RevocationStoreUnavailable(str(exc)) from exc
+
+
 def publish_session_generation(user_id: str, generation: int) -> None:
     """Make every access token of an older generation invalid at once (they expire within one TTL anyway)."""
     ttl = get_settings().access_token_ttl_seconds + LEEWAY_SECONDS + 1
@@ -55,12 +68,15 @@ def publish_session_generation(user_id: str, generation: int) -> None:
         raise RevocationStoreUnavailable(str(exc)) from exc
 
 
-def is_token_revoked(jti: str, user_id: str = "", session_generation: int = 0) -> bool:
-    """One round trip: the jti blacklist and the user's current session generation."""
+def is_token_revoked(jti: str, user_id: str = "", session_generation: int = 0, session_id: str = "") -> bool:
+    """One round trip: the jti blacklist, the user's current session generation and the session's revocation."""
+    keys = [KEY_PREFIX + jti, GENERATION_PREFIX + user_id, SESSION_PREFIX + session_id]
     try:
-        blacklisted, current = guarded(lambda r: r.mget([KEY_PREFIX + jti, GENERATION_PREFIX + user_id]))
+        blacklisted, current, session_revoked = guarded(lambda r: r.mget(keys))
     except RedisUnavailable as exc:
         return _unverifiable(jti, exc)
+    if session_id and session_revoked:
+        return True
     return bool(blacklisted) or (current is not None and int(current) > session_generation)
 
 

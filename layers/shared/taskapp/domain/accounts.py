@@ -113,6 +113,8 @@ def logout(jti: str, expires_at: int, session_id: str) -> None:
     if session_id:
         sessions.revoke_family(session_id)
     try:
+        if session_id:
+            revocation.revoke_session_access_tokens(session_id)
         revocation.revoke_access_token(jti, expires_at)
     except revocation.RevocationStoreUnavailable as exc:
         raise ServiceUnavailable("Could not revoke the token; try again", code="REVOCATION_UNAVAILABLE") from exc
