@@ -110,10 +110,17 @@ def test_authorizer_refuses_a_revoked_token_against_real_redis(redis_server: red
 
 def test_an_unreachable_redis_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     """No answer from Redis must never read as "not revoked"."""
-    nothing_listens = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, socket_timeout=0.5)
-    monkeypatch.setattr(revocation, "get_redis", lambda: nothing_listens)
+    from taskapp import redis_client
 
-    with pytest.raises(RevocationStoreUnavailable):
-        is_access_token_revoked(unique.jti())
-    with pytest.raises(RevocationStoreUnavailable):
-        revocation.revoke_access_token(unique.jti(), expires_at=int(time.time()) + 60)
+    nothing_listens = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, socket_timeout=0.5)
+    # Every Redis call goes through redis_client.guarded(): point its client at a port nothing listens on, with a
+    # fresh (closed) breaker before and after so no other test inherits an open one.
+    redis_client.redis_breaker.cache_clear()
+    monkeypatch.setattr(redis_client, "get_redis", lambda: nothing_listens)
+    try:
+        with pytest.raises(RevocationStoreUnavailable):
+            is_access_token_revoked(unique.jti())
+        with pytest.raises(RevocationStoreUnavailable):
+            revocation.revoke_access_token(unique.jti(), expires_at=int(time.time()) + 60)
+    finally:
+        redis_client.redis_breaker.cache_clear()
