@@ -2,8 +2,70 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import AsyncGenerator, Generator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
+
+
+class _NoSegment(BaseSegment):
+    def close(self, end_time: int | None = None) -> None:
+        pass
+
+    def add_subsegment(self, subsegment: Any) -> None:
+        pass
+
+    def remove_subsegment(self, subsegment: Any) -> None:
+        pass
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        pass
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        pass
+
+    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None:
+        pass
+
+
+class _NoTracing(BaseProvider):
+    """Stands in for the X-Ray SDK when tracing is off.
+
+    Powertools' Tracer imports `aws_xray_sdk.core` (and through it a botocore session) even when it is disabled:
+    about 0.4 s of every local cold start, for traces nobody collects. Hand-written because Powertools ships no
+    no-op provider; with tracing on (in AWS) the real X-Ray provider is used unchanged.
+    """
+
+    @contextmanager
+    def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Generator[BaseSegment, None, None]:
+        yield _NoSegment()
+
+    @asynccontextmanager
+    async def in_subsegment_async(self, name: str | None = None, **kwargs: Any) -> AsyncGenerator[BaseSegment, None]:
+        yield _NoSegment()
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        pass
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        pass
+
+    def patch(self, modules: Sequence[str]) -> None:
+        pass
+
+    def patch_all(self) -> None:
+        pass
+
+
+def _tracing_disabled() -> bool:
+    """Powertools' own rule: disabled by POWERTOOLS_TRACE_DISABLED, or outside a Lambda execution environment."""
+    flag = os.environ.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in {"1", "true", "yes", "on"}
+    return flag or not os.environ.get("LAMBDA_TASK_ROOT")
+
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(disabled=True, provider=_NoTracing()) if _tracing_disabled() else Tracer()
 metrics = Metrics()
