@@ -197,7 +197,12 @@ class SamTemplate:
         env_vars uses SAM's `--env-vars` format: {"Parameters": {VAR: value}} for every function and
         {"<LogicalId>": {VAR: value}} for one; only variables the template declares are overridden, as in SAM.
         """
-        params = {**self.parameter_defaults, "AWS::Region": "us-east-1", **(parameters or {})}
+        params = {
+            **self.parameter_defaults,
+            "AWS::Region": "us-east-1",
+            "AWS::StackName": "taskapp-local",
+            **(parameters or {}),
+        }
         resolved = {name: self._resolve(value, params) for name, value in function.environment.items()}
         for scope in ("Parameters", function.logical_id):
             for name, value in ((env_vars or {}).get(scope) or {}).items():
@@ -206,9 +211,21 @@ class SamTemplate:
         return resolved
 
     def _resolve(self, value: Any, params: dict[str, str]) -> str:
+        """Ref, Fn::Sub and Fn::Join over parameters: the intrinsics the template's environment uses."""
         if isinstance(value, dict) and "Ref" in value:
             ref = str(value["Ref"])
             return params.get(ref, ref)  # a resource's Ref stands for its logical id until an env file names it
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            text, extra = value["Fn::Sub"], {}
+            if isinstance(text, list):
+                text, extra = text[0], {key: self._resolve(item, params) for key, item in text[1].items()}
+            names = {**params, **extra}
+            return re.sub(r"\$\{([^}!]+)\}", lambda match: names.get(match.group(1), match.group(0)), str(text))
+        if isinstance(value, dict) and "Fn::Join" in value:
+            delimiter, items = value["Fn::Join"]
+            if isinstance(items, dict):  # !Join [",", !Ref SomeList]: a CommaDelimitedList parameter
+                return self._resolve(items, params).replace(",", delimiter)
+            return str(delimiter).join(self._resolve(item, params) for item in items)
         if isinstance(value, dict):
             return json.dumps(value)
         return str(value)
