@@ -363,17 +363,41 @@ def build_parser() -> argparse.ArgumentParser:
     kafka.add_argument("--group", default=os.environ.get("DLQ_REPLAY_GROUP", DEFAULT_GROUP))
     rabbit = sub.add_parser("rabbitmq", help="move task.notifications.dlq back to the events exchange")
     rabbit.add_argument("--url", default=os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"))
-    queue = os.environ.get("NOTIFICATIONS_QUEUE", "task.notifications")
     rabbit.add_argument(
-        "--queue",
-        default=os.environ.get("NOTIFICATIONS_DLQ", f"{queue}.dlq"),
-        help="the DLQ queue (env NOTIFICATIONS_DLQ, else $NOTIFICATIONS_QUEUE.dlq)",
+        "--stack",
+        default=None,
+        help="take the queue and exchange names from this deployed stack's EventsExchange/NotificationsQueue",
     )
-    rabbit.add_argument("--exchange", default=None, help="publish here instead of the exchange named in x-death")
+    rabbit.add_argument(
+        "--queue", default=None, help="the DLQ queue (default: env NOTIFICATIONS_DLQ, else $NOTIFICATIONS_QUEUE.dlq)"
+    )
+    rabbit.add_argument(
+        "--exchange", default=None, help="publish here instead of the exchange the message was first published to"
+    )
     for each in (kafka, rabbit):
         each.add_argument("--dry-run", action="store_true", help="list what would be replayed, change nothing")
         each.add_argument("--limit", type=_positive, default=None, help="replay at most N messages")
     return parser
+
+
+def stack_parameters(stack_name: str) -> dict[str, str]:
+    """The deployed stack's parameter values (infra/common.sh points boto3 at the local stack)."""
+    import boto3
+
+    stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    return {item["ParameterKey"]: item.get("ParameterValue", "") for item in stack.get("Parameters", [])}
+
+
+def rabbit_names(args: argparse.Namespace) -> tuple[str, str]:
+    """(DLQ queue, fallback exchange): flags, then the stack's parameters, then the environment, then defaults."""
+    queue = os.environ.get("NOTIFICATIONS_QUEUE", "task.notifications")
+    dlq = os.environ.get("NOTIFICATIONS_DLQ", f"{queue}.dlq")
+    exchange = os.environ.get("EVENTS_EXCHANGE", "task.events")
+    if args.stack:
+        parameters = stack_parameters(args.stack)
+        dlq = f"{parameters.get('NotificationsQueue') or 'task.notifications'}.dlq"
+        exchange = parameters.get("EventsExchange") or exchange
+    return args.queue or dlq, args.exchange or exchange
 
 
 def main(argv: Sequence[str] | None = None, out: Printer = print) -> int:
@@ -390,16 +414,17 @@ def main(argv: Sequence[str] | None = None, out: Printer = print) -> int:
         )
         out(summary.render(f"kafka {args.topic} (group {args.group})"))
     else:
+        queue, exchange = rabbit_names(args)
         summary = replay_rabbitmq(
             args.url,
-            args.queue,
-            os.environ.get("EVENTS_EXCHANGE", "task.events"),
+            queue,
+            exchange,
             exchange_override=args.exchange,
             dry_run=args.dry_run,
             limit=args.limit,
             out=out,
         )
-        out(summary.render(f"rabbitmq {args.queue}"))
+        out(summary.render(f"rabbitmq {queue}"))
     return 0
 
 

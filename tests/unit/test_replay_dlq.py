@@ -15,6 +15,7 @@ from infra.replay_dlq import (
     Summary,
     build_parser,
     rabbit_destination,
+    rabbit_names,
     recover_kafka_record,
     replay_headers,
     topic_of_source,
@@ -159,8 +160,22 @@ def test_cli_defaults_follow_the_stack_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("NOTIFICATIONS_QUEUE", "task.notifications.test")
     monkeypatch.delenv("NOTIFICATIONS_DLQ", raising=False)
     args = build_parser().parse_args(["rabbitmq", "--limit", "3"])
-    assert (args.queue, args.limit, args.dry_run) == ("task.notifications.test.dlq", 3, False)
+    assert (rabbit_names(args), args.limit, args.dry_run) == (("task.notifications.test.dlq", "task.events"), 3, False)
+    explicit = build_parser().parse_args(["rabbitmq", "--queue", "q.dlq", "--exchange", "ex"])
+    assert rabbit_names(explicit) == ("q.dlq", "ex")
     kafka = build_parser().parse_args(["kafka", "--dry-run"])
     assert (kafka.topic, kafka.group, kafka.dry_run) == ("task.ingested.dlq", "dlq-replay", True)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["kafka", "--limit", "0"])
+
+
+def test_stack_parameters_name_the_rabbitmq_queue_and_exchange(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra import replay_dlq
+
+    monkeypatch.setattr(
+        replay_dlq,
+        "stack_parameters",
+        lambda name: {"NotificationsQueue": f"task.notifications.{name}", "EventsExchange": f"task.events.{name}"},
+    )
+    args = build_parser().parse_args(["rabbitmq", "--stack", "me"])
+    assert rabbit_names(args) == ("task.notifications.me.dlq", "task.events.me")
