@@ -100,3 +100,36 @@ def test_kafka_dead_letters_are_replayed_once_to_their_source_topic(kafka_broker
     main(args, out=again.append)
     assert "replayed 0, skipped 0" in again[-1]
     assert len(_read_all(kafka_broker, source)) == 2
+
+
+def test_kafka_limit_replays_the_oldest_and_commits_only_those(kafka_broker: str) -> None:
+    run = secrets.token_hex(4)
+    source, dlq, group = f"replay-lim-{run}", f"replay-lim-{run}.dlq", f"dlq-replay-{run}"
+    _create_topics(kafka_broker, source, dlq)
+    producer = KafkaProducer(bootstrap_servers=kafka_broker, acks="all")
+    for index in range(3):
+        producer.send(
+            dlq,
+            key=f"k{index}".encode(),
+            value=f"v{index}".encode(),
+            headers=[
+                ("dlq-reason", b"FunctionError"),
+                ("dlq-function", b"fn"),
+                ("dlq-source", f"{source}-0@{index}".encode()),
+            ],
+        )
+    producer.send(dlq, key=b"junk", value=b"junk")  # no dlq headers: skipped, never produced
+    producer.flush()
+    producer.close()
+    args = ["kafka", "--bootstrap-servers", kafka_broker, "--topic", dlq, "--group", group]
+
+    first: list[str] = []
+    main([*args, "--limit", "2"], out=first.append)
+    assert "replayed 2, skipped 0" in first[-1]
+    assert [record.value for record in _read_all(kafka_broker, source)] == [b"v0", b"v1"]
+
+    rest: list[str] = []
+    main(args, out=rest.append)
+    assert "replayed 1, skipped 1" in rest[-1]
+    assert "skipped UNRECOGNIZED: 1" in rest[-1]
+    assert [record.value for record in _read_all(kafka_broker, source)] == [b"v0", b"v1", b"v2"]

@@ -105,3 +105,23 @@ def test_rabbitmq_dead_letters_return_to_the_exchange_once(
     main(args, out=again.append)
     assert "replayed 0, skipped 0" in again[-1]
     assert _depth(channel, queue) == 0
+
+
+def test_unroutable_replay_stops_and_leaves_the_message_in_the_dlq(
+    rabbitmq: str, private_topology: tuple[BlockingChannel, str, str, str]
+) -> None:
+    channel, exchange, queue, dlq = private_topology
+    channel.basic_publish(exchange, "task.deleted", b"{}", pika.BasicProperties(message_id="m-1", delivery_mode=2))
+    _wait_for_depth(channel, queue, 1)
+    method, _, _ = channel.basic_get(queue)
+    channel.basic_nack(method.delivery_tag, requeue=False)
+    _wait_for_depth(channel, dlq, 1)
+    nowhere = f"{exchange}.unbound"
+    channel.exchange_declare(nowhere, exchange_type="topic", durable=False, auto_delete=False)
+    try:
+        with pytest.raises(SystemExit, match="not confirmed"):
+            main(["rabbitmq", "--url", rabbitmq, "--queue", dlq, "--exchange", nowhere], out=lambda _: None)
+    finally:
+        channel.exchange_delete(nowhere)
+    _wait_for_depth(channel, dlq, 1)
+    assert _depth(channel, queue) == 0
