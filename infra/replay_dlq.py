@@ -192,8 +192,8 @@ def _read_backlog(consumer: Any, topic: str, limit: int | None) -> Iterator[Any]
     """Every record after the group's committed offsets, at most `limit`, until the topic is drained.
 
     Not bounded by `end_offsets`: Tansu reports the end of a partition whose last batch holds several records as
-    that batch's base offset + 1, which would leave records behind. Instead the read stops at the first empty poll
-    once every partition reached at least its reported end.
+    that batch's base offset + 1, which would leave records behind. Instead the read stops at the second empty poll
+    in a row once every partition reached at least its reported end.
     """
     from kafka import TopicPartition
 
@@ -208,9 +208,12 @@ def _read_backlog(consumer: Any, topic: str, limit: int | None) -> Iterator[Any]
         committed = consumer.committed(tp)
         consumer.seek(tp, committed if committed is not None else beginning[tp])
     delivered = 0
+    empty_polls = 0
     while True:
         batch = consumer.poll(timeout_ms=1000, max_records=500)
-        if not batch and all(consumer.position(tp) >= end_offsets[tp] for tp in assigned):
+        empty_polls = 0 if batch else empty_polls + 1
+        # Two empty polls in a row: one can be a fetch still under way on a loaded machine.
+        if empty_polls >= 2 and all(consumer.position(tp) >= end_offsets[tp] for tp in assigned):
             return
         for records in batch.values():
             for record in records:
