@@ -5,7 +5,7 @@ INFRA := infra
 
 .PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench bench-latency bench-budget \
 	local-api openapi bench-local invoke logs test-resilience parity load up-docker bridge-start bridge-stop \
-	bridge-status bridge-logs kafka-up kafka-down
+	bridge-status bridge-logs kafka-up kafka-down replay-dlq
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -96,6 +96,12 @@ bench-local: venv ## time warm requests on make local-api vs the deployed API; w
 invoke: ## invoke FN=<LogicalId|folder> EVENT=<file.json> on the deployed stack (STACK_NAME), or in-process with LOCAL=1
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=GetTaskFunction EVENT=events/get_task.json [LOCAL=1]" >&2; exit 2; }
 	@source $(INFRA)/common.sh && .venv/bin/python -m infra.oncall invoke "$(FN)" "$(EVENT)" $(if $(LOCAL),--local,)
+
+replay-dlq: ## after a fix, put dead letters back: [BROKER=kafka|rabbitmq] [DRY_RUN=1] [LIMIT=N] [STACK_NAME=...]
+	@source $(INFRA)/common.sh && for broker in $(or $(BROKER),kafka rabbitmq); do \
+	  .venv/bin/python -m infra.replay_dlq $$broker $(if $(DRY_RUN),--dry-run,) $(if $(LIMIT),--limit $(LIMIT),) \
+	    $$( [ "$$broker" = rabbitmq ] && [ -n "$(STACK_NAME)" ] && echo --stack "$(STACK_NAME)" ) || exit 1; \
+	done
 
 logs: ## print a deployed function's logs: make logs FN=<LogicalId|folder> [SINCE=10m] [FOLLOW=1]
 	@test -n "$(FN)" || { echo "usage: make logs FN=get_task [SINCE=10m] [FOLLOW=1]" >&2; exit 2; }
