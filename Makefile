@@ -116,7 +116,7 @@ parity: venv ## sam build, then prove handlers, layer, env vars and routes of .a
 
 load: venv ## locust headless: USERS=20 DURATION=30s against make local-api (or API_BASE_URL); JSON under benchmarks/
 	@$(INFRA)/services.sh up
-	@.venv/bin/python benchmarks/run_load.py
+	@.venv/bin/python -m benchmarks.run_load
 
 up-docker: ## Docker path: compose up LocalStack+Redis+RabbitMQ+Kafka, deploy, bridge, e2e (needs LOCALSTACK_AUTH_TOKEN)
 	@$(INFRA)/up-docker.sh

@@ -1,6 +1,6 @@
 """`make load`: locust headless against the local API (started here) or API_BASE_URL; prints and records results.
 
-    .venv/bin/python benchmarks/run_load.py --users 20 --duration 30s [--base-url URL]
+    .venv/bin/python -m benchmarks.run_load --users 20 --duration 30s [--base-url URL] [--output-dir DIR]
 
 Writes benchmarks/load-<UTC timestamp>.json and benchmarks/load-latest.json with requests/s, p50/p95/p99 and error
 counts per endpoint and for the measured pair (POST /tasks + GET /tasks/{id}).
@@ -32,10 +32,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_local_api() -> tuple[subprocess.Popen[bytes], str]:
+def start_local_api(env_file: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - our own module
-        [sys.executable, "-m", "infra.local_api", "--port", str(port), "--no-reload", "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "infra.local_api",
+            "--port",
+            str(port),
+            "--no-reload",
+            "--quiet",
+            "--env-vars",
+            str(env_file),
+        ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -82,11 +92,17 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=int(os.environ.get("USERS", "20")))
     parser.add_argument("--duration", default=os.environ.get("DURATION", "30s"))
     parser.add_argument("--base-url", default=os.environ.get("API_BASE_URL"))
+    parser.add_argument("--output-dir", type=Path, default=ROOT / "benchmarks", help="where the JSON results go")
     args = parser.parse_args()
     server = None
     base_url = args.base_url
+    scratch = tempfile.TemporaryDirectory()
     if not base_url:
-        server, base_url = start_local_api()
+        from infra.local_api.server import UNLIMITED_RATES, env_file_with
+
+        # Every simulated user registers and logs in from 127.0.0.1: the per-IP login limit would turn the load
+        # test into a rate-limit test. A deployed target keeps the limits it was deployed with.
+        server, base_url = start_local_api(env_file_with(Path(scratch.name), UNLIMITED_RATES))
     try:
         with tempfile.TemporaryDirectory() as tmp:
             prefix = Path(tmp) / "load"
@@ -107,6 +123,7 @@ def main() -> int:
         if server:
             server.terminate()
             server.wait(10)
+        scratch.cleanup()
     measured = [stats[name] for name in MEASURED if name in stats]
     result = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -125,8 +142,9 @@ def main() -> int:
     }
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     text = json.dumps(result, indent=2) + "\n"
-    (ROOT / "benchmarks" / f"load-{stamp}.json").write_text(text)
-    (ROOT / "benchmarks" / "load-latest.json").write_text(text)
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    (args.output_dir / f"load-{stamp}.json").write_text(text)
+    (args.output_dir / "load-latest.json").write_text(text)
     print(f"{'endpoint':<22}{'req':>8}{'err':>6}{'req/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}  (ms)")
     for name, row in stats.items():
         print(
@@ -135,7 +153,7 @@ def main() -> int:
         )
     for failure in failures:
         print(f"error: {failure['count']} x {failure['endpoint']}: {failure['error']}")
-    print(f"wrote benchmarks/load-{stamp}.json")
+    print(f"wrote {args.output_dir / f'load-{stamp}.json'}")
     return 0
 
 

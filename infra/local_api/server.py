@@ -60,6 +60,19 @@ def apply_environment(environment: dict[str, str]) -> None:
         os.environ.setdefault(name, value)
 
 
+# Load and fuzz runs send thousands of requests from one IP: they serve the API with these limits instead.
+UNLIMITED_RATES = {"RATE_LIMIT_USER_PER_MINUTE": "1000000", "RATE_LIMIT_IP_PER_MINUTE": "1000000"}
+
+
+def env_file_with(directory: Path, overrides: dict[str, str], base: Path = DEFAULT_ENV_FILE) -> Path:
+    """A copy of an env file with some variables overridden for every function; returns its path."""
+    env_vars = read_env_file(base)
+    env_vars["Parameters"] = {**(env_vars.get("Parameters") or {}), **overrides}
+    path = directory / "env.json"
+    path.write_text(json.dumps(env_vars, indent=2))
+    return path
+
+
 def read_env_file(path: Path | None) -> dict[str, Any]:
     if path is None or not path.exists():
         return {}

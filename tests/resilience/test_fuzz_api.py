@@ -44,16 +44,11 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if deployed:
         yield deployed.rstrip("/")
         return
-    from infra.local_api.server import DEFAULT_ENV_FILE, build_server
+    from infra.local_api.server import UNLIMITED_RATES, build_server, env_file_with
 
     # The fuzzer sends thousands of requests from one IP and one user: lift the rate limits for this server only
     # (the limiter has its own tests), keeping everything else from the developer's env file.
-    env_vars = json.loads(DEFAULT_ENV_FILE.read_text())
-    env_vars.setdefault("Parameters", {}).update(
-        {"RATE_LIMIT_USER_PER_MINUTE": "1000000", "RATE_LIMIT_IP_PER_MINUTE": "1000000"}
-    )
-    env_file = tmp_path_factory.mktemp("fuzz") / "env.json"
-    env_file.write_text(json.dumps(env_vars))
+    env_file = env_file_with(tmp_path_factory.mktemp("fuzz"), UNLIMITED_RATES)
     try:
         server, _ = build_server("127.0.0.1", 0, env_file=env_file)
     except Exception as exc:  # noqa: BLE001 - fail loudly: the stack must be up for this suite

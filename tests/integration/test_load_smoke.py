@@ -1,0 +1,37 @@
+"""`make load` end to end, small: locust drives the in-process API and the result file says what happened."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_load_test_registers_its_own_user_and_records_both_endpoints(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.run_load",
+            "--users",
+            "2",
+            "--duration",
+            "4s",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    result = json.loads((tmp_path / "load-latest.json").read_text())
+    assert {"POST /tasks", "GET /tasks/{id}"} <= set(result["endpoints"])
+    assert result["measured_pair"]["requests"] > 0
+    assert result["measured_pair"]["errors"] == 0, result["failures"]
+    assert "p95_ms" in result["endpoints"]["GET /tasks/{id}"]
