@@ -3,7 +3,7 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 INFRA := infra
 
-.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench bench-latency bench-budget \
+.PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench bench-latency bench-budget bench-ingest \
 	local-api openapi bench-local invoke logs test-resilience parity load up-docker bridge-start bridge-stop \
 	bridge-status bridge-logs kafka-up kafka-down replay-dlq
 
@@ -66,6 +66,9 @@ bench: bench-budget bench-latency ## every benchmark below
 
 bench-latency: venv ## p50/p95 of GET /tasks/{id} on the running stack and deploy.sh time -> benchmarks/core-latency.md
 	@API_BASE_URL=$${API_BASE_URL:-$$(cat .local/api-url)} .venv/bin/python -m benchmarks.core_latency
+
+bench-ingest: venv ## batched vs one-item-per-write ingestion into MiniStack's DynamoDB -> benchmarks/ingest-batching.md
+	@PYTHONPATH=layers/shared .venv/bin/python -m benchmarks.ingest_batching
 
 bench-budget: venv ## performance budget: cold-start imports, warm latency, bcrypt cost -> benchmarks/perf_budget.{json,md}
 	@SAM_CLI_TELEMETRY=0 .venv/bin/sam build --parallel --cached >/dev/null
