@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_load_test_registers_its_own_user_and_records_both_endpoints(tmp_path: Path) -> None:
+    # make test exports API_BASE_URL for the e2e suite; this test drives the in-process API that `make load` starts.
+    environment = {name: value for name, value in os.environ.items() if name != "API_BASE_URL"}
     completed = subprocess.run(
         [
             sys.executable,
@@ -24,6 +27,7 @@ def test_load_test_registers_its_own_user_and_records_both_endpoints(tmp_path: P
             str(tmp_path),
         ],
         cwd=ROOT,
+        env=environment,
         capture_output=True,
         text=True,
         timeout=180,
