@@ -7,7 +7,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,10 +20,9 @@ import pika
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.servers import KAFKA, RABBITMQ_URL, ROOT
+
 FIXTURE_TEMPLATE = ROOT / "tests" / "integration" / "bridge" / "fixture_stack" / "template.yaml"
-KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
 for _name, _value in {
     "AWS_ACCESS_KEY_ID": "test",
@@ -46,12 +44,6 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
-
-
-def port_open(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex((host, port)) == 0
 
 
 @dataclass(frozen=True)

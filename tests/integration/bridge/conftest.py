@@ -19,31 +19,12 @@ import pytest
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
-from tests.support.bridge_harness import (
-    FIXTURE_TEMPLATE,
-    KAFKA,
-    RABBITMQ_URL,
-    ROOT,
-    BridgeProcess,
-    FixtureStack,
-    port_open,
-)
+from tests.support import servers
+from tests.support.bridge_harness import FIXTURE_TEMPLATE, KAFKA, RABBITMQ_URL, ROOT, BridgeProcess, FixtureStack
 
-
-@pytest.fixture(scope="session")
-def kafka_broker() -> str:
-    """Start Tansu through infra/kafka.sh (it reuses a running broker)."""
-    result = subprocess.run([str(ROOT / "infra" / "kafka.sh"), "up"], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        pytest.fail(f"infra/kafka.sh up failed:\n{result.stdout}\n{result.stderr}")
-    return KAFKA
-
-
-@pytest.fixture(scope="session")
-def rabbitmq() -> str:
-    if not port_open("127.0.0.1", 5672):
-        pytest.fail("RabbitMQ is not running on 127.0.0.1:5672: run infra/services.sh up")
-    return RABBITMQ_URL
+# The shared broker fixtures, used by the fixtures below (a conftest exposes a fixture by holding it).
+kafka_broker = servers.kafka_broker
+rabbitmq = servers.rabbitmq
 
 
 @pytest.fixture(scope="session")
