@@ -41,10 +41,10 @@ bridge-status: ## is the event bridge running and ready?
 bridge-logs: ## follow the event bridge's JSON-lines log
 	@$(INFRA)/bridge.sh logs
 
-kafka-up: ## start the local Kafka broker (Tansu, memory-only) and create the topics
+kafka-up: ## start the local Kafka broker (Tansu; in memory, or KAFKA_STORAGE=s3 for durable) and create the topics
 	@$(INFRA)/kafka.sh up
 
-kafka-down: ## stop the local Kafka broker if kafka-up started it (its data is lost)
+kafka-down: ## stop the local Kafka broker if kafka-up started it (in memory: its data is lost)
 	@$(INFRA)/kafka.sh down
 
 deploy: venv ## rebuild and redeploy to the running local stack

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Start / stop the servers the stack needs on 127.0.0.1: Redis, RabbitMQ (both reused if running), Kafka (Tansu,
-# infra/kafka.sh) on 9092 and MiniStack on 4566. `down` stops only what `up` started, by the pids and markers
-# recorded under .local/pids.
+# Start / stop the servers the stack needs on 127.0.0.1: Redis, RabbitMQ (both reused if running), MiniStack on 4566
+# and Kafka (Tansu, infra/kafka.sh; memory-only unless KAFKA_STORAGE=s3) on 9092. `down` stops only what `up`
+# started, by the pids and markers recorded under .local/pids.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -57,8 +57,9 @@ case "${1:-up}" in
   up)
     start_redis
     start_rabbitmq
-    "$ROOT/infra/kafka.sh" up
+    # MiniStack before Kafka: KAFKA_STORAGE=s3 keeps the broker's data in MiniStack's S3.
     start_ministack
+    "$ROOT/infra/kafka.sh" up
     ;;
   down)
     stop_pidfile "$PID_DIR/ministack.pid" MiniStack

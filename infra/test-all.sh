@@ -17,10 +17,12 @@ export RATE_LIMIT_IP_PER_MINUTE="${RATE_LIMIT_IP_PER_MINUTE:-100000}"
 export EXTRA_PARAMETER_OVERRIDES="${EXTRA_PARAMETER_OVERRIDES:-EventsExchange=task.events.test NotificationsQueue=task.notifications.test}"
 
 started_services=0
+started_private=0
 started_bridge=0
 cleanup() {
   local rc=$?
   if [ "$started_bridge" -eq 1 ]; then "$ROOT/infra/bridge.sh" stop || true; fi
+  if [ "$started_private" -eq 1 ]; then "$ROOT/infra/private-servers.sh" down || true; fi
   if [ "$started_services" -eq 1 ]; then "$ROOT/infra/services.sh" down || true; fi
   exit "$rc"
 }
@@ -40,6 +42,21 @@ before="$(ls "$PID_DIR" 2>/dev/null | sort | tr '\n' ' ')"
 after="$(ls "$PID_DIR" 2>/dev/null | sort | tr '\n' ' ')"
 [ "$before" = "$after" ] || started_services=1
 
+# The test stack gets a Redis, a Kafka broker (durable Tansu on MiniStack's S3) and a RabbitMQ node of its own on
+# other ports (infra/private-servers.sh): the fault suite and the outage tests stop and kill them mid-stream,
+# which must never hit the machine's shared servers that `make run` stacks and other sessions use.
+started_private=1
+"$ROOT/infra/private-servers.sh" up
+while IFS='=' read -r name value; do
+  case "$name" in REDIS_URL) stack_redis="$value" ;; KAFKA_BOOTSTRAP_SERVERS) stack_kafka="$value" ;;
+    RABBITMQ_URL) stack_rabbitmq="$value" ;; esac
+done < <("$ROOT/infra/private-servers.sh" env)
+export LAMBDA_REDIS_URL="$stack_redis"
+export EXTRA_PARAMETER_OVERRIDES="$EXTRA_PARAMETER_OVERRIDES KafkaBootstrapServers=$stack_kafka RabbitMqUrl=$stack_rabbitmq"
+# What the tests that talk to the stack's brokers directly use (tests/integration/events).
+export STACK_KAFKA_BOOTSTRAP_SERVERS="$stack_kafka" STACK_RABBITMQ_URL="$stack_rabbitmq"
+export STACK_RABBITMQCTL="$ROOT/infra/private-servers.sh rabbitmqctl"
+
 "$ROOT/infra/deploy.sh" >/dev/null
 log "sam build parity (static checks of .aws-sam/build)"
 "$ROOT/infra/pytest.sh" tests/build -q
@@ -49,7 +66,7 @@ export E2E_JWT_SECRET_FILE="$LOCAL_DIR/jwt-secret"
 [ -s "$E2E_JWT_SECRET_FILE" ] || die "deploy.sh left no JWT secret at $E2E_JWT_SECRET_FILE"
 # The event-source bridge feeds the test stack's Kafka and RabbitMQ functions (MiniStack does not poll them).
 started_bridge=1
-"$ROOT/infra/bridge.sh" start
+KAFKA_BOOTSTRAP_SERVERS="$stack_kafka" RABBITMQ_URL="$stack_rabbitmq" "$ROOT/infra/bridge.sh" start
 log "integration and e2e tests against $API_BASE_URL"
 "$ROOT/infra/pytest.sh" tests/integration -q
 "$ROOT/infra/pytest.sh" tests/e2e -q

@@ -20,8 +20,14 @@ import requests
 from kafka import KafkaProducer
 
 T = TypeVar("T")
-KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+# The stack's own brokers: infra/test-all.sh deploys the test stack against private servers
+# (infra/private-servers.sh) and names them in STACK_*; without those, the machine's (or KAFKA_/RABBITMQ_ env).
+KAFKA = os.environ.get("STACK_KAFKA_BOOTSTRAP_SERVERS") or os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+RABBITMQ_URL = os.environ.get("STACK_RABBITMQ_URL") or os.environ.get(
+    "RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"
+)
+# rabbitmqctl of the stack's RabbitMQ node (e.g. `infra/private-servers.sh rabbitmqctl`), split on spaces.
+RABBITMQCTL = os.environ.get("STACK_RABBITMQCTL", "rabbitmqctl").split()
 
 
 def wait_until(what: str, probe: Callable[[], T | None], timeout: float = 120, interval: float = 1.0) -> T:

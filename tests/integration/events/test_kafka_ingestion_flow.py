@@ -13,7 +13,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from tests.integration.events.conftest import KAFKA, Stack, wait_until
+from tests.integration.events.conftest import KAFKA, RABBITMQ_URL, Stack, wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 TOPIC, DLQ = "task.ingested", "task.ingested.dlq"
@@ -33,7 +33,8 @@ def _produce(producer: KafkaProducer, records: list[tuple[bytes, bytes]]) -> Non
 
 
 def _bridge(action: str, stack: Stack) -> None:
-    env = {**os.environ, "STACK_NAME": stack.name}
+    # A restarted bridge must reach the stack's own brokers (private ones under infra/test-all.sh).
+    env = {**os.environ, "STACK_NAME": stack.name, "KAFKA_BOOTSTRAP_SERVERS": KAFKA, "RABBITMQ_URL": RABBITMQ_URL}
     result = subprocess.run(
         [str(ROOT / "infra" / "bridge.sh"), action], env=env, capture_output=True, text=True, check=False
     )

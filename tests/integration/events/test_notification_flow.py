@@ -8,7 +8,7 @@ from typing import Any
 
 import pika
 
-from tests.integration.events.conftest import Stack, User, wait_until
+from tests.integration.events.conftest import RABBITMQCTL, Stack, User, wait_until
 
 
 def _types_for(user: User, task_id: str) -> list[str]:
@@ -30,12 +30,12 @@ def test_task_changes_made_through_the_api_appear_in_the_activity_feed(user: Use
 
 
 def _rabbitmqctl(*args: str) -> None:
-    result = subprocess.run(["rabbitmqctl", *args], capture_output=True, text=True, check=False, timeout=120)
+    result = subprocess.run([*RABBITMQCTL, *args], capture_output=True, text=True, check=False, timeout=120)
     assert result.returncode == 0, f"rabbitmqctl {' '.join(args)} failed: {result.stderr}"
 
 
 def test_no_event_is_lost_while_rabbitmq_is_down(user: User) -> None:
-    """RabbitMQ is a shared machine service: it is stopped for a few seconds only and always started again."""
+    """Stops the stack's RabbitMQ node (the private one under infra/test-all.sh) and always starts it again."""
     _rabbitmqctl("stop_app")
     try:
         ids = []

@@ -5,8 +5,10 @@ kafka-python is imported inside the functions so an API function that never prod
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,22 +52,44 @@ def get_producer() -> KafkaProducer:
 
 
 def produce_all(records: Iterable[OutgoingRecord]) -> int:
-    """Send every record and wait for every acknowledgement; any failure raises KafkaUnavailable."""
+    """Send every record and wait for every acknowledgement; any failure raises KafkaUnavailable.
+
+    The whole call gets one budget of 2 x broker_timeout_seconds (6 s by default), well inside the ingest
+    function's 10 s Lambda timeout: a broker that is down or restarting makes the API answer 503 instead of the
+    function timing out (a 502 from the gateway). Found by the fault suite, which SIGKILLs the broker mid-stream.
+    """
     from kafka.errors import KafkaError
 
+    timeout = get_settings().broker_timeout_seconds
+    deadline = time.monotonic() + 2 * timeout
+    producer = None
     try:
+        # A broker that refuses connections fails in milliseconds here, not after kafka-python's waits.
+        _require_reachable(get_settings().kafka_bootstrap_servers.split(","))
         producer = get_producer()
         futures = [
             producer.send(record.topic, key=record.key, value=record.value, headers=list(record.headers))
             for record in records
         ]
-        producer.flush(timeout=get_settings().broker_timeout_seconds * 2)
+        producer.flush(timeout=max(deadline - time.monotonic(), 0.01))
         for future in futures:
-            future.get(timeout=get_settings().broker_timeout_seconds)
-    except (KafkaError, OSError) as exc:
-        get_producer.cache_clear()  # a broken producer is rebuilt on the next call
+            future.get(timeout=max(deadline - time.monotonic(), 0.01))
+    except (KafkaError, OSError, KafkaUnavailable) as exc:
+        if producer is not None:
+            _discard(producer)
+        if isinstance(exc, KafkaUnavailable):
+            raise
         raise KafkaUnavailable(str(exc) or type(exc).__name__) from exc
     return len(futures)
+
+
+def _discard(producer: KafkaProducer) -> None:
+    """Drop a producer that failed: closed at once, so records it still holds are not delivered minutes later
+    after the caller was told 503 (and retried); the next call builds a new one."""
+    get_producer.cache_clear()
+    # Closing a broken producer must not hide the original error.
+    with contextlib.suppress(Exception):
+        producer.close(timeout=0)
 
 
 def json_bytes(value: Any) -> bytes:
