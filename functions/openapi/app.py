@@ -1,5 +1,9 @@
 """GET /openapi.json (no auth): the API's OpenAPI 3 spec, generated from the code by `make openapi`."""
 
+# First of all: pauses the garbage collector while the modules below load; lambda_handler() resumes it.
+from taskapp import coldstart  # noqa: F401
+
+# isort: split
 import json
 from functools import cache
 from pathlib import Path

@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 from pynamodb.exceptions import PynamoDBException
 
-from taskapp import rate_limit
+from taskapp import coldstart, rate_limit
 from taskapp.auth.revocation import RevocationStoreUnavailable, is_token_revoked
 from taskapp.errors import AppError, Unauthorized
 from taskapp.observability import logger, metrics, tracer
@@ -243,7 +243,11 @@ def _add_headers(result: dict[str, Any], headers: dict[str, str]) -> None:
 
 
 def lambda_handler(app: APIGatewayRestResolver) -> LambdaHandler:
-    """Wrap a resolver with structured logging (correlation id = API request id), tracing and metrics."""
+    """Wrap a resolver with structured logging (correlation id = API request id), tracing and metrics.
+
+    Called last by every API handler module, so it also ends the cold-start pause of the garbage collector.
+    """
+    coldstart.ready()
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @tracer.capture_lambda_handler
