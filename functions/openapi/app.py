@@ -15,7 +15,7 @@ from taskapp.api import build_api, lambda_handler
 
 SPEC_FILE = Path(__file__).with_name("openapi.json")
 
-app = build_api(authenticated=False)
+app = build_api(authenticated=False, storage=False)
 
 
 @cache

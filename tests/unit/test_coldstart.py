@@ -72,3 +72,45 @@ def test_every_handler_pauses_first_and_resumes_at_the_end(function: str) -> Non
 
     last = ast.unparse(body[-1])
     assert last in {"coldstart.ready()", "handler = lambda_handler(app)"}, f"{function} ends with {last!r}"
+
+
+LOADED_PROBE = """
+import json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import app
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def _modules_loaded_by(function: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED_PROBE, str(ROOT / "functions" / function), str(ROOT / "layers" / "shared")],
+        cwd=ROOT / "functions" / function,
+        env={**os.environ, "POWERTOOLS_TRACE_DISABLED": "true", "JWT_SECRET": "x" * 40},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+# Module names, not packages: Powertools imports the `botocore` package alone (cheap) for its user agent, and the
+# dev virtualenv's extra packages pull in others (bcrypt via cryptography) that the built layer does not have.
+@pytest.mark.parametrize(
+    ("function", "needs", "never"),
+    [
+        # Serves a file: no storage, no Redis, no tokens.
+        ("openapi", {"pydantic"}, {"redis", "pybreaker", "botocore.client", "pynamodb", "jwt"}),
+        # Trusts the authorizer's context and checks revocation in Redis: never decodes a JWT itself.
+        ("get_task", {"redis", "pynamodb", "botocore.client"}, {"jwt", "kafka", "pika", "boto3"}),
+        # Verifies the JWT and checks Redis: no storage.
+        ("authorizer", {"jwt", "redis"}, {"pynamodb", "botocore.client", "kafka", "pika", "boto3"}),
+    ],
+)
+def test_a_handler_loads_only_what_its_requests_use(function: str, needs: set[str], never: set[str]) -> None:
+    loaded = _modules_loaded_by(function)
+
+    assert needs <= loaded, f"{function}: the probe did not see {needs - loaded}: is it still measuring anything?"
+    assert not (loaded & never), f"{function} imports {sorted(loaded & never)} although no request of it uses them"
