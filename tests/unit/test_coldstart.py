@@ -114,3 +114,21 @@ def test_a_handler_loads_only_what_its_requests_use(function: str, needs: set[st
 
     assert needs <= loaded, f"{function}: the probe did not see {needs - loaded}: is it still measuring anything?"
     assert not (loaded & never), f"{function} imports {sorted(loaded & never)} although no request of it uses them"
+
+
+def test_every_model_of_a_thread_shares_one_botocore_session(aws: None) -> None:
+    """One session loads botocore's endpoint data and the DynamoDB model once, however many models a request uses."""
+    import threading
+
+    from taskapp.data.sessions import SessionItem
+    from taskapp.data.tasks import TaskModel
+    from taskapp.data.users import UserModel
+
+    sessions = {id(model._get_connection().connection.session) for model in (TaskModel, UserModel, SessionItem)}
+    other_thread: list[object] = []
+    worker = threading.Thread(target=lambda: other_thread.append(TaskModel._get_connection().connection.session))
+    worker.start()
+    worker.join()
+
+    assert len(sessions) == 1, "each model built its own botocore session"
+    assert id(other_thread[0]) not in sessions, "a botocore session is not thread-safe: threads must not share one"
