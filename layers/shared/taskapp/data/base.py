@@ -21,8 +21,13 @@ from taskapp.settings import get_settings
 _per_thread = threading.local()
 
 
-def thread_session() -> botocore.session.Session:
-    """This thread's botocore session, created on first use; every pynamodb connection of the thread shares it."""
+def thread_session(env_vars: dict[str, Any] | None = None) -> botocore.session.Session:
+    """This thread's botocore session, created on first use; every pynamodb connection of the thread shares it.
+
+    Same signature as botocore's `get_session`; a caller passing its own `env_vars` gets a session of its own.
+    """
+    if env_vars is not None:
+        return botocore.session.get_session(env_vars)
     session: botocore.session.Session | None = getattr(_per_thread, "session", None)
     if session is None:
         session = _per_thread.session = botocore.session.get_session()
