@@ -10,8 +10,10 @@ and the first request in the same process makes that visible: whatever moved out
 The stubs sit where the network starts, so everything above it runs for real and is timed: botocore still loads
 its endpoint and service data, builds the client, signs, serializes and parses (only `URLLib3Session.send` is
 answered from the canned responses), and redis-py still builds its client, pool and scripts (only
-`Redis.execute_command` answers without a socket). They are installed as post-import hooks, so setting them up
-imports nothing: a module the handler does not import stays unimported, and one it imports late is paid for late.
+`Redis.execute_command` answers without a socket), and kafka-python's producer acknowledges every record without
+connecting (kafka-python itself is still imported, when the handler imports it). They are installed as post-import
+hooks, so setting them up imports nothing: a module the handler does not import stays unimported, and one it
+imports late is paid for late.
 This script itself imports only modules the interpreter has already loaded at start-up (sys, time, posix), and
 has no type hints for the same reason (typing is not loaded either).
 """
@@ -72,6 +74,28 @@ def _patch_redis(module):
     module.Redis.execute_command = execute_command
 
 
+class _Acked:
+    def get(self, timeout=None):
+        return None
+
+
+class _Producer:
+    """Stands in for kafka-python's KafkaProducer, whose constructor connects and starts a sender thread."""
+
+    def __init__(self, **config):
+        self.config = config
+
+    def send(self, topic, key=None, value=None, headers=None):
+        return _Acked()
+
+    def flush(self, timeout=None):
+        return None
+
+
+def _patch_kafka(module):
+    module.KafkaProducer = _Producer
+
+
 class _PatchAfterImport:
     """A meta path finder that lets the normal finders load a module, then patches it."""
 
@@ -118,7 +142,16 @@ class _Context:
 
 
 def main():
-    sys.meta_path.insert(0, _PatchAfterImport({"botocore.httpsession": _patch_botocore, "redis.client": _patch_redis}))
+    sys.meta_path.insert(
+        0,
+        _PatchAfterImport(
+            {
+                "botocore.httpsession": _patch_botocore,
+                "redis.client": _patch_redis,
+                "kafka.producer.kafka": _patch_kafka,
+            }
+        ),
+    )
     started = time.perf_counter()
     import app  # type: ignore[import-not-found]
 

@@ -9,8 +9,9 @@ How each figure is taken:
   own init is not ours to budget).
 - Import + first request: the same cold interpreter imports the handler and then serves one request
   (benchmarks/cold_request.py), with the network stubbed at its edge (botocore's HTTP send answers canned DynamoDB
-  responses, redis-py's execute_command answers without a socket; client construction, endpoint and model loading,
-  signing and parsing all run). An import made cheaper by deferring work into the first request shows up here.
+  responses, redis-py's execute_command answers without a socket, kafka-python's producer acknowledges without
+  connecting; client construction, endpoint and model loading, signing and parsing all run). An import made
+  cheaper by deferring work into the first request shows up here.
   bcrypt runs at cost 4 (BCRYPT_ROUNDS) so that login measures the code path, not the hash (priced below).
 - Warm latency, GET /tasks/{id}: the authorizer handler then the get_task handler, in this process, after a
   warm-up. "Excluding network": Redis answers instantly from a stub client (the MGET of the revocation check and
@@ -209,6 +210,11 @@ def _cold_request_cases() -> dict[str, dict[str, Any]]:
             201,
         ),
         "logout": (api_event("POST", "/auth/logout", authorizer=caller), {"UpdateItem": {"Attributes": family}}, 204),
+        "ingest_tasks": (
+            api_event("POST", "/tasks/ingest", body={"tasks": [{"title": "a"}, {"title": "b"}]}, authorizer=caller),
+            {},
+            202,
+        ),
         "openapi": (api_event("GET", "/openapi.json"), {}, 200),
     }
     return {

@@ -105,8 +105,8 @@ def _modules_loaded_by(function: str) -> set[str]:
         ("openapi", {"pydantic"}, {"redis", "pybreaker", "botocore.client", "pynamodb", "jwt"}),
         # Trusts the authorizer's context and checks revocation in Redis: never decodes a JWT itself.
         ("get_task", {"redis", "pynamodb", "botocore.client"}, {"jwt", "kafka", "pika", "boto3"}),
-        # Produces to Kafka and checks Redis: no DynamoDB (the consuming side lives apart).
-        ("ingest_tasks", {"redis"}, {"pynamodb", "botocore.client", "jwt", "pika", "boto3"}),
+        # Produces to Kafka on every request (so loads kafka-python up front) and checks Redis: no DynamoDB.
+        ("ingest_tasks", {"redis", "kafka"}, {"pynamodb", "botocore.client", "jwt", "pika", "boto3"}),
         # Verifies the JWT and checks Redis: no storage.
         ("authorizer", {"jwt", "redis"}, {"pynamodb", "botocore.client", "kafka", "pika", "boto3"}),
     ],

@@ -9,6 +9,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+# Every request of this function produces: load kafka-python with the module, where the import budget counts it,
+# not inside the first produce (taskapp.messaging.kafka imports it lazily for functions that rarely need it).
+import kafka  # noqa: F401
+
 from taskapp.errors import ServiceUnavailable
 from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord, produce_all
 from taskapp.observability import logger, metrics
