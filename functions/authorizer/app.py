@@ -1,5 +1,9 @@
 """TOKEN authorizer: verifies the access JWT and the Redis blacklist, then passes the caller to the handlers."""
 
+# First of all: pauses the garbage collector while the modules below load; ready() at the end resumes it.
+from taskapp import coldstart
+
+# isort: split
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import event_source
@@ -16,3 +20,6 @@ from taskapp.observability import logger, metrics, tracer
 @event_source(data_class=APIGatewayAuthorizerTokenEvent)
 def handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext) -> dict[str, Any]:
     return authorize(event.authorization_token, event.method_arn)
+
+
+coldstart.ready()

@@ -1,5 +1,9 @@
 """GET /tasks/{id}: one of the caller's tasks; another user's task is 404, like a missing one."""
 
+# First of all: pauses the garbage collector while the modules below load; lambda_handler() resumes it.
+from taskapp import coldstart  # noqa: F401
+
+# isort: split
 from http import HTTPStatus
 from typing import Annotated
 from uuid import UUID

@@ -1,5 +1,9 @@
 """GET /health (no auth): each dependency's status and latency; 503 when any is down."""
 
+# First of all: pauses the garbage collector while the modules below load; lambda_handler() resumes it.
+from taskapp import coldstart  # noqa: F401
+
+# isort: split
 from http import HTTPStatus
 
 from aws_lambda_powertools.event_handler import Response

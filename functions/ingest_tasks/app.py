@@ -1,5 +1,9 @@
 """POST /tasks/ingest: accept up to 500 tasks for asynchronous creation through Kafka (202 with their ids)."""
 
+# First of all: pauses the garbage collector while the modules below load; lambda_handler() resumes it.
+from taskapp import coldstart  # noqa: F401
+
+# isort: split
 from http import HTTPStatus
 from typing import Annotated
 
@@ -7,15 +11,15 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from taskapp.api import build_api, caller_of, lambda_handler, respond
-from taskapp.domain import ingestion
+from taskapp.domain import ingest_accept
 from taskapp.schemas import IngestAcceptedOut, IngestTasksRequest
 
-app = build_api()
+app = build_api(storage=False)  # Redis and Kafka only: no DynamoDB
 
 
 @app.post("/tasks/ingest", status_code=202)
 def ingest_tasks(request: Annotated[IngestTasksRequest, Body()]) -> Response[IngestAcceptedOut]:
-    accepted = ingestion.accept_tasks(caller_of(app).user_id, request.tasks)
+    accepted = ingest_accept.accept_tasks(caller_of(app).user_id, request.tasks)
     return respond(HTTPStatus.ACCEPTED, accepted)
 
 

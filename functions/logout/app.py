@@ -1,5 +1,9 @@
 """POST /auth/logout: revoke the caller's access token at once and end its refresh-token session."""
 
+# First of all: pauses the garbage collector while the modules below load; lambda_handler() resumes it.
+from taskapp import coldstart  # noqa: F401
+
+# isort: split
 from http import HTTPStatus
 
 from aws_lambda_powertools.event_handler import Response

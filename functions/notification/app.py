@@ -5,6 +5,10 @@ Lambda's RabbitMQ trigger has no partial batch response: every valid message of 
 redelivered a bounded number of times and then dead-lettered. Redelivered valid messages are no-ops.
 """
 
+# First of all: pauses the garbage collector while the modules below load; ready() at the end resumes it.
+from taskapp import coldstart
+
+# isort: split
 import base64
 import binascii
 import json
@@ -52,3 +56,6 @@ def handler(event: RabbitMQEvent, context: LambdaContext) -> dict[str, Any]:
     if poison:
         raise PoisonMessages(json.dumps(poison))
     return {"recorded": recorded, "duplicates": duplicates}
+
+
+coldstart.ready()

@@ -4,6 +4,10 @@ Publishes every record's event in stream order with publisher confirms and raise
 whole batch is retried by the stream poller (already published events are deduped downstream by message id).
 """
 
+# First of all: pauses the garbage collector while the modules below load; ready() at the end resumes it.
+from taskapp import coldstart
+
+# isort: split
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
@@ -32,3 +36,6 @@ def handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[str, Any
     metrics.add_metric(name="TaskEventsPublished", unit="Count", value=published)
     logger.info("outbox batch published", extra={"published": published, "skipped": skipped})
     return {"published": published, "skipped": skipped}
+
+
+coldstart.ready()

@@ -1,5 +1,9 @@
 """POST /auth/register: create an account."""
 
+# First of all: pauses the garbage collector while the modules below load; lambda_handler() resumes it.
+from taskapp import coldstart  # noqa: F401
+
+# isort: split
 from http import HTTPStatus
 from typing import Annotated
 

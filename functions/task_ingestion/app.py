@@ -6,6 +6,10 @@ failure response keeps the exact shape BatchProcessor(EventType.Kafka) emits, an
 (storage or DLQ unreachable) are reported; an invalid record is parked and counts as done.
 """
 
+# First of all: pauses the garbage collector while the modules below load; ready() at the end resumes it.
+from taskapp import coldstart
+
+# isort: split
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -31,3 +35,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         },
     )
     return {"batchItemFailures": [{"itemIdentifier": record.identifier} for record in outcome.failed]}
+
+
+coldstart.ready()

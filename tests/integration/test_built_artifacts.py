@@ -33,7 +33,7 @@ PYCACHE = ROOT / ".local" / "artifact-check-pycache"
 # Runs inside the clean interpreter: import the handler, then list every loaded module that came from
 # anywhere but the standard library, the function folder or its layers.
 IMPORT_PROBE = """
-import importlib, json, sys
+import gc, importlib, json, sys
 handler_path, allowed = sys.argv[1], sys.argv[2:]
 stdlib = [entry for entry in sys.path if entry]
 leaks = [entry for entry in stdlib if "site-packages" in entry or "dist-packages" in entry]
@@ -44,7 +44,8 @@ roots = tuple(allowed + stdlib)
 files = {getattr(module, "__file__", None) for module in list(sys.modules.values())}
 outside = sorted(file for file in files if file and not file.startswith(roots))
 print(json.dumps({"callable": callable(handler), "outside": outside, "site_paths": leaks,
-                  "version": list(sys.version_info[:2])}))
+                  "version": list(sys.version_info[:2]), "gc_enabled": gc.isenabled(),
+                  "gc_frozen": gc.get_freeze_count()}))
 """
 
 
@@ -184,6 +185,9 @@ def test_handler_imports_with_only_its_built_folder_and_layers(built_template: d
     assert report["version"] == [int(part) for part in function.runtime.removeprefix("python").split(".")]
     assert report["callable"] is True, f"{function.handler} is not callable"
     assert report["outside"] == [], f"{name} imported modules from outside its artifacts: {report['outside']}"
+    # AWS_LAMBDA_FUNCTION_NAME is set, as in Lambda: the cold-start pause of the collector ended (taskapp.coldstart).
+    assert report["gc_enabled"] is True, f"{name} left the garbage collector off after loading"
+    assert report["gc_frozen"] > 0, f"{name} did not freeze its loaded modules"
 
 
 def test_the_check_catches_a_missing_dependency(built_template: dict[str, Any]) -> None:

@@ -1,6 +1,10 @@
 """The HTTP edge shared by every API function: resolver set-up, error mapping, guards and the Lambda entry point.
 
 Handlers stay thin: they declare a route with typed parameters, call one domain function and return `respond(...)`.
+
+`build_api` imports what a resolver's guards need (Redis for the revocation check and the rate limiter, botocore and
+pynamodb for the storage error mapping) when it builds one that has them, still at import time of the handler
+module: a function without them (GET /openapi.json) never loads them, the others pay for them before any request.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -21,17 +25,18 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
-from pynamodb.exceptions import PynamoDBException
 
-from taskapp import rate_limit
-from taskapp.auth.revocation import RevocationStoreUnavailable, is_token_revoked
+from taskapp import coldstart
 from taskapp.errors import AppError, Unauthorized
 from taskapp.observability import logger, metrics, tracer
 from taskapp.settings import get_settings
 
+if TYPE_CHECKING:
+    from taskapp.rate_limit import RateLimitDecision, RateLimitScope
+
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+RateLimiter = Callable[[dict[str, Any]], "RateLimitDecision | None"]
 
 
 @dataclass(frozen=True)
@@ -142,36 +147,60 @@ def _proxy_error(
     }
 
 
-def _revocation_guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Refuse a logged-out token even while API Gateway still caches the authorizer's Allow for it."""
-    caller = caller_of(app)
-    try:
-        revoked = is_token_revoked(caller.jti, caller.user_id, caller.session_generation, caller.session_id)
-    except RevocationStoreUnavailable:
-        return error_response(
-            503, "AUTH_UNAVAILABLE", "Cannot verify the token right now; try again", headers={"Retry-After": "1"}
-        )
-    if revoked:
-        return error_response(401, "TOKEN_REVOKED", "Token has been revoked")
-    return next_middleware(app)
+def _revocation_guard() -> Callable[[APIGatewayRestResolver, NextMiddleware], Response[Any]]:
+    from taskapp.auth.revocation import RevocationStoreUnavailable, is_token_revoked
+
+    def guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        """Refuse a logged-out token even while API Gateway still caches the authorizer's Allow for it."""
+        caller = caller_of(app)
+        try:
+            revoked = is_token_revoked(caller.jti, caller.user_id, caller.session_generation, caller.session_id)
+        except RevocationStoreUnavailable:
+            return error_response(
+                503, "AUTH_UNAVAILABLE", "Cannot verify the token right now; try again", headers={"Retry-After": "1"}
+            )
+        if revoked:
+            return error_response(401, "TOKEN_REVOKED", "Token has been revoked")
+        return next_middleware(app)
+
+    return guard
+
+
+def _rate_limiter(scope: RateLimitScope) -> RateLimiter:
+    """Counts one request of the event's caller (user id or client IP) against the scope's limit."""
+    from taskapp import rate_limit
+
+    per_user = scope is rate_limit.RateLimitScope.USER
+
+    def check(event: dict[str, Any]) -> RateLimitDecision | None:
+        identity = _rate_limit_identity(per_user, event)
+        return rate_limit.hit(scope, identity) if identity else None
+
+    return check
 
 
 class TaskApiResolver(APIGatewayRestResolver):
-    """The Powertools resolver plus the rate-limit scope that `lambda_handler` enforces before routing."""
+    """The Powertools resolver plus the rate limiter that `lambda_handler` applies before routing."""
 
-    rate_limit_scope: rate_limit.RateLimitScope | None = None
+    rate_limiter: RateLimiter | None = None
 
 
 def build_api(
-    *, authenticated: bool = True, rate_limit_scope: rate_limit.RateLimitScope | None = None
+    *, authenticated: bool = True, rate_limit_scope: RateLimitScope | None = None, storage: bool = True
 ) -> TaskApiResolver:
     """A resolver with validation, the shared error shape and the guards every route of that kind needs.
 
     Authenticated routes are always rate-limited per user; public routes opt in (per client IP) with
-    `rate_limit_scope=RateLimitScope.CLIENT_IP`.
+    `rate_limit_scope=RateLimitScope.CLIENT_IP`. `storage=False` is for a function that reaches neither DynamoDB
+    nor Redis: no storage error mapping, so botocore and pynamodb are not loaded for it.
     """
     app = TaskApiResolver(enable_validation=True, serializer=_json)
-    app.rate_limit_scope = rate_limit.RateLimitScope.USER if authenticated else rate_limit_scope
+    if authenticated:
+        from taskapp.rate_limit import RateLimitScope
+
+        rate_limit_scope = RateLimitScope.USER
+    if rate_limit_scope is not None:
+        app.rate_limiter = _rate_limiter(rate_limit_scope)
 
     @app.exception_handler(AppError)
     def _app_error(exc: AppError) -> Response:
@@ -199,13 +228,20 @@ def build_api(
     def _no_route(exc: NotFoundError) -> Response:
         return error_response(404, "ROUTE_NOT_FOUND", "No such route")
 
-    @app.exception_handler([PynamoDBException, BotoCoreError, ClientError])
-    def _storage_down(exc: Exception) -> Response:
-        logger.exception("storage call failed")
-        metrics.add_metric(name="StorageError", unit="Count", value=1)
-        return error_response(
-            503, "STORAGE_UNAVAILABLE", "Storage is temporarily unavailable; try again", headers={"Retry-After": "1"}
-        )
+    if storage:
+        from botocore.exceptions import BotoCoreError, ClientError
+        from pynamodb.exceptions import PynamoDBException
+
+        @app.exception_handler([PynamoDBException, BotoCoreError, ClientError])
+        def _storage_down(exc: Exception) -> Response:
+            logger.exception("storage call failed")
+            metrics.add_metric(name="StorageError", unit="Count", value=1)
+            return error_response(
+                503,
+                "STORAGE_UNAVAILABLE",
+                "Storage is temporarily unavailable; try again",
+                headers={"Retry-After": "1"},
+            )
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
@@ -213,24 +249,21 @@ def build_api(
         return error_response(500, "INTERNAL_ERROR", "Internal error")
 
     if authenticated:
-        app.use(middlewares=[_revocation_guard])
+        app.use(middlewares=[_revocation_guard()])
     return app
 
 
-def _rate_limit_identity(scope: rate_limit.RateLimitScope, event: dict[str, Any]) -> str | None:
+def _rate_limit_identity(per_user: bool, event: dict[str, Any]) -> str | None:
     request_context = event.get("requestContext") or {}
-    if scope is rate_limit.RateLimitScope.USER:
+    if per_user:
         user_id = (request_context.get("authorizer") or {}).get("userId")
         return str(user_id) if user_id else None  # no caller: the revocation guard answers 401
     return str((request_context.get("identity") or {}).get("sourceIp") or "unknown")
 
 
-def _check_rate_limit(app: APIGatewayRestResolver, event: dict[str, Any]) -> rate_limit.RateLimitDecision | None:
-    scope = getattr(app, "rate_limit_scope", None)
-    if scope is None:
-        return None
-    identity = _rate_limit_identity(scope, event)
-    return rate_limit.hit(scope, identity) if identity else None
+def _check_rate_limit(app: APIGatewayRestResolver, event: dict[str, Any]) -> RateLimitDecision | None:
+    limiter = getattr(app, "rate_limiter", None)
+    return limiter(event) if limiter is not None else None
 
 
 def _add_headers(result: dict[str, Any], headers: dict[str, str]) -> None:
@@ -243,7 +276,11 @@ def _add_headers(result: dict[str, Any], headers: dict[str, str]) -> None:
 
 
 def lambda_handler(app: APIGatewayRestResolver) -> LambdaHandler:
-    """Wrap a resolver with structured logging (correlation id = API request id), tracing and metrics."""
+    """Wrap a resolver with structured logging (correlation id = API request id), tracing and metrics.
+
+    Called last by every API handler module, so it also ends the cold-start pause of the garbage collector.
+    """
+    coldstart.ready()
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @tracer.capture_lambda_handler

@@ -10,7 +10,7 @@ import json
 import time
 from typing import Any
 
-from taskapp.auth.tokens import signing_key
+from taskapp.auth.keys import signing_key
 from taskapp.errors import ValidationFailed
 from taskapp.settings import get_settings
 

@@ -64,7 +64,9 @@ class TaskPriority(StrEnum):
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # defer_build: a model's validator and serializer are built when it is first used, not when this module is
+    # imported. Every function imports all the models here but uses two or three; the others are never built.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
 
 
 class RegisterRequest(ApiModel):

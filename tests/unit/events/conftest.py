@@ -51,10 +51,11 @@ class FakeKafka:
 
 @pytest.fixture
 def fake_kafka(monkeypatch: pytest.MonkeyPatch) -> FakeKafka:
-    from taskapp.domain import ingestion
+    from taskapp.domain import ingest_accept, ingestion
 
     fake = FakeKafka()
-    monkeypatch.setattr(ingestion, "produce_all", fake.produce_all)
+    monkeypatch.setattr(ingest_accept, "produce_all", fake.produce_all)  # POST /tasks/ingest
+    monkeypatch.setattr(ingestion, "produce_all", fake.produce_all)  # the consumer's dead-letter topic
     return fake
 
 

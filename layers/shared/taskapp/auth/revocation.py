@@ -18,7 +18,7 @@ import time
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from taskapp.auth.tokens import LEEWAY_SECONDS
+from taskapp.auth.keys import LEEWAY_SECONDS
 from taskapp.observability import logger, metrics
 from taskapp.redis_client import RedisUnavailable, guarded
 from taskapp.settings import get_settings

@@ -7,16 +7,14 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
 
 import jwt
 
+from taskapp.auth.keys import LEEWAY_SECONDS, signing_key  # defined there so `revocation` need not import PyJWT
 from taskapp.settings import get_settings
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
-# Clock skew tolerated on exp/nbf: a token stays usable until exp + this, so revocation must cover it too.
-LEEWAY_SECONDS = 5
 
 
 class InvalidToken(Exception):
@@ -38,22 +36,6 @@ class IssuedAccessToken:
     token: str
     claims: AccessClaims
     expires_in: int
-
-
-@lru_cache(maxsize=1)
-def signing_key() -> str:
-    """The HMAC key: from Secrets Manager when JWT_SECRET_ARN is set (production), else from JWT_SECRET."""
-    settings = get_settings()
-    if settings.jwt_secret_arn:
-        from aws_lambda_powertools.utilities.parameters import get_secret
-
-        secret = get_secret(settings.jwt_secret_arn, max_age=300)
-        key = secret if isinstance(secret, str) else secret.decode("utf-8")
-    else:
-        key = settings.jwt_secret
-    if len(key) < 32:
-        raise RuntimeError("JWT signing key must be at least 32 characters")
-    return key
 
 
 def issue_access_token(

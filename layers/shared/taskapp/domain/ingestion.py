@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,43 +22,10 @@ from pynamodb.exceptions import PynamoDBException
 
 from taskapp.data import tasks as store
 from taskapp.domain.tasks import new_task_model
-from taskapp.errors import ServiceUnavailable
 from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord, json_bytes, produce_all
 from taskapp.observability import logger, metrics
-from taskapp.schemas import CreateTaskRequest, IngestAcceptedOut, IngestedTaskMessage, IngestTaskItem
+from taskapp.schemas import IngestedTaskMessage
 from taskapp.settings import get_settings
-
-
-def accept_tasks(owner_id: str, items: list[IngestTaskItem]) -> IngestAcceptedOut:
-    """Produce every task to Kafka and return their ids; nothing is accepted unless Kafka acknowledged all."""
-    settings = get_settings()
-    now = datetime.now(UTC)
-    records = []
-    ids = []
-    for item in items:
-        task_id = item.id or str(uuid.uuid4())
-        message = IngestedTaskMessage(
-            id=task_id,
-            owner_id=owner_id,
-            created_at=now,
-            task=CreateTaskRequest.model_validate(item.model_dump(exclude={"id"})),
-        )
-        records.append(
-            OutgoingRecord(
-                topic=settings.ingest_topic,
-                key=task_id.encode("utf-8"),
-                value=message.model_dump_json(by_alias=True, exclude_none=True).encode("utf-8"),
-                headers=[("content-type", b"application/json"), ("schema-version", b"1")],
-            )
-        )
-        ids.append(task_id)
-    try:
-        produce_all(records)
-    except KafkaUnavailable as exc:
-        logger.warning("ingest produce failed", extra={"error": str(exc)})
-        raise ServiceUnavailable("Ingestion queue is unavailable; try again", code="INGEST_UNAVAILABLE") from exc
-    metrics.add_metric(name="TasksAccepted", unit="Count", value=len(ids))
-    return IngestAcceptedOut(ids=ids, topic=settings.ingest_topic)
 
 
 @dataclass(frozen=True)
