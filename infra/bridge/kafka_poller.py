@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -22,7 +23,7 @@ from infra.bridge.delivery import (
     RetryPolicy,
     Sleeper,
     StopRequested,
-    deliver_kafka_batch,
+    deliver_kafka_partitions,
 )
 from infra.bridge.events import KafkaRecord, kafka_event
 from infra.bridge.log import logger
@@ -86,6 +87,11 @@ class KafkaPoller:
         self.policy = RetryPolicy(settings.max_retries, settings.backoff_base_seconds, settings.backoff_max_seconds)
         self._consumer: KafkaConsumer | None = None
         self._producer: KafkaProducer | None = None
+        self._partition_pool = (
+            ThreadPoolExecutor(settings.kafka_partition_concurrency, thread_name_prefix=f"kafka-{source.label}")
+            if settings.kafka_partition_concurrency > 1
+            else None
+        )
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -120,6 +126,8 @@ class KafkaPoller:
             # close() leaves the group at once, so the next bridge gets the partitions without a session timeout.
             self._consumer.close(autocommit=False)
             self._producer.close(timeout=5)
+            if self._partition_pool is not None:
+                self._partition_pool.shutdown(wait=True)
             logger.info("kafka consumer stopped", extra={"source": self.source.label})
 
     # --- batching ----------------------------------------------------------------------------------------------
@@ -159,13 +167,15 @@ class KafkaPoller:
     def _handle(self, batch: Sequence[KafkaRecord]) -> None:
         started = time.monotonic()
         try:
-            result = deliver_kafka_batch(
+            # Partitions are invoked concurrently, each in offset order; the commit waits for all of them.
+            result = deliver_kafka_partitions(
                 self.function_name,
                 batch,
                 build_event=self._build_event,
                 invoke=self.invoke,
                 policy=self.policy,
                 sleep=Sleeper(self.stop),
+                executor=self._partition_pool,
             )
             self._dead_letter(result)
             self._commit(batch)
