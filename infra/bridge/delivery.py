@@ -160,33 +160,36 @@ def deliver_kafka_batch(
         pending = retry
 
 
-def partition_chunks(
-    batch: Iterable[KafkaRecord],
+def event_chunks(
+    records: Iterable[KafkaRecord],
     max_event_bytes: int = MAX_KAFKA_EVENT_BYTES,
     record_bytes: Callable[[KafkaRecord], int] = kafka_record_json_bytes,
-) -> list[list[list[KafkaRecord]]]:
-    """Per topic-partition, its records in offset order, cut into events that stay under the payload limit.
+) -> list[list[KafkaRecord]]:
+    """The records in (topic, partition, offset) order, cut into events that stay under the payload limit.
 
-    AWS's Kafka poller invokes partitions independently and cuts a batch at 6 MB; the outer list is the unit of
-    concurrency (one partition), the inner lists are delivered one after the other. A record bigger than the
-    limit goes alone: its invoke fails and the record ends in the DLQ, as on AWS.
+    Like AWS's poller, which cuts a batch at 6 MB. A record bigger than the limit goes alone: its invoke fails
+    and the record ends in the DLQ, as on AWS.
     """
+    chunks: list[list[KafkaRecord]] = [[]]
+    size = 0
+    for record in sorted(records, key=lambda r: r.identifier):
+        needed = record_bytes(record)
+        if chunks[-1] and size + needed > max_event_bytes:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(record)
+        size += needed
+    return chunks if chunks[0] else []
+
+
+def partition_chunks(
+    batch: Iterable[KafkaRecord], max_event_bytes: int = MAX_KAFKA_EVENT_BYTES
+) -> list[list[list[KafkaRecord]]]:
+    """Per topic-partition, its events (see `event_chunks`): the outer list is the unit of concurrency."""
     by_partition: dict[tuple[str, int], list[KafkaRecord]] = {}
     for record in sorted(batch, key=lambda r: r.identifier):
         by_partition.setdefault((record.topic, record.partition), []).append(record)
-    result: list[list[list[KafkaRecord]]] = []
-    for records in by_partition.values():
-        chunks: list[list[KafkaRecord]] = [[]]
-        size = 0
-        for record in records:
-            needed = record_bytes(record)
-            if chunks[-1] and size + needed > max_event_bytes:
-                chunks.append([])
-                size = 0
-            chunks[-1].append(record)
-            size += needed
-        result.append(chunks)
-    return result
+    return [event_chunks(records, max_event_bytes) for records in by_partition.values()]
 
 
 def deliver_kafka_partitions(
@@ -200,7 +203,8 @@ def deliver_kafka_partitions(
     executor: Executor | None = None,
     max_event_bytes: int = MAX_KAFKA_EVENT_BYTES,
 ) -> BatchResult:
-    """Deliver a polled batch partition by partition: partitions concurrently, each partition's records in order.
+    """Deliver a polled batch: with an executor, partitions concurrently, each partition's records in order;
+    without one, the whole batch in one event (cut at the payload limit) as before.
 
     The caller commits only after this returns, i.e. after every partition was delivered or dead-lettered, so
     commit-after-success holds for the whole batch. If any partition sees a stop request, StopRequested is
@@ -215,10 +219,11 @@ def deliver_kafka_partitions(
             for chunk in chunks
         ]
 
-    partitions = partition_chunks(batch, max_event_bytes)
-    if executor is None or len(partitions) <= 1:
-        results = [result for chunks in partitions for result in one_partition(chunks)]
+    partitions = partition_chunks(batch, max_event_bytes) if executor is not None else []
+    if len(partitions) <= 1:
+        results = one_partition(event_chunks(batch, max_event_bytes))
     else:
+        assert executor is not None
         futures = [executor.submit(one_partition, chunks) for chunks in partitions]
         errors = [future.exception() for future in futures]  # wait for all: none may outlive the commit
         for error in errors:

@@ -166,10 +166,18 @@ def test_a_stop_during_one_partitions_backoff_abandons_the_whole_batch():
     assert len(invoker.events) == 2  # the healthy partition still finished before the stop was raised
 
 
-def test_without_an_executor_partitions_run_one_after_the_other():
+def test_without_an_executor_the_batch_is_one_event_as_before():
     invoker = ThreadSafeInvoker({})
     result = deliver_kafka_partitions(
         "fn", [rec(1, 1), rec(0, 1)], build_event=build, invoke=invoker, policy=POLICY, sleep=no_sleep
     )
     assert result.attempts == 1
-    assert [offsets(e) for e in invoker.events] == [[("orders-eu-0", 1)], [("orders-eu-1", 1)]]
+    assert [offsets(e) for e in invoker.events] == [[("orders-eu-0", 1), ("orders-eu-1", 1)]]
+
+
+def test_without_an_executor_a_batch_over_the_limit_is_cut_in_offset_order():
+    big = b"x" * (MAX_KAFKA_EVENT_BYTES // 3)
+    invoker = ThreadSafeInvoker({})
+    batch = [rec(1, 1, big), rec(0, 2, big), rec(0, 1, big)]
+    deliver_kafka_partitions("fn", batch, build_event=build, invoke=invoker, policy=POLICY, sleep=no_sleep)
+    assert [offsets(e) for e in invoker.events] == [[("orders-eu-0", 1), ("orders-eu-0", 2)], [("orders-eu-1", 1)]]
