@@ -163,9 +163,10 @@ def deliver_kafka_batch(
 def event_chunks(
     records: Iterable[KafkaRecord],
     max_event_bytes: int = MAX_KAFKA_EVENT_BYTES,
+    max_records: int | None = None,
     record_bytes: Callable[[KafkaRecord], int] = kafka_record_json_bytes,
 ) -> list[list[KafkaRecord]]:
-    """The records in (topic, partition, offset) order, cut into events that stay under the payload limit.
+    """The records in (topic, partition, offset) order, cut into events under the payload limit and BatchSize.
 
     Like AWS's poller, which cuts a batch at 6 MB. A record bigger than the limit goes alone: its invoke fails
     and the record ends in the DLQ, as on AWS.
@@ -174,7 +175,8 @@ def event_chunks(
     size = 0
     for record in sorted(records, key=lambda r: r.identifier):
         needed = record_bytes(record)
-        if chunks[-1] and size + needed > max_event_bytes:
+        too_many = max_records is not None and len(chunks[-1]) >= max_records
+        if chunks[-1] and (too_many or size + needed > max_event_bytes):
             chunks.append([])
             size = 0
         chunks[-1].append(record)
@@ -183,13 +185,13 @@ def event_chunks(
 
 
 def partition_chunks(
-    batch: Iterable[KafkaRecord], max_event_bytes: int = MAX_KAFKA_EVENT_BYTES
+    batch: Iterable[KafkaRecord], max_event_bytes: int = MAX_KAFKA_EVENT_BYTES, max_records: int | None = None
 ) -> list[list[list[KafkaRecord]]]:
     """Per topic-partition, its events (see `event_chunks`): the outer list is the unit of concurrency."""
     by_partition: dict[tuple[str, int], list[KafkaRecord]] = {}
     for record in sorted(batch, key=lambda r: r.identifier):
         by_partition.setdefault((record.topic, record.partition), []).append(record)
-    return [event_chunks(records, max_event_bytes) for records in by_partition.values()]
+    return [event_chunks(records, max_event_bytes, max_records) for records in by_partition.values()]
 
 
 def deliver_kafka_partitions(
@@ -202,9 +204,10 @@ def deliver_kafka_partitions(
     sleep: Callable[[float], None],
     executor: Executor | None = None,
     max_event_bytes: int = MAX_KAFKA_EVENT_BYTES,
+    max_records: int | None = None,
 ) -> BatchResult:
     """Deliver a polled batch: with an executor, partitions concurrently, each partition's records in order;
-    without one, the whole batch in one event (cut at the payload limit) as before.
+    without one, the whole batch in one event (cut at the payload limit and at `max_records`) as before.
 
     The caller commits only after this returns, i.e. after every partition was delivered or dead-lettered, so
     commit-after-success holds for the whole batch. If any partition sees a stop request, StopRequested is
@@ -219,9 +222,9 @@ def deliver_kafka_partitions(
             for chunk in chunks
         ]
 
-    partitions = partition_chunks(batch, max_event_bytes) if executor is not None else []
+    partitions = partition_chunks(batch, max_event_bytes, max_records) if executor is not None else []
     if len(partitions) <= 1:
-        results = one_partition(event_chunks(batch, max_event_bytes))
+        results = one_partition(event_chunks(batch, max_event_bytes, max_records))
     else:
         assert executor is not None
         futures = [executor.submit(one_partition, chunks) for chunks in partitions]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -146,21 +147,49 @@ class KafkaPoller:
         return [to_record(raw) for records in polled.values() for raw in records]
 
     def _next_batch(self) -> list[KafkaRecord]:
-        """Up to BatchSize records, waiting at most the batching window once the first record arrived."""
-        batch = self._poll(POLL_IDLE_MS, self.source.batch_size)
+        """Up to BatchSize records per assigned partition, waiting at most the batching window after the first.
+
+        With partition concurrency on, partitions are gathered side by side so they can be invoked side by side:
+        a partition that reached BatchSize is paused for the rest of the gathering (kafka-python keeps what it
+        already fetched for it), and from then on the gathering ends as soon as a poll finds nothing else ready,
+        so a backlog on one partition never waits out the window. Without concurrency: BatchSize in all, as AWS.
+        """
+        assert self._consumer is not None
+        per_partition = self.source.batch_size
+        batch = self._poll(POLL_IDLE_MS, per_partition)
         if not batch:
             return []
+        counts = Counter((record.topic, record.partition) for record in batch)
         deadline = time.monotonic() + self.source.batching_window_seconds
-        while len(batch) < self.source.batch_size and not self.stop.is_set():
-            remaining_ms = int((deadline - time.monotonic()) * 1000)
-            if remaining_ms <= 0:
-                break
-            try:
-                batch += self._poll(remaining_ms, self.source.batch_size - len(batch))
-            except KafkaError as exc:
-                # The records already polled moved the consumer's position: deliver them rather than drop them.
-                logger.warning("kafka poll failed", extra={"source": self.source.label, "error": repr(exc)})
-                break
+        paused: list[TopicPartition] = []
+        try:
+            while not self.stop.is_set():
+                partitions = max(1, len(self._consumer.assignment())) if self._partition_pool is not None else 1
+                room = per_partition * partitions - len(batch)
+                remaining_ms = int((deadline - time.monotonic()) * 1000)
+                if room <= 0 or remaining_ms <= 0:
+                    break
+                full = [TopicPartition(*key) for key, count in counts.items() if count >= per_partition]
+                newly_full = [tp for tp in full if tp not in paused and tp in self._consumer.assignment()]
+                if newly_full:
+                    self._consumer.pause(*newly_full)
+                    paused += newly_full
+                # No partition may pass BatchSize: cap this poll by the fullest partition still open.
+                open_counts = [count for count in counts.values() if count < per_partition]
+                limit = min(room, per_partition - max(open_counts, default=0))
+                try:
+                    more = self._poll(0 if full else remaining_ms, limit)
+                except KafkaError as exc:
+                    # The records already polled moved the consumer's position: deliver them rather than drop them.
+                    logger.warning("kafka poll failed", extra={"source": self.source.label, "error": repr(exc)})
+                    break
+                if not more and full:
+                    break
+                batch += more
+                counts.update((record.topic, record.partition) for record in more)
+        finally:
+            if paused:
+                self._consumer.resume(*[tp for tp in paused if tp in self._consumer.assignment()])
         return batch
 
     # --- delivery ----------------------------------------------------------------------------------------------
@@ -176,6 +205,7 @@ class KafkaPoller:
                 policy=self.policy,
                 sleep=Sleeper(self.stop),
                 executor=self._partition_pool,
+                max_records=self.source.batch_size,
             )
             self._dead_letter(result)
             self._commit(batch)

@@ -181,3 +181,14 @@ def test_without_an_executor_a_batch_over_the_limit_is_cut_in_offset_order():
     batch = [rec(1, 1, big), rec(0, 2, big), rec(0, 1, big)]
     deliver_kafka_partitions("fn", batch, build_event=build, invoke=invoker, policy=POLICY, sleep=no_sleep)
     assert [offsets(e) for e in invoker.events] == [[("orders-eu-0", 1), ("orders-eu-0", 2)], [("orders-eu-1", 1)]]
+
+
+def test_events_never_pass_max_records():
+    batch = [rec(0, n) for n in range(5)] + [rec(1, n) for n in range(3)]
+    assert [[len(c) for c in part] for part in partition_chunks(batch, max_records=2)] == [[2, 2, 1], [2, 1]]
+    invoker = ThreadSafeInvoker({})
+    deliver_kafka_partitions(
+        "fn", batch, build_event=build, invoke=invoker, policy=POLICY, sleep=no_sleep, max_records=3
+    )
+    assert [len(offsets(e)) for e in invoker.events] == [3, 3, 2]
+    assert [o for e in invoker.events for o in offsets(e)] == sorted(o for e in invoker.events for o in offsets(e))
