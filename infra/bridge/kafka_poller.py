@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -149,48 +148,58 @@ class KafkaPoller:
     def _next_batch(self) -> list[KafkaRecord]:
         """Up to BatchSize records per assigned partition, waiting at most the batching window after the first.
 
-        With partition concurrency on, partitions are gathered side by side so they can be invoked side by side:
-        a partition that reached BatchSize is paused for the rest of the gathering (kafka-python keeps what it
-        already fetched for it), and from then on the gathering ends as soon as a poll finds nothing else ready,
-        so a backlog on one partition never waits out the window. Without concurrency: BatchSize in all, as AWS.
+        With partition concurrency on, partitions are gathered side by side so they can be invoked side by side
+        (kafka-python's poll drains one partition's backlog before the next). Once a partition is full, the
+        gathering ends at the first poll that adds nothing, so a one-partition backlog never waits out the
+        window. Without concurrency: BatchSize records in all, as AWS.
         """
         assert self._consumer is not None
-        per_partition = self.source.batch_size
-        batch = self._poll(POLL_IDLE_MS, per_partition)
-        if not batch:
+        quota = self.source.batch_size
+        concurrent = self._partition_pool is not None
+        total = quota * (max(1, len(self._consumer.assignment())) if concurrent else 1)
+        gathered: dict[TopicPartition, list[KafkaRecord]] = {}
+        if not self._keep(gathered, self._poll(POLL_IDLE_MS, total), quota):
             return []
-        counts = Counter((record.topic, record.partition) for record in batch)
         deadline = time.monotonic() + self.source.batching_window_seconds
-        paused: list[TopicPartition] = []
-        try:
-            while not self.stop.is_set():
-                partitions = max(1, len(self._consumer.assignment())) if self._partition_pool is not None else 1
-                room = per_partition * partitions - len(batch)
-                remaining_ms = int((deadline - time.monotonic()) * 1000)
-                if room <= 0 or remaining_ms <= 0:
-                    break
-                full = [TopicPartition(*key) for key, count in counts.items() if count >= per_partition]
-                newly_full = [tp for tp in full if tp not in paused and tp in self._consumer.assignment()]
-                if newly_full:
-                    self._consumer.pause(*newly_full)
-                    paused += newly_full
-                # No partition may pass BatchSize: cap this poll by the fullest partition still open.
-                open_counts = [count for count in counts.values() if count < per_partition]
-                limit = min(room, per_partition - max(open_counts, default=0))
-                try:
-                    more = self._poll(0 if full else remaining_ms, limit)
-                except KafkaError as exc:
-                    # The records already polled moved the consumer's position: deliver them rather than drop them.
-                    logger.warning("kafka poll failed", extra={"source": self.source.label, "error": repr(exc)})
-                    break
-                if not more and full:
-                    break
-                batch += more
-                counts.update((record.topic, record.partition) for record in more)
-        finally:
-            if paused:
-                self._consumer.resume(*[tp for tp in paused if tp in self._consumer.assignment()])
-        return batch
+        while not self.stop.is_set():
+            size = sum(len(records) for records in gathered.values())
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if size >= total or remaining_ms <= 0:
+                break
+            full = any(len(records) >= quota for records in gathered.values())
+            try:
+                more = self._poll(0 if full else remaining_ms, total - size)
+            except KafkaError as exc:
+                # The records already polled moved the consumer's position: deliver them rather than drop them.
+                logger.warning("kafka poll failed", extra={"source": self.source.label, "error": repr(exc)})
+                break
+            if not self._keep(gathered, more, quota) and full:
+                break
+        return [record for records in gathered.values() for record in records]
+
+    def _keep(self, gathered: dict[TopicPartition, list[KafkaRecord]], polled: list[KafkaRecord], quota: int) -> int:
+        """Add at most `quota` records per partition; how many were added.
+
+        A partition's records beyond its quota are given back by seeking to the first of them, so they come again
+        in the next batch. (Not `pause()`: kafka-python 3.0.12 never hands back records it parked for a paused
+        partition once another partition's records were drained, and that partition stalls.)
+        """
+        assert self._consumer is not None
+        added = 0
+        give_back: dict[TopicPartition, int] = {}
+        for record in polled:
+            tp = TopicPartition(record.topic, record.partition)
+            kept = gathered.setdefault(tp, [])
+            if tp in give_back or len(kept) >= quota:
+                give_back[tp] = min(give_back.get(tp, record.offset), record.offset)
+            else:
+                kept.append(record)
+                added += 1
+        assignment = self._consumer.assignment()
+        for tp, offset in give_back.items():
+            if tp in assignment:
+                self._consumer.seek(tp, offset)
+        return added
 
     # --- delivery ----------------------------------------------------------------------------------------------
     def _handle(self, batch: Sequence[KafkaRecord]) -> None:

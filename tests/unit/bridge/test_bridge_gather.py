@@ -20,36 +20,54 @@ TOPIC = "orders-eu"
 
 
 class FakeConsumer:
-    """Like kafka-python's poll: drains one partition's fetched records before the next, skips paused ones."""
+    """Serves records the way kafka-python's fetcher does.
 
-    def __init__(self, backlog: dict[int, int]) -> None:
-        self.queues = {
-            TopicPartition(TOPIC, p): deque(KafkaRecord(TOPIC, p, o, 0, 0, b"k", b"v", []) for o in range(n))
+    Each partition's fetch holds up to `fetch_records`; poll drains the completed fetches in order, and a drained
+    (or seeked) partition's next fetch queues up behind the others. Seek moves a position back.
+    """
+
+    def __init__(self, backlog: dict[int, int], fetch_records: int = 2800) -> None:
+        self.logs = {
+            TopicPartition(TOPIC, p): [KafkaRecord(TOPIC, p, o, 0, 0, b"k", b"v", []) for o in range(n)]
             for p, n in backlog.items()
         }
-        self.paused: set[TopicPartition] = set()
+        self.fetch_records = fetch_records
+        self.position = dict.fromkeys(self.logs, 0)
+        self.fetch_end = dict.fromkeys(self.logs, fetch_records)
+        self.queue = deque(sorted(self.logs, key=lambda t: t.partition))
         self.polls: list[tuple[int, int]] = []
-        self.pause_calls: list[set[TopicPartition]] = []
+        self.seeks: list[tuple[int, int]] = []
 
     def assignment(self) -> set[TopicPartition]:
-        return set(self.queues)
+        return set(self.logs)
 
-    def pause(self, *partitions: TopicPartition) -> None:
-        self.paused.update(partitions)
-        self.pause_calls.append(set(partitions))
+    def _refetch(self, tp: TopicPartition) -> None:
+        if tp in self.queue:
+            self.queue.remove(tp)
+        self.fetch_end[tp] = self.position[tp] + self.fetch_records
+        self.queue.append(tp)
 
-    def resume(self, *partitions: TopicPartition) -> None:
-        self.paused.difference_update(partitions)
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        self.position[partition] = offset
+        self.seeks.append((partition.partition, offset))
+        self._refetch(partition)
 
     def poll(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Any]]:
         self.polls.append((timeout_ms, max_records))
         out: dict[TopicPartition, list[Any]] = {}
         left = max_records
-        for tp in sorted(self.queues, key=lambda t: t.partition):
-            queue = self.queues[tp]
-            while queue and left and tp not in self.paused:
-                out.setdefault(tp, []).append(queue.popleft())
-                left -= 1
+        for _ in range(len(self.queue)):
+            if not left:
+                break
+            tp = self.queue[0]
+            end = min(self.fetch_end[tp], self.position[tp] + left)
+            take = self.logs[tp][self.position[tp] : end]
+            if take:
+                out.setdefault(tp, []).extend(take)
+                self.position[tp] += len(take)
+                left -= len(take)
+            if self.position[tp] >= self.fetch_end[tp] or not take:
+                self._refetch(tp)
         return out
 
 
@@ -79,8 +97,18 @@ def test_with_concurrency_every_partition_with_a_backlog_fills_its_own_batch():
     batch = poller(consumer, batch_size=1000, concurrency=8)._next_batch()
     got = per_partition(batch)
     assert {p: len(o) for p, o in got.items()} == {0: 1000, 1: 1000, 2: 1000}
-    assert all(offsets == sorted(offsets) and offsets[0] == 0 for offsets in got.values())
-    assert consumer.paused == set()  # every pause is undone before the batch is delivered
+    assert all(offsets == list(range(1000)) for offsets in got.values())
+
+
+def test_records_over_a_partitions_quota_come_again_in_the_next_batch():
+    consumer = FakeConsumer({0: 2500, 1: 1200, 2: 10})
+    gatherer = poller(consumer, batch_size=1000, concurrency=8)
+    delivered: dict[int, list[int]] = {}
+    for _ in range(5):
+        for partition, offsets in per_partition(gatherer._next_batch()).items():
+            delivered.setdefault(partition, []).extend(offsets)
+    assert delivered == {0: list(range(2500)), 1: list(range(1200)), 2: list(range(10))}  # none lost, none twice
+    assert consumer.seeks and all(offset % 1000 == 0 for _, offset in consumer.seeks)
 
 
 def test_no_partition_ever_passes_batch_size():
@@ -100,7 +128,7 @@ def test_a_backlog_on_one_partition_does_not_wait_out_the_window():
 def test_without_concurrency_a_batch_is_batch_size_in_all():
     consumer = FakeConsumer({0: 2500, 1: 2500, 2: 2500})
     batch = poller(consumer, batch_size=1000, concurrency=1)._next_batch()
-    assert len(batch) == 1000 and consumer.pause_calls == []
+    assert len(batch) == 1000 and consumer.seeks == []
 
 
 @pytest.mark.parametrize("concurrency", [1, 8])
