@@ -31,9 +31,9 @@ from taskapp.settings import get_settings
 CONDITION_FAILED = "ConditionalCheckFailedException"
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem (DynamoDB's limit)
 BATCH_WRITE_LIMIT = 25  # items per BatchWriteItem (DynamoDB's limit)
-# A few requests in flight overlap the client's serialisation with the server's work; more only queue up
-# (2 cores locally, and each Lambda container handles one batch at a time).
-BATCH_PARALLELISM = 4
+# Requests in flight at once: they overlap the client's serialisation with the server's work. 8 beat 1, 2 and 4
+# in every round on MiniStack (benchmarks/ingest-batching.md); pynamodb's HTTP pool holds 10 connections.
+BATCH_PARALLELISM = 8
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -185,7 +185,7 @@ def _found(keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
 
 
 def existing_task_ids(keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which (ownerId, taskId) keys are already stored: one BatchGetItem per 100 keys, a few in parallel."""
+    """Which (ownerId, taskId) keys are already stored: one BatchGetItem per 100 keys, several in parallel."""
     found: set[tuple[str, str]] = set()
     for chunk_found in _in_parallel(_found, _chunks(list(keys), BATCH_GET_LIMIT)):
         found |= chunk_found
@@ -200,7 +200,7 @@ def _write(tasks: Sequence[TaskModel]) -> None:
 
 
 def put_tasks(tasks: Sequence[TaskModel]) -> None:
-    """BatchWriteItem in chunks of 25, a few in flight at once; raises if any chunk could not be stored.
+    """BatchWriteItem in chunks of 25, several in flight at once; raises if any chunk could not be stored.
 
     A failure may leave other chunks written: the caller retries the whole batch and skips what is stored.
     """
