@@ -149,7 +149,8 @@ def _markdown(result: dict[str, Any], stack: str) -> str:
     return (
         f"# Event pipeline benchmark ({result['measuredAt']})\n\n"
         f"Local stack: MiniStack + Tansu (Kafka) + RabbitMQ + the event-source bridge, "
-        f"{result['machine']['cpus']} CPUs, stack `{stack}`, other sessions sharing the machine.\n"
+        f"{result['machine']['cpus']} CPUs, stack `{stack}`, other sessions sharing the machine "
+        f"(load average 1 min: {result['loadAverage1m']['before']} before, {result['loadAverage1m']['after']} after).\n"
         "Produced by `benchmarks/events_pipeline.py`; absolute numbers hold for this machine only.\n\n"
         "| measure | value |\n|---|---|\n" + table + "\n"
     )
@@ -167,6 +168,7 @@ def main() -> int:
     api = (os.environ.get("API_BASE_URL") or (api_file.read_text().strip() if api_file.exists() else "")).rstrip("/")
     if not api:
         raise SystemExit("set API_BASE_URL (or deploy so .local/api-url exists)")
+    load_before = os.getloadavg()[0]
     result = {
         "measuredAt": datetime.now(UTC).isoformat(timespec="seconds"),
         "stack": stack,
@@ -174,6 +176,7 @@ def main() -> int:
         "latency": measure_latency(api, args.latency_samples, 120),
         "ingestion": measure_ingestion(stack, args.tasks, args.timeout),
     }
+    result["loadAverage1m"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     args.out.with_suffix(".md").write_text(_markdown(result, stack))
     print(json.dumps(result, indent=2))

@@ -1,12 +1,17 @@
 """Batched versus one-item-per-write ingestion into DynamoDB on the local stack, measured in one run.
 
-    .venv/bin/python -m benchmarks.ingest_batching [--tasks 2000] [--endpoint http://127.0.0.1:4566]
+    .venv/bin/python -m benchmarks.ingest_batching [--tasks 2000] [--rounds 3] [--endpoint http://127.0.0.1:4566]
 
-Both paths take the same parsed `task.ingested` records. The batched path is the ingestion function's own
-`ingest_batch` (one BatchGetItem to skip stored ids, then BatchWriteItem in chunks of 25), fed batches of 100 as
-the template's BatchSize delivers them; the one-item path writes each task with its own conditional PutItem, as a
-naive consumer would. Each path writes into a fresh copy of the tasks table. Results: benchmarks/ingest-batching.md
-and .json. Kafka and the bridge are left out on purpose: they are the same for both paths.
+Both paths take the same kind of parsed `task.ingested` records. The batched path is the ingestion function's own
+`ingest_batch` (BatchGetItem to skip stored ids, then BatchWriteItem in chunks of 25, a few requests in flight),
+fed batches of the template's BatchSize as the bridge delivers them; the one-item path writes each task with its
+own conditional PutItem, as a naive consumer would. The paths alternate for `--rounds` rounds, each into a fresh
+table, and the ratio is taken per round (the machine is shared: only same-run ratios mean something).
+
+A probe of MiniStack itself (raw boto3, no pynamodb) splits a write's cost into a per-request overhead and a
+per-item cost: the ratio batching can reach is bounded by PutItem time / (BatchWriteItem-of-25 time / 25).
+Kafka and the bridge are left out on purpose: benchmarks/events_pipeline.py measures them end to end.
+Results: benchmarks/ingest-batching.md and .json.
 """
 
 from __future__ import annotations
@@ -15,17 +20,28 @@ import argparse
 import json
 import os
 import platform
+import re
+import statistics
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported for real after the environment is set: taskapp reads it at import time
     from taskapp.domain.ingestion import InboundRecord
 
 ROOT = Path(__file__).resolve().parents[1]
-BATCH_SIZE = 100
+
+
+def template_batch_size() -> int:
+    """TaskIngestionFunction's Kafka BatchSize, so the benchmark feeds the batches the bridge would deliver."""
+    text = (ROOT / "template.yaml").read_text()
+    match = re.search(r'ConsumerGroupId: !Sub "\$\{AWS::StackName\}-ingestion"\s+BatchSize: (\d+)', text)
+    if not match:
+        raise SystemExit("cannot find TaskIngestionFunction's BatchSize in template.yaml")
+    return int(match.group(1))
 
 
 def _records(count: int, owner_id: str) -> list[InboundRecord]:
@@ -39,11 +55,76 @@ def _records(count: int, owner_id: str) -> list[InboundRecord]:
     return records
 
 
+def _mean_ms(call: Callable[[], Any], repeat: int) -> float:
+    started = time.perf_counter()
+    for _ in range(repeat):
+        call()
+    return (time.perf_counter() - started) / repeat * 1000
+
+
+def probe_request_costs(endpoint: str, repeat: int = 200) -> dict[str, float]:
+    """Raw boto3 against MiniStack: a conditional PutItem, BatchWriteItem of 1 and of 25 items, interleaved."""
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=endpoint)
+    table = f"bench-probe-{uuid.uuid4().hex[:8]}"
+    client.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "ownerId", "KeyType": "HASH"}, {"AttributeName": "taskId", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "ownerId", "AttributeType": "S"},
+            {"AttributeName": "taskId", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    def item() -> dict[str, Any]:
+        return {
+            "ownerId": {"S": "probe"},
+            "taskId": {"S": str(uuid.uuid4())},
+            "title": {"S": "probe task"},
+            "status": {"S": "todo"},
+            "priority": {"S": "medium"},
+            "createdAt": {"S": "2026-11-23T00:00:00.000000+0000"},
+            "version": {"N": "1"},
+        }
+
+    def put() -> None:
+        client.put_item(TableName=table, Item=item(), ConditionExpression="attribute_not_exists(taskId)")
+
+    def batch(size: int) -> Callable[[], None]:
+        return lambda: client.batch_write_item(
+            RequestItems={table: [{"PutRequest": {"Item": item()}} for _ in range(size)]}
+        )
+
+    try:
+        samples: dict[str, list[float]] = {"put_item": [], "batch_write_1": [], "batch_write_25": []}
+        for _ in range(5):  # interleaved slices, so a burst of load elsewhere hits all three alike
+            samples["put_item"].append(_mean_ms(put, repeat // 5))
+            samples["batch_write_1"].append(_mean_ms(batch(1), repeat // 5))
+            samples["batch_write_25"].append(_mean_ms(batch(25), repeat // 25))
+    finally:
+        client.delete_table(TableName=table)
+    put_ms, one_ms, many_ms = (statistics.median(samples[key]) for key in samples)
+    per_item = max(0.0, (many_ms - one_ms) / 24)
+    return {
+        "put_item_ms": round(put_ms, 3),
+        "batch_write_1_item_ms": round(one_ms, 3),
+        "batch_write_25_items_ms": round(many_ms, 3),
+        "per_request_overhead_ms": round(one_ms - per_item, 3),
+        "per_item_ms": round(per_item, 3),
+        "ceiling_ratio_put_to_batched_item": round(put_ms / (many_ms / 25), 1),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=0, help="records per ingest_batch (default: template's)")
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"))
     args = parser.parse_args()
+    batch_size = args.batch_size or template_batch_size()
     os.environ.update({"DYNAMODB_ENDPOINT": args.endpoint, "TASKS_TABLE": f"bench-tasks-{uuid.uuid4().hex[:8]}"})
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
@@ -53,46 +134,107 @@ def main() -> int:
     from taskapp.data import tasks as store
     from taskapp.domain.ingestion import ingest_batch, parse_record
 
-    timings: dict[str, float] = {}
-    for path in ("batched", "one_item"):
-        store.TaskModel.Meta.table_name = f"bench-tasks-{path}-{uuid.uuid4().hex[:8]}"
-        store.TaskModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-        records = _records(args.tasks, owner_id=f"bench-{uuid.uuid4().hex[:8]}")
-        started = time.perf_counter()
-        if path == "batched":
-            for first in range(0, len(records), BATCH_SIZE):
-                outcome = ingest_batch(records[first : first + BATCH_SIZE])
-                assert not outcome.failed, "a batch failed"
-        else:
-            for record in records:
-                store.create_task(parse_record(record))
-        timings[path] = time.perf_counter() - started
-        stored = store.TaskModel.count()
-        store.TaskModel.delete_table()
-        assert stored == args.tasks, f"{path}: {stored} of {args.tasks} stored"
+    write_parallelism = store.BATCH_PARALLELISM
+
+    load_before = os.getloadavg()[0]
+    rounds: list[dict[str, float]] = []
+    for round_number in range(args.rounds):
+        rates: dict[str, float] = {}
+        order = (
+            ("batched", "one_item", "batched_before")
+            if round_number % 2 == 0
+            else ("one_item", "batched", "batched_before")
+        )
+        for path in order:
+            store.TaskModel.Meta.table_name = f"bench-tasks-{path}-{uuid.uuid4().hex[:8]}"
+            store.TaskModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+            records = _records(args.tasks, owner_id=f"bench-{uuid.uuid4().hex[:8]}")
+            started = time.perf_counter()
+            if path in ("batched", "batched_before"):
+                # batched_before: the settings this benchmark started from (BatchSize 100, one request at a time).
+                size, parallelism = (batch_size, write_parallelism) if path == "batched" else (100, 1)
+                store.BATCH_PARALLELISM = parallelism
+                store._batch_pool.cache_clear()
+                for first in range(0, len(records), size):
+                    outcome = ingest_batch(records[first : first + size])
+                    assert not outcome.failed, "a batch failed"
+            else:
+                for record in records:
+                    store.create_task(parse_record(record))
+            elapsed = time.perf_counter() - started
+            stored = store.TaskModel.count()
+            store.TaskModel.delete_table()
+            assert stored == args.tasks, f"{path}: {stored} of {args.tasks} stored"
+            rates[path] = args.tasks / elapsed
+        rates["ratio"] = rates["batched"] / rates["one_item"]
+        rates["ratio_before"] = rates["batched_before"] / rates["one_item"]
+        rounds.append(rates)
+        print(f"round {round_number + 1}: " + ", ".join(f"{k} {v:.1f}" for k, v in rates.items()), flush=True)
+    probe = probe_request_costs(args.endpoint)
 
     result = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "load_average_1m": round(os.getloadavg()[0], 2),
+        "load_average_1m": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "endpoint": args.endpoint,
         "tasks": args.tasks,
-        "batched_tasks_per_s": round(args.tasks / timings["batched"], 1),
-        "one_item_tasks_per_s": round(args.tasks / timings["one_item"], 1),
-        "ratio_batched_to_one_item": round(timings["one_item"] / timings["batched"], 2),
+        "batch_size": batch_size,
+        "write_parallelism": write_parallelism,
+        "rounds": [
+            {key: round(value, 2 if key.startswith("ratio") else 1) for key, value in r.items()} for r in rounds
+        ],
+        "batched_tasks_per_s": round(statistics.median(r["batched"] for r in rounds), 1),
+        "one_item_tasks_per_s": round(statistics.median(r["one_item"] for r in rounds), 1),
+        "ratio_batched_to_one_item": round(statistics.median(r["ratio"] for r in rounds), 2),
+        "batched_before_tasks_per_s": round(statistics.median(r["batched_before"] for r in rounds), 1),
+        "ratio_batched_before_to_one_item": round(statistics.median(r["ratio_before"] for r in rounds), 2),
+        "ministack_request_costs": probe,
     }
     (ROOT / "benchmarks" / "ingest-batching.json").write_text(json.dumps(result, indent=2) + "\n")
-    (ROOT / "benchmarks" / "ingest-batching.md").write_text(
-        "# Batched vs one-item ingestion writes (same run)\n\n"
-        f"Measured {result['measured_at']} on {result['machine']}, load average {result['load_average_1m']}, "
-        f"MiniStack DynamoDB at {args.endpoint}; produced by `benchmarks/ingest_batching.py`.\n\n"
-        "| path | tasks/s |\n|---|---:|\n"
-        f"| batched (`ingest_batch`: BatchGetItem + BatchWriteItem x25) | {result['batched_tasks_per_s']} |\n"
-        f"| one item per write (conditional PutItem each) | {result['one_item_tasks_per_s']} |\n\n"
-        f"Ratio batched / one-item: **{result['ratio_batched_to_one_item']}x** for {args.tasks} tasks.\n"
-    )
+    (ROOT / "benchmarks" / "ingest-batching.md").write_text(_markdown(result))
     print(json.dumps(result, indent=2))
     return 0
+
+
+def _markdown(result: dict[str, Any]) -> str:
+    probe = result["ministack_request_costs"]
+    round_rows = "\n".join(
+        f"| {n} | {r['batched']} | {r['one_item']} | **{r['ratio']}x** | {r['batched_before']} | {r['ratio_before']}x |"
+        for n, r in enumerate(result["rounds"], 1)
+    )
+    return (
+        "# Batched vs one-item ingestion writes (same run)\n\n"
+        f"Measured {result['measured_at']} on {result['machine']}, load average (1 min) "
+        f"{result['load_average_1m']['before']} before / {result['load_average_1m']['after']} after (shared "
+        f"machine), MiniStack DynamoDB at {result['endpoint']}; produced by `benchmarks/ingest_batching.py` "
+        "(`make bench-ingest`).\n\n"
+        f"Each round writes {result['tasks']} tasks through each path into a fresh table; the paths alternate.\n"
+        f"Batched = the function's `ingest_batch` on batches of {result['batch_size']} (the template's BatchSize): "
+        f"BatchGetItem x100 keys + BatchWriteItem x25 items, {result['write_parallelism']} requests in flight. "
+        "One-item = `create_task(parse_record(record))` per record: one conditional PutItem each. "
+        "Batched-before = the same `ingest_batch` with the earlier settings (batches of 100, one request at a "
+        "time), for a before/after in the same run.\n\n"
+        "| round | batched tasks/s | one-item tasks/s | ratio | batched-before tasks/s | ratio before |\n"
+        "|---|---:|---:|---:|---:|---:|\n"
+        f"{round_rows}\n"
+        f"| **median** | **{result['batched_tasks_per_s']}** | **{result['one_item_tasks_per_s']}** | "
+        f"**{result['ratio_batched_to_one_item']}x** | {result['batched_before_tasks_per_s']} | "
+        f"{result['ratio_batched_before_to_one_item']}x |\n\n"
+        "## What MiniStack charges per request and per item (raw boto3, same run)\n\n"
+        "| request | mean ms |\n|---|---:|\n"
+        f"| conditional PutItem (1 item) | {probe['put_item_ms']} |\n"
+        f"| BatchWriteItem, 1 item | {probe['batch_write_1_item_ms']} |\n"
+        f"| BatchWriteItem, 25 items | {probe['batch_write_25_items_ms']} |\n\n"
+        f"Per-request overhead ~{probe['per_request_overhead_ms']} ms, per extra item "
+        f"~{probe['per_item_ms']} ms: a write costs mostly its round trip, which batching amortises. With one "
+        "request at a time, a batched item can beat a PutItem by at most "
+        f"{probe['ceiling_ratio_put_to_batched_item']}x "
+        "here (PutItem time / (BatchWriteItem-of-25 time / 25)): that is MiniStack's cap on the ratio. The batched "
+        f"path gets near it ({result['ratio_batched_to_one_item']}x) only by keeping "
+        f"{result['write_parallelism']} requests in flight, because each batched task also pays pydantic "
+        "validation, pynamodb serialisation and its share of the BatchGetItem that skips already-stored ids "
+        "(exactly-once), none of which a batch amortises.\n"
+    )
 
 
 if __name__ == "__main__":

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from infra.bridge.events import KafkaRecord, RabbitMessage
+from infra.bridge.events import MAX_KAFKA_EVENT_BYTES, KafkaRecord, RabbitMessage, kafka_record_json_bytes
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,89 @@ def deliver_kafka_batch(
             return result
         sleep(policy.delay(result.attempts))
         pending = retry
+
+
+def event_chunks(
+    records: Iterable[KafkaRecord],
+    max_event_bytes: int = MAX_KAFKA_EVENT_BYTES,
+    max_records: int | None = None,
+    record_bytes: Callable[[KafkaRecord], int] = kafka_record_json_bytes,
+) -> list[list[KafkaRecord]]:
+    """The records in (topic, partition, offset) order, cut into events under the payload limit and BatchSize.
+
+    Like AWS's poller, which cuts a batch at 6 MB. A record bigger than the limit goes alone: its invoke fails
+    and the record ends in the DLQ, as on AWS.
+    """
+    chunks: list[list[KafkaRecord]] = [[]]
+    size = 0
+    for record in sorted(records, key=lambda r: r.identifier):
+        needed = record_bytes(record)
+        too_many = max_records is not None and len(chunks[-1]) >= max_records
+        if chunks[-1] and (too_many or size + needed > max_event_bytes):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(record)
+        size += needed
+    return chunks if chunks[0] else []
+
+
+def partition_chunks(
+    batch: Iterable[KafkaRecord], max_event_bytes: int = MAX_KAFKA_EVENT_BYTES, max_records: int | None = None
+) -> list[list[list[KafkaRecord]]]:
+    """Per topic-partition, its events (see `event_chunks`): the outer list is the unit of concurrency."""
+    by_partition: dict[tuple[str, int], list[KafkaRecord]] = {}
+    for record in sorted(batch, key=lambda r: r.identifier):
+        by_partition.setdefault((record.topic, record.partition), []).append(record)
+    return [event_chunks(records, max_event_bytes, max_records) for records in by_partition.values()]
+
+
+def deliver_kafka_partitions(
+    function_name: str,
+    batch: Sequence[KafkaRecord],
+    *,
+    build_event: Callable[[Sequence[KafkaRecord]], Mapping[str, Any]],
+    invoke: Invoker,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+    executor: Executor | None = None,
+    max_event_bytes: int = MAX_KAFKA_EVENT_BYTES,
+    max_records: int | None = None,
+) -> BatchResult:
+    """Deliver a polled batch: with an executor, partitions concurrently, each partition's records in order;
+    without one, the whole batch in one event (cut at the payload limit and at `max_records`) as before.
+
+    The caller commits only after this returns, i.e. after every partition was delivered or dead-lettered, so
+    commit-after-success holds for the whole batch. If any partition sees a stop request, StopRequested is
+    raised once the others have finished and nothing is committed (redelivery is harmless: at-least-once).
+    """
+
+    def one_partition(chunks: list[list[KafkaRecord]]) -> list[BatchResult]:
+        return [
+            deliver_kafka_batch(
+                function_name, chunk, build_event=build_event, invoke=invoke, policy=policy, sleep=sleep
+            )
+            for chunk in chunks
+        ]
+
+    partitions = partition_chunks(batch, max_event_bytes, max_records) if executor is not None else []
+    if len(partitions) <= 1:
+        results = one_partition(event_chunks(batch, max_event_bytes, max_records))
+    else:
+        assert executor is not None
+        futures = [executor.submit(one_partition, chunks) for chunks in partitions]
+        errors = [future.exception() for future in futures]  # wait for all: none may outlive the commit
+        for error in errors:
+            if isinstance(error, StopRequested):
+                raise error
+        for error in errors:
+            if error is not None:
+                raise error
+        results = [result for future in futures for result in future.result()]
+    combined = BatchResult(attempts=max((r.attempts for r in results), default=0))
+    for result in results:
+        combined.dead_letters.extend(result.dead_letters)
+        combined.last_error = combined.last_error or result.last_error
+    return combined
 
 
 def deliver_rabbit_batch(

@@ -53,6 +53,18 @@ def kafka_record_json(record: KafkaRecord) -> dict[str, Any]:
     return item
 
 
+# Lambda's synchronous invoke payload limit is 6 MB; stay under it with room for the event's envelope.
+MAX_KAFKA_EVENT_BYTES = 6 * 1024 * 1024 - 64 * 1024
+
+
+def kafka_record_json_bytes(record: KafkaRecord) -> int:
+    """An upper estimate of `kafka_record_json(record)`'s JSON size, without encoding it (base64 is 4/3)."""
+    key = len(record.key) if record.key is not None else 0
+    value = len(record.value or b"")
+    headers = sum(len(name) + 4 * len(value or b"") + 8 for name, value in record.headers)
+    return 4 * (key + value + 2) // 3 + headers + len(record.topic) + 160
+
+
 def kafka_event(records: Iterable[KafkaRecord], bootstrap_servers: str) -> dict[str, Any]:
     """`SelfManagedKafka` event: records grouped by `"{topic}-{partition}"`, each group in offset order."""
     grouped: dict[str, list[dict[str, Any]]] = {}

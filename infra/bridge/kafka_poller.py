@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -22,7 +23,7 @@ from infra.bridge.delivery import (
     RetryPolicy,
     Sleeper,
     StopRequested,
-    deliver_kafka_batch,
+    deliver_kafka_partitions,
 )
 from infra.bridge.events import KafkaRecord, kafka_event
 from infra.bridge.log import logger
@@ -86,6 +87,11 @@ class KafkaPoller:
         self.policy = RetryPolicy(settings.max_retries, settings.backoff_base_seconds, settings.backoff_max_seconds)
         self._consumer: KafkaConsumer | None = None
         self._producer: KafkaProducer | None = None
+        self._partition_pool = (
+            ThreadPoolExecutor(settings.kafka_partition_concurrency, thread_name_prefix=f"kafka-{source.label}")
+            if settings.kafka_partition_concurrency > 1
+            else None
+        )
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -120,6 +126,8 @@ class KafkaPoller:
             # close() leaves the group at once, so the next bridge gets the partitions without a session timeout.
             self._consumer.close(autocommit=False)
             self._producer.close(timeout=5)
+            if self._partition_pool is not None:
+                self._partition_pool.shutdown(wait=True)
             logger.info("kafka consumer stopped", extra={"source": self.source.label})
 
     # --- batching ----------------------------------------------------------------------------------------------
@@ -138,34 +146,75 @@ class KafkaPoller:
         return [to_record(raw) for records in polled.values() for raw in records]
 
     def _next_batch(self) -> list[KafkaRecord]:
-        """Up to BatchSize records, waiting at most the batching window once the first record arrived."""
-        batch = self._poll(POLL_IDLE_MS, self.source.batch_size)
-        if not batch:
+        """Up to BatchSize records per assigned partition, waiting at most the batching window after the first.
+
+        With partition concurrency on, partitions are gathered side by side so they can be invoked side by side
+        (kafka-python's poll drains one partition's backlog before the next). Once a partition is full, the
+        gathering ends at the first poll that adds nothing, so a one-partition backlog never waits out the
+        window. Without concurrency: BatchSize records in all, as AWS.
+        """
+        assert self._consumer is not None
+        quota = self.source.batch_size
+        concurrent = self._partition_pool is not None
+        total = quota * (max(1, len(self._consumer.assignment())) if concurrent else 1)
+        gathered: dict[TopicPartition, list[KafkaRecord]] = {}
+        if not self._keep(gathered, self._poll(POLL_IDLE_MS, total), quota):
             return []
         deadline = time.monotonic() + self.source.batching_window_seconds
-        while len(batch) < self.source.batch_size and not self.stop.is_set():
+        while not self.stop.is_set():
+            size = sum(len(records) for records in gathered.values())
             remaining_ms = int((deadline - time.monotonic()) * 1000)
-            if remaining_ms <= 0:
+            if size >= total or remaining_ms <= 0:
                 break
+            full = any(len(records) >= quota for records in gathered.values())
             try:
-                batch += self._poll(remaining_ms, self.source.batch_size - len(batch))
+                more = self._poll(0 if full else remaining_ms, total - size)
             except KafkaError as exc:
                 # The records already polled moved the consumer's position: deliver them rather than drop them.
                 logger.warning("kafka poll failed", extra={"source": self.source.label, "error": repr(exc)})
                 break
-        return batch
+            if not self._keep(gathered, more, quota) and full:
+                break
+        return [record for records in gathered.values() for record in records]
+
+    def _keep(self, gathered: dict[TopicPartition, list[KafkaRecord]], polled: list[KafkaRecord], quota: int) -> int:
+        """Add at most `quota` records per partition; how many were added.
+
+        A partition's records beyond its quota are given back by seeking to the first of them, so they come again
+        in the next batch. (Not `pause()`: kafka-python 3.0.12 never hands back records it parked for a paused
+        partition once another partition's records were drained, and that partition stalls.)
+        """
+        assert self._consumer is not None
+        added = 0
+        give_back: dict[TopicPartition, int] = {}
+        for record in polled:
+            tp = TopicPartition(record.topic, record.partition)
+            kept = gathered.setdefault(tp, [])
+            if tp in give_back or len(kept) >= quota:
+                give_back[tp] = min(give_back.get(tp, record.offset), record.offset)
+            else:
+                kept.append(record)
+                added += 1
+        assignment = self._consumer.assignment()
+        for tp, offset in give_back.items():
+            if tp in assignment:
+                self._consumer.seek(tp, offset)
+        return added
 
     # --- delivery ----------------------------------------------------------------------------------------------
     def _handle(self, batch: Sequence[KafkaRecord]) -> None:
         started = time.monotonic()
         try:
-            result = deliver_kafka_batch(
+            # Partitions are invoked concurrently, each in offset order; the commit waits for all of them.
+            result = deliver_kafka_partitions(
                 self.function_name,
                 batch,
                 build_event=self._build_event,
                 invoke=self.invoke,
                 policy=self.policy,
                 sleep=Sleeper(self.stop),
+                executor=self._partition_pool,
+                max_records=self.source.batch_size,
             )
             self._dead_letter(result)
             self._commit(batch)

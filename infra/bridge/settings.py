@@ -15,6 +15,8 @@ class BridgeSettings:
     backoff_max_seconds: float
     kafka_session_timeout_ms: int
     kafka_heartbeat_interval_ms: int
+    # Partitions of one polled batch invoked at once (AWS runs up to one invoke per partition); 1 = one at a time.
+    kafka_partition_concurrency: int = 8
 
     @classmethod
     def from_env(cls) -> BridgeSettings:
@@ -29,4 +31,5 @@ class BridgeSettings:
             # Short session so a bridge that died without leaving the group is replaced quickly on restart.
             kafka_session_timeout_ms=int(env.get("BRIDGE_KAFKA_SESSION_TIMEOUT_MS", "6000")),
             kafka_heartbeat_interval_ms=int(env.get("BRIDGE_KAFKA_HEARTBEAT_INTERVAL_MS", "1000")),
+            kafka_partition_concurrency=max(1, int(env.get("BRIDGE_KAFKA_PARTITION_CONCURRENCY", "8"))),
         )
