@@ -433,7 +433,9 @@ def _markdown(result: dict[str, Any], stack: str, baseline: dict[str, Any] | Non
         f"# Event pipeline benchmark ({result['measuredAt']})\n\n"
         f"Local stack: MiniStack + Tansu (Kafka) + RabbitMQ + the event-source bridge, "
         f"{result['machine']['cpus']} CPUs, stack `{stack}`, other sessions sharing the machine.\n"
-        "Produced by `benchmarks/events_pipeline.py`; absolute numbers hold for this machine only.\n\n"
+        "Produced by `benchmarks/events_pipeline.py`; absolute numbers hold for this machine only.\n"
+        + (f"This run: {result['label']}\n" if result.get("label") else "")
+        + "\n"
         "| measure | value |\n|---|---|\n" + table + "\n" + stage_part
     )
 
