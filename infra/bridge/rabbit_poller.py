@@ -1,5 +1,10 @@
 """One consumer per queue of an `MQ` event: take a batch, invoke, then ack (or dead-letter) it.
 
+A push consumer (`basic_consume`, prefetch = BatchSize): RabbitMQ sends messages as they are routed and the
+batch goes to the function as soon as it is full, or its batching window (MaximumBatchingWindowInSeconds, AWS
+default 0.5 s) has elapsed since its first message, or, with a window of 0, as soon as the queue is momentarily
+empty (no further message within QUEUE_IDLE_SECONDS): a lone event is invoked at once, a burst still batches.
+
 Messages are acked only after a successful invoke; after the retries run out they are nacked without requeue,
 so the queue's dead-letter exchange routes them to its DLQ. Unacked messages of a bridge that died are
 redelivered by RabbitMQ to the next one (`redelivered: true` in the event). The queue is declared by the
@@ -11,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pika
@@ -25,7 +31,11 @@ from infra.bridge.template import RabbitSource
 
 RECONNECT_SECONDS = 2.0
 IDLE_TICK_SECONDS = 0.2  # how often an idle consumer checks for a stop request
+# With a batching window of 0, "the queue is momentarily empty" = no message arrived for this long. Long enough
+# for a burst already on the wire to join the batch, short enough not to show in the end-to-end latency.
+QUEUE_IDLE_SECONDS = 0.005
 NOT_FOUND = 404
+MAX_LOGGED_IDS = 10
 
 
 def to_message(method: Any, properties: Any, body: bytes) -> RabbitMessage:
@@ -48,6 +58,43 @@ def to_message(method: Any, properties: Any, body: bytes) -> RabbitMessage:
         app_id=properties.app_id,
         cluster_id=properties.cluster_id,
     )
+
+
+@dataclass
+class BatchCollector:
+    """When is the batch being gathered due? Pure timing decisions (clock passed in), unit-tested."""
+
+    batch_size: int
+    window_seconds: float
+    messages: list[RabbitMessage] = field(default_factory=list)
+    first_at: float = 0.0
+
+    def add(self, message: RabbitMessage, now: float) -> None:
+        if not self.messages:
+            self.first_at = now
+        self.messages.append(message)
+
+    def wait_seconds(self, now: float) -> float:
+        """How long to wait for more messages before asking `due` again."""
+        if not self.messages:
+            return IDLE_TICK_SECONDS
+        if self.window_seconds <= 0:
+            return QUEUE_IDLE_SECONDS
+        return max(0.0, min(IDLE_TICK_SECONDS, self.first_at + self.window_seconds - now))
+
+    def due(self, now: float, *, arrived: bool) -> bool:
+        """`arrived`: whether any message came in during the last wait (if not, the queue is momentarily empty)."""
+        if not self.messages:
+            return False
+        if len(self.messages) >= self.batch_size:
+            return True
+        if self.window_seconds <= 0:
+            return not arrived
+        return now >= self.first_at + self.window_seconds
+
+    def take(self) -> list[RabbitMessage]:
+        batch, self.messages = self.messages, []
+        return batch
 
 
 class RabbitPoller:
@@ -110,26 +157,30 @@ class RabbitPoller:
 
     def _consume(self, connection: pika.BlockingConnection, channel: BlockingChannel) -> None:
         channel.basic_qos(prefetch_count=self.source.batch_size)
+        collector = BatchCollector(self.source.batch_size, self.source.batching_window_seconds)
+
+        def on_message(_channel: BlockingChannel, method: Any, properties: Any, body: bytes) -> None:
+            collector.add(to_message(method, properties, body), time.monotonic())
+
+        consumer_tag = channel.basic_consume(self.queue, on_message_callback=on_message)
         logger.info("rabbitmq consumer started", extra={"source": self.source.label, "queue": self.queue})
-        batch: list[RabbitMessage] = []
-        deadline = 0.0
-        for method, properties, body in channel.consume(self.queue, inactivity_timeout=IDLE_TICK_SECONDS):
-            if method is not None:
-                if not batch:
-                    deadline = time.monotonic() + self.source.batching_window_seconds
-                batch.append(to_message(method, properties, body))
-            full = len(batch) >= self.source.batch_size
-            if batch and (full or time.monotonic() >= deadline or self.stop.is_set()):
-                if self.stop.is_set():
-                    break  # leave the batch unacked: RabbitMQ redelivers it
-                self._handle(connection, channel, batch)
-                batch = []
-            if self.stop.is_set():
-                break
-        channel.cancel()
+        while not self.stop.is_set():
+            before = len(collector.messages)
+            # Returns as soon as deliveries were dispatched to on_message, or after the wait.
+            connection.process_data_events(time_limit=collector.wait_seconds(time.monotonic()))
+            arrived = len(collector.messages) > before
+            if collector.due(time.monotonic(), arrived=arrived) and not self.stop.is_set():
+                waited = time.monotonic() - collector.first_at
+                self._handle(connection, channel, collector.take(), waited)
+        # On stop, a batch still being gathered stays unacked: RabbitMQ redelivers it to the next consumer.
+        channel.basic_cancel(consumer_tag)
 
     def _handle(
-        self, connection: pika.BlockingConnection, channel: BlockingChannel, batch: Sequence[RabbitMessage]
+        self,
+        connection: pika.BlockingConnection,
+        channel: BlockingChannel,
+        batch: Sequence[RabbitMessage],
+        waited: float,
     ) -> None:
         started = time.monotonic()
 
@@ -149,17 +200,22 @@ class RabbitPoller:
                 self.function_name, batch, build_event=build, invoke=self.invoke, policy=self.policy, sleep=sleep
             )
         except StopRequested:
-            self._log_batch(batch, started, "abandoned-on-stop", None)
+            self._log_batch(batch, started, waited, "abandoned-on-stop", None)
             return
         last_tag = max(message.delivery_tag for message in batch)
         if result.dead_letters:
             channel.basic_nack(delivery_tag=last_tag, multiple=True, requeue=False)
         else:
             channel.basic_ack(delivery_tag=last_tag, multiple=True)
-        self._log_batch(batch, started, result.outcome, result)
+        self._log_batch(batch, started, waited, result.outcome, result)
 
     def _log_batch(
-        self, batch: Sequence[RabbitMessage], started: float, outcome: str, result: BatchResult | None
+        self,
+        batch: Sequence[RabbitMessage],
+        started: float,
+        waited: float,
+        outcome: str,
+        result: BatchResult | None,
     ) -> None:
         logger.info(
             "batch",
@@ -172,5 +228,8 @@ class RabbitPoller:
                 "dead_letters": len(result.dead_letters) if result else 0,
                 "error": result.last_error if result else None,
                 "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                # From the batch's first message to the invoke: the batching window's share of the latency.
+                "waited_ms": round(waited * 1000, 1),
+                "message_ids": [message.message_id for message in batch[:MAX_LOGGED_IDS]],
             },
         )
