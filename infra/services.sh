@@ -62,7 +62,12 @@ case "${1:-up}" in
     "$ROOT/infra/kafka.sh" up
     ;;
   down)
-    stop_pidfile "$PID_DIR/ministack.pid" MiniStack
+    if [ -f "$PID_DIR/ministack.pid" ]; then
+      stop_pidfile "$PID_DIR/ministack.pid" MiniStack
+      # MiniStack's warm Lambda workers outlive it (a stopped MiniStack left 57 of them here); they all run from
+      # this checkout's own TMPDIR, so matching that path stops ours and nobody else's.
+      pkill -f "$LOCAL_DIR/ministack/tmp/ministack-lambda-" 2>/dev/null || true
+    fi
     "$ROOT/infra/kafka.sh" down
     stop_rabbitmq
     if [ -f "$PID_DIR/redis.pid" ]; then stop_pidfile "$PID_DIR/redis.pid" redis; fi
