@@ -21,7 +21,8 @@ SCRIPT = ROOT / "infra" / "private-servers.sh"
 BRIDGE = ROOT / "infra" / "bridge.sh"
 
 
-def _dead(pid: int) -> bool:
+def process_dead(pid: int) -> bool:
+    """Gone or a zombie: a killed child that nobody reaped yet counts as dead."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
     except FileNotFoundError:
@@ -90,7 +91,7 @@ class PrivateServers:
         pid = int(self.bridge_pid_file.read_text())
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while not _dead(pid):
+        while not process_dead(pid):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"bridge pid {pid} survived SIGKILL")
             time.sleep(0.05)

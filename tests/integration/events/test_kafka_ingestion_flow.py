@@ -14,6 +14,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from tests.integration.events.conftest import KAFKA, RABBITMQ_URL, Stack, wait_until
+from tests.support.private_servers import process_dead
 
 ROOT = Path(__file__).resolve().parents[3]
 TOPIC, DLQ = "task.ingested", "task.ingested.dlq"
@@ -41,14 +42,6 @@ def _bridge(action: str, stack: Stack) -> None:
     assert result.returncode == 0, f"bridge.sh {action} failed:\n{result.stdout}\n{result.stderr}"
 
 
-def _dead(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in {"Z", "X"}
-
-
 def _kill_bridge(stack: Stack) -> None:
     """SIGKILL, not a clean stop: nothing is committed or acked on the way out.
 
@@ -59,7 +52,7 @@ def _kill_bridge(stack: Stack) -> None:
     assert pid_file.exists(), f"no bridge runs for {stack.name} ({pid_file} missing)"
     pid = int(pid_file.read_text().strip())
     os.kill(pid, signal.SIGKILL)
-    wait_until(f"bridge pid {pid} to die", lambda: _dead(pid), timeout=30, interval=0.1)
+    wait_until(f"bridge pid {pid} to die", lambda: process_dead(pid), timeout=30, interval=0.1)
     pid_file.unlink()
 
 
