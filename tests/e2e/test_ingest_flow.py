@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
 import requests
+
+from tests.support.waiting import wait_until
 
 T = TypeVar("T")
 
@@ -19,17 +20,6 @@ def _base() -> str:
     if not base:
         pytest.fail("API_BASE_URL must point at the deployed API (infra/test-all.sh sets it)")
     return base.rstrip("/")
-
-
-def _poll(what: str, probe: Callable[[], T | None], timeout: float = 180) -> T:
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(1)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 def _all(base: str, path: str, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -72,9 +62,9 @@ def test_ingested_tasks_are_listed_and_show_up_in_the_activity_feed() -> None:
 
         return probe
 
-    listed = _poll("all ingested tasks listed", at_least("/tasks", 25))
+    listed = wait_until("all ingested tasks listed", at_least("/tasks", 25), timeout=180)
     assert {task["id"] for task in listed} == ids
-    feed = _poll("25 task.created activity entries", at_least("/activity", 25))
+    feed = wait_until("25 task.created activity entries", at_least("/activity", 25), timeout=180)
     assert {entry["taskId"] for entry in feed} == ids
     assert all(entry["type"] == "task.created" and entry["message"].startswith('Task "e2e bulk') for entry in feed)
     timestamps = [entry["timestamp"] for entry in feed]

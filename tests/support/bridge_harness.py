@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from tests.support.servers import KAFKA, RABBITMQ_URL, ROOT
+from tests.support.waiting import wait_until
 
 FIXTURE_TEMPLATE = ROOT / "tests" / "integration" / "bridge" / "fixture_stack" / "template.yaml"
 
@@ -32,18 +32,6 @@ for _name, _value in {
     "SAM_CLI_TELEMETRY": "0",
 }.items():
     os.environ.setdefault(_name, _value)
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.25) -> Any:
-    """Poll until `condition()` is truthy; fail with `what` after `timeout` seconds (a deadline, not an assertion)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 @dataclass(frozen=True)
@@ -201,8 +189,7 @@ def wait_until_committed_to_end(stack: FixtureStack, timeout: float, what: str) 
         seen.update(ends=ends, committed=committed)
         return all(committed.get(p, 0) >= end for p, end in ends.items())
 
-    deadline = time.monotonic() + timeout
-    while not caught_up():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}: {seen}")
-        time.sleep(0.25)
+    try:
+        wait_until(what, lambda: caught_up() or None, timeout=timeout, interval=0.25)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last seen {seen}") from None

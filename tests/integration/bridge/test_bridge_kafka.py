@@ -15,9 +15,9 @@ from tests.support.bridge_harness import (
     committed_offsets,
     end_offsets,
     read_topic,
-    wait_until,
     wait_until_committed_to_end,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -43,7 +43,9 @@ def test_records_arrive_in_aws_shape_and_offsets_are_committed(fixture_stack, pr
     ids = [f"shape-{secrets.token_hex(3)}-{n}" for n in range(30)]
     produce(producer, fixture_stack, [{"id": i, "mode": "ok"} for i in ids])
 
-    wait_until(lambda: set(ids) <= delivered_ids(fixture_stack), 60, "all 30 records to be delivered")
+    wait_until(
+        "all 30 records to be delivered", lambda: set(ids) <= delivered_ids(fixture_stack), timeout=60, interval=0.25
+    )
     wait_until_committed_to_end(fixture_stack, 30, "the group's committed offsets to reach the end of every partition")
 
     events = [e for e in fixture_stack.events() if e.get("eventSource") == "SelfManagedKafka"]
@@ -78,7 +80,9 @@ def test_nothing_is_committed_while_the_function_fails_and_a_stopped_bridge_leav
     poison_offset = end_offsets(fixture_stack.topic)[0] - 1
     assert poison_offset >= before
 
-    wait_until(lambda: fixture_stack.item(f"attempt#{poison}"), 60, "the first (failing) attempt")
+    wait_until(
+        "the first (failing) attempt", lambda: fixture_stack.item(f"attempt#{poison}"), timeout=60, interval=0.25
+    )
     assert committed_offsets(fixture_stack.group_id, fixture_stack.topic).get(0, 0) <= poison_offset
     assert bridge.stop() == 0
     assert any(b["result"] == "abandoned-on-stop" for b in bridge.batches())
@@ -87,9 +91,10 @@ def test_nothing_is_committed_while_the_function_fails_and_a_stopped_bridge_leav
     # A new bridge picks the same record up again, retries it and dead-letters it (next test checks the DLQ).
     start_bridge()
     wait_until(
-        lambda: committed_offsets(fixture_stack.group_id, fixture_stack.topic).get(0, 0) > poison_offset,
-        90,
         "the poison record to be dead-lettered and committed",
+        lambda: committed_offsets(fixture_stack.group_id, fixture_stack.topic).get(0, 0) > poison_offset,
+        timeout=90,
+        interval=0.25,
     )
     attempts = int(fixture_stack.item(f"attempt#{poison}")["attempts"])
     assert attempts == 1 + 3  # one before the stop, then the first attempt + 2 retries
@@ -103,7 +108,7 @@ def test_failing_function_is_retried_then_its_records_go_to_the_dlq_topic(fixtur
     def dead_letter() -> Any:
         return next((r for r in read_topic(fixture_stack.dlq_topic) if r.key == poison.encode()), None)
 
-    record = wait_until(dead_letter, 60, "the poison record in the DLQ topic")
+    record = wait_until("the poison record in the DLQ topic", dead_letter, timeout=60, interval=0.25)
     headers = {name: value.decode() for name, value in record.headers}
     assert json.loads(record.value) == {"id": poison, "mode": "fail"}
     assert "recorder asked to fail" in headers["dlq-reason"]
@@ -126,10 +131,12 @@ def test_partial_batch_failure_retries_only_from_the_failed_record(fixture_stack
     def dead_letter() -> Any:
         return next((r for r in read_topic(fixture_stack.dlq_topic) if r.key == f"part-{tag}-bad".encode()), None)
 
-    record = wait_until(dead_letter, 60, "the partially failed record in the DLQ topic")
+    record = wait_until("the partially failed record in the DLQ topic", dead_letter, timeout=60, interval=0.25)
     assert "batchItemFailures" in dict(record.headers)["dlq-reason"].decode()
     ok_ids = {b["id"] for b in bodies if b["mode"] == "ok"}
-    wait_until(lambda: ok_ids <= delivered_ids(fixture_stack), 30, "every good record of the batch")
+    wait_until(
+        "every good record of the batch", lambda: ok_ids <= delivered_ids(fixture_stack), timeout=30, interval=0.25
+    )
     deliveries = {i: int(fixture_stack.item(f"delivered#{i}")["deliveries"]) for i in ok_ids}
     # Records before the failed one were done after the first invoke; those after it were sent again with it.
     assert deliveries[f"part-{tag}-0"] == deliveries[f"part-{tag}-1"] == 1
@@ -144,11 +151,15 @@ def test_bridge_killed_midway_loses_nothing(fixture_stack, producer, start_bridg
     first = start_bridge()
     # 20 ms per record: ~0.4 s per batch of 20, so the stream is still flowing when the bridge is killed.
     produce(producer, fixture_stack, [{"id": i, "mode": "ok", "sleep": 0.02} for i in ids])
-    wait_until(lambda: len(set(ids) & delivered_ids(fixture_stack)) >= 40, 60, "the first batches")
+    wait_until(
+        "the first batches", lambda: len(set(ids) & delivered_ids(fixture_stack)) >= 40, timeout=60, interval=0.25
+    )
     first.kill()  # SIGKILL: no clean shutdown, no leaving the group
     assert len(set(ids) & delivered_ids(fixture_stack)) < len(ids), "the stream finished before the kill"
 
     second = start_bridge()
-    wait_until(lambda: set(ids) <= delivered_ids(fixture_stack), 120, "every record after the restart")
+    wait_until(
+        "every record after the restart", lambda: set(ids) <= delivered_ids(fixture_stack), timeout=120, interval=0.25
+    )
     print(f"bridge ready after a SIGKILL restart in {second.ready_seconds:.1f}s")
     wait_until_committed_to_end(fixture_stack, 30, "offsets committed to the end after the restart")

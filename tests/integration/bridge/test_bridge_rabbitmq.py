@@ -15,8 +15,8 @@ from tests.support.bridge_harness import (
     FixtureStack,
     declare_queue_with_dlx,
     queue_depth,
-    wait_until,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -62,7 +62,7 @@ def test_messages_arrive_in_aws_shape_and_are_acked_even_if_the_queue_came_after
     declare_queue_with_dlx(fixture_stack)
     ids = [f"rmq-{secrets.token_hex(3)}-{n}" for n in range(12)]
     publish(fixture_stack, [{"id": i, "mode": "ok"} for i in ids])
-    wait_until(lambda: delivered(fixture_stack, ids), 60, "all 12 messages to be delivered")
+    wait_until("all 12 messages to be delivered", lambda: delivered(fixture_stack, ids), timeout=60, interval=0.25)
 
     events = [e for e in fixture_stack.events() if e.get("eventSource") == "aws:rmq"]
     assert {e["eventSourceArn"] for e in events} == {BROKER_ARN}
@@ -113,7 +113,7 @@ def test_a_message_that_keeps_failing_is_dead_lettered_through_the_queue_dlx(fix
                 channel.basic_nack(method.delivery_tag, requeue=True)
                 return None
 
-    properties, body = wait_until(dead_lettered, 60, "the poison message in the DLQ")
+    properties, body = wait_until("the poison message in the DLQ", dead_lettered, timeout=60, interval=0.25)
     assert json.loads(body) == {"id": poison, "mode": "fail"}
     death = properties.headers["x-death"][0]
     assert death["reason"] == "rejected"
@@ -130,11 +130,16 @@ def test_messages_unacked_by_a_killed_bridge_are_redelivered(fixture_stack, star
     ids = [f"rmq-kill-{secrets.token_hex(3)}-{n}" for n in range(10)]
     # 0.5 s per message: a batch of 5 is in the function for ~2.5 s, long enough to kill the bridge inside it.
     publish(fixture_stack, [{"id": i, "mode": "ok", "sleep": 0.5} for i in ids])
-    wait_until(lambda: any(fixture_stack.item(f"delivered#{i}") for i in ids), 60, "the first batch to be in flight")
+    wait_until(
+        "the first batch to be in flight",
+        lambda: any(fixture_stack.item(f"delivered#{i}") for i in ids),
+        timeout=60,
+        interval=0.25,
+    )
     first.kill()
 
     start_bridge()
-    wait_until(lambda: delivered(fixture_stack, ids), 120, "every message after the restart")
+    wait_until("every message after the restart", lambda: delivered(fixture_stack, ids), timeout=120, interval=0.25)
     redelivered = [
         m for m in rmq_messages(fixture_stack) if m["basicProperties"]["messageId"] in ids and m["redelivered"]
     ]

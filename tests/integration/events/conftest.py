@@ -6,9 +6,8 @@ Every test fails loudly when something it needs is not running: nothing is skipp
 from __future__ import annotations
 
 import os
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -28,18 +27,6 @@ RABBITMQ_URL = os.environ.get("STACK_RABBITMQ_URL") or os.environ.get(
 )
 # rabbitmqctl of the stack's RabbitMQ node (e.g. `infra/private-servers.sh rabbitmqctl`), split on spaces.
 RABBITMQCTL = os.environ.get("STACK_RABBITMQCTL", "rabbitmqctl").split()
-
-
-def wait_until(what: str, probe: Callable[[], T | None], timeout: float = 120, interval: float = 1.0) -> T:
-    """Poll until `probe` returns something truthy; a timeout is a failure that says what never happened."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
 
 
 @dataclass

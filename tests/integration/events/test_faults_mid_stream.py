@@ -31,8 +31,9 @@ import boto3
 import pytest
 import requests
 
-from tests.integration.events.conftest import Stack, User, register, wait_until
+from tests.integration.events.conftest import Stack, User, register
 from tests.support.private_servers import PrivateServers
+from tests.support.waiting import wait_until
 
 OUTAGE_SECONDS = float(os.environ.get("FAULT_OUTAGE_SECONDS", "5"))
 CLIENT_TIMEOUT = 25.0  # above every server-side timeout (broker 3 s x retries, breaker, Lambda), below a hang

@@ -13,8 +13,9 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from tests.integration.events.conftest import KAFKA, RABBITMQ_URL, Stack, wait_until
+from tests.integration.events.conftest import KAFKA, RABBITMQ_URL, Stack
 from tests.support.private_servers import process_dead
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 TOPIC, DLQ = "task.ingested", "task.ingested.dlq"

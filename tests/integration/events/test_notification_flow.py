@@ -8,7 +8,8 @@ from typing import Any
 
 import pika
 
-from tests.integration.events.conftest import RABBITMQCTL, Stack, User, wait_until
+from tests.integration.events.conftest import RABBITMQCTL, Stack, User
+from tests.support.waiting import wait_until
 
 
 def _types_for(user: User, task_id: str) -> list[str]:
