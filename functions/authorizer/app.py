@@ -11,12 +11,10 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from taskapp.auth.authorizer import authorize
-from taskapp.observability import logger, metrics, tracer
+from taskapp.observability import instrumented
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
+@instrumented
 @event_source(data_class=APIGatewayAuthorizerTokenEvent)
 def handler(event: APIGatewayAuthorizerTokenEvent, context: LambdaContext) -> dict[str, Any]:
     return authorize(event.authorization_token, event.method_arn)

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from taskapp.domain.activity import record_event
-from taskapp.observability import logger, metrics, tracer
+from taskapp.observability import instrumented, logger, metrics
 from taskapp.schemas import TaskEvent
 
 
@@ -32,9 +32,7 @@ def _decode(data: str) -> TaskEvent:
     return TaskEvent.model_validate(json.loads(base64.b64decode(data, validate=True)))
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 @event_source(data_class=RabbitMQEvent)
 def handler(event: RabbitMQEvent, context: LambdaContext) -> dict[str, Any]:
     recorded = duplicates = 0

@@ -15,14 +15,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from taskapp.domain.outbox import event_from_stream_record
 from taskapp.messaging.rabbitmq import EventPublisher
-from taskapp.observability import logger, metrics, tracer
+from taskapp.observability import instrumented, logger, metrics
 
 publisher = EventPublisher()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 @event_source(data_class=DynamoDBStreamEvent)
 def handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[str, Any]:
     published = skipped = 0

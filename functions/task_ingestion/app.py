@@ -15,12 +15,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from taskapp.domain.ingestion import ingest_batch, records_of
-from taskapp.observability import logger, metrics, tracer
+from taskapp.observability import instrumented, logger
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = records_of(event)
     outcome = ingest_batch(records)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ from pydantic import BaseModel
 
 from taskapp import coldstart
 from taskapp.errors import AppError, Unauthorized
-from taskapp.observability import logger, metrics, tracer
+from taskapp.observability import instrumented, logger, metrics
 from taskapp.settings import get_settings
 
 if TYPE_CHECKING:
@@ -282,9 +283,7 @@ def lambda_handler(app: APIGatewayRestResolver) -> LambdaHandler:
     """
     coldstart.ready()
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-    @tracer.capture_lambda_handler
-    @metrics.log_metrics(capture_cold_start_metric=True)
+    @partial(instrumented, correlation_id_path=correlation_paths.API_GATEWAY_REST)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         limit = _check_rate_limit(app, event)
         if limit is not None and not limit.allowed:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator, Generator, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
@@ -69,3 +69,14 @@ def _tracing_disabled() -> bool:
 logger = Logger()
 tracer = Tracer(disabled=True, provider=_NoTracing()) if _tracing_disabled() else Tracer()
 metrics = Metrics()
+
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+
+
+def instrumented(handler: HandlerT, *, correlation_id_path: str | None = None) -> HandlerT:
+    """Every Lambda entry point gets the same three: logger context (with the correlation id, when the event has
+    one), the tracer's handler segment, and metrics flushed at the end with the cold-start metric."""
+    wrapped = metrics.log_metrics(handler, capture_cold_start_metric=True)
+    wrapped = tracer.capture_lambda_handler(wrapped)
+    wrapped = logger.inject_lambda_context(wrapped, correlation_id_path=correlation_id_path)
+    return cast(HandlerT, wrapped)
