@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -72,6 +73,22 @@ class BatchResult:
         if not self.dead_letters:
             return "delivered" if self.attempts == 1 else "delivered-after-retry"
         return "dead-lettered"
+
+
+def batch_log_fields(
+    function_name: str, source: str, *, size: int, outcome: str, result: BatchResult | None, started: float
+) -> dict[str, Any]:
+    """The per-batch log record both pollers write (docs/bridge.md): one shape to grep, whatever the source."""
+    return {
+        "function": function_name,
+        "source": source,
+        "size": size,
+        "result": outcome,
+        "attempts": result.attempts if result else None,
+        "dead_letters": len(result.dead_letters) if result else 0,
+        "error": result.last_error if result else None,
+        "duration_ms": round((time.monotonic() - started) * 1000, 1),
+    }
 
 
 class InvalidBatchResponse(ValueError):

@@ -23,6 +23,7 @@ from infra.bridge.delivery import (
     RetryPolicy,
     Sleeper,
     StopRequested,
+    batch_log_fields,
     deliver_kafka_partitions,
 )
 from infra.bridge.events import KafkaRecord, kafka_event
@@ -273,19 +274,17 @@ class KafkaPoller:
         error: str | None = None,
     ) -> None:
         partitions = sorted({f"{r.topic}-{r.partition}" for r in batch})
-        logger.info(
-            "batch",
-            extra={
-                "function": self.function_name,
-                "source": f"kafka:{','.join(partitions)}",
-                "size": len(batch),
-                "result": outcome,
-                "attempts": result.attempts if result else None,
-                "dead_letters": len(result.dead_letters) if result else 0,
-                "error": error or (result.last_error if result else None),
-                "duration_ms": round((time.monotonic() - started) * 1000, 1),
-            },
+        fields = batch_log_fields(
+            self.function_name,
+            f"kafka:{','.join(partitions)}",
+            size=len(batch),
+            outcome=outcome,
+            result=result,
+            started=started,
         )
+        if error:
+            fields["error"] = error
+        logger.info("batch", extra=fields)
 
 
 def start_thread(target: Callable[[], None], name: str) -> threading.Thread:

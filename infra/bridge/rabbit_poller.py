@@ -23,7 +23,14 @@ import pika
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 
-from infra.bridge.delivery import BatchResult, Invoker, RetryPolicy, StopRequested, deliver_rabbit_batch
+from infra.bridge.delivery import (
+    BatchResult,
+    Invoker,
+    RetryPolicy,
+    StopRequested,
+    batch_log_fields,
+    deliver_rabbit_batch,
+)
 from infra.bridge.events import RabbitMessage, rabbit_event
 from infra.bridge.log import logger
 from infra.bridge.settings import BridgeSettings
@@ -217,19 +224,11 @@ class RabbitPoller:
         outcome: str,
         result: BatchResult | None,
     ) -> None:
-        logger.info(
-            "batch",
-            extra={
-                "function": self.function_name,
-                "source": f"rabbitmq:{self.queue}::{self.source.virtual_host}",
-                "size": len(batch),
-                "result": outcome,
-                "attempts": result.attempts if result else None,
-                "dead_letters": len(result.dead_letters) if result else 0,
-                "error": result.last_error if result else None,
-                "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                # From the batch's first message to the invoke: the batching window's share of the latency.
-                "waited_ms": round(waited * 1000, 1),
-                "message_ids": [message.message_id for message in batch[:MAX_LOGGED_IDS]],
-            },
+        source = f"rabbitmq:{self.queue}::{self.source.virtual_host}"
+        fields = batch_log_fields(
+            self.function_name, source, size=len(batch), outcome=outcome, result=result, started=started
         )
+        # From the batch's first message to the invoke: the batching window's share of the latency.
+        fields["waited_ms"] = round(waited * 1000, 1)
+        fields["message_ids"] = [message.message_id for message in batch[:MAX_LOGGED_IDS]]
+        logger.info("batch", extra=fields)
