@@ -99,7 +99,12 @@ def queue_backlog(url: str, queue: str) -> int:
     """Messages waiting in the stack's notification queue: a backlog (e.g. another run's ingested tasks, which
     every stack's bridge consumes) would be measured instead of the pipeline."""
     with pika.BlockingConnection(pika.URLParameters(url)) as connection:
-        return int(connection.channel().queue_declare(queue, passive=True).method.message_count)
+        try:
+            return int(connection.channel().queue_declare(queue, passive=True).method.message_count)
+        except pika.exceptions.ChannelClosedByBroker as exc:
+            if exc.reply_code == 404:  # the outbox declares it with its first event: a fresh stack has none yet
+                return 0
+            raise
 
 
 def _log_time(stamp: str) -> float:
@@ -174,8 +179,13 @@ def _stages(timeline: list[dict[str, float]]) -> dict[str, dict[str, float]]:
 
 
 def _in_feed(api: str, headers: dict[str, str], task_id: str) -> bool:
-    feed = requests.get(f"{api}/activity", params={"limit": 5}, headers=headers, timeout=30).json()
-    return any(item["taskId"] == task_id for item in feed["items"])
+    response = requests.get(f"{api}/activity", params={"limit": 5}, headers=headers, timeout=30)
+    if response.status_code != 200:  # e.g. 429: the stack's per-user limit is below this benchmark's polling rate
+        raise SystemExit(
+            f"GET /activity answered {response.status_code} {response.text[:300]}; deploy the stack with "
+            "RATE_LIMIT_USER_PER_MINUTE=100000 (infra/deploy.sh) to benchmark it"
+        )
+    return any(item["taskId"] == task_id for item in response.json()["items"])
 
 
 def measure_latency(

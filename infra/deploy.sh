@@ -48,4 +48,22 @@ echo "$api_url" >"${API_URL_FILE:-$LOCAL_DIR/api-url}"
 # well over 10 s on a busy 2-core machine. Bound each try, and give the whole wait room for that.
 wait_for "the deployed API" "${DEPLOY_READY_TIMEOUT:-180}" curl -fsS -m 60 -o /dev/null "$api_url/health"
 log "API ready: $api_url"
+
+# The outbox publisher declares the RabbitMQ topology with its first event. Declaring it now, with the deployed
+# function's own settings, lets the bridge consume and /health report queue depths from the start.
+if "$VENV/bin/python" - >"$LOG_DIR/rabbitmq-declare-$STACK_NAME.log" 2>&1 <<'PY'
+import os, subprocess, sys
+import boto3
+name = boto3.client("cloudformation").describe_stack_resource(
+    StackName=os.environ["STACK_NAME"], LogicalResourceId="OutboxPublisherFunction"
+)["StackResourceDetail"]["PhysicalResourceId"]
+function_env = boto3.client("lambda").get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+env = {**os.environ, **function_env, "PYTHONPATH": os.path.join(os.getcwd(), "layers", "shared")}
+sys.exit(subprocess.run([sys.executable, "-m", "taskapp.messaging.rabbitmq", "declare"], env=env, check=False).returncode)
+PY
+then
+  log "RabbitMQ topology declared (queues of stack $STACK_NAME)"
+else
+  log "RabbitMQ topology not declared (the outbox publisher will declare it): $LOG_DIR/rabbitmq-declare-$STACK_NAME.log"
+fi
 echo "$api_url"
