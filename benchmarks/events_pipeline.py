@@ -265,6 +265,18 @@ def _stored(table: Any, owner: str) -> int:
         kwargs = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
 
 
+def _wait_for_items(
+    table: Any, owner: str, count: int, *, started: float, timeout: float, what: str, interval: float
+) -> None:
+    """Poll the owner's item count until it reaches `count`; give up `timeout` s after `started`."""
+    stored = 0
+    while stored < count:
+        if time.perf_counter() - started > timeout:
+            raise SystemExit(f"only {stored}/{count} {what} after {timeout}s")
+        time.sleep(interval)
+        stored = _stored(table, owner)
+
+
 def measure_ingestion(stack: str, count: int, timeout: float) -> dict[str, Any]:
     outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
     table_name = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "TasksTableName")
@@ -282,12 +294,7 @@ def measure_ingestion(stack: str, count: int, timeout: float) -> dict[str, Any]:
     producer.flush()
     produced = time.perf_counter() - started
     producer.close()
-    stored = 0
-    while stored < count:
-        if time.perf_counter() - started > timeout:
-            raise SystemExit(f"only {stored}/{count} tasks stored after {timeout}s")
-        time.sleep(0.5)
-        stored = _stored(table, owner)
+    _wait_for_items(table, owner, count, started=started, timeout=timeout, what="tasks stored", interval=0.5)
     elapsed = time.perf_counter() - started
     return {
         "tasks": count,
@@ -334,12 +341,7 @@ def measure_burst(stack: str, count: int, rabbitmq_url: str, bridge_log: Path | 
         channel.basic_publish(exchange, "task.created", json.dumps(event).encode(), properties, mandatory=True)
     published = time.perf_counter() - started
     connection.close()
-    stored = 0
-    while stored < count:
-        if time.perf_counter() - started > timeout:
-            raise SystemExit(f"only {stored}/{count} burst events recorded after {timeout}s")
-        time.sleep(0.2)
-        stored = _stored(table, owner)
+    _wait_for_items(table, owner, count, started=started, timeout=timeout, what="burst events recorded", interval=0.2)
     elapsed = time.perf_counter() - started
     time.sleep(0.5)  # let the bridge write its last batch line
     sizes = [
