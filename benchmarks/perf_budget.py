@@ -147,7 +147,7 @@ def _cold_request_cases() -> dict[str, dict[str, Any]]:
         "sgen": 0,
     }
     task = _task_item(owner_id, task_id)
-    one = {"resource": "/tasks/{id}", "path_params": {"id": task_id}, "authorizer": caller}
+    one: dict[str, Any] = {"resource": "/tasks/{id}", "path_params": {"id": task_id}, "authorizer": caller}
     password_hash = bcrypt.hashpw(COLD_PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
     user = {
         "email": {"S": "cold@example.com"},

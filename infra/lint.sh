@@ -6,6 +6,6 @@ cd "$ROOT"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
 # explicit_package_bases maps functions/<name>/app.py to distinct modules, so one run checks everything.
-"$VENV/bin/mypy" layers/shared/taskapp functions tests infra
+"$VENV/bin/mypy" layers/shared/taskapp functions tests infra benchmarks
 "$VENV/bin/sam" validate
 "$VENV/bin/sam" validate --lint

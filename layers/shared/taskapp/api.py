@@ -192,8 +192,8 @@ def build_api(
     """A resolver with validation, the shared error shape and the guards every route of that kind needs.
 
     Authenticated routes are always rate-limited per user; public routes opt in (per client IP) with
-    `rate_limit_scope=RateLimitScope.CLIENT_IP`. `storage=False` is for a function that reaches neither DynamoDB
-    nor Redis: no storage error mapping, so botocore and pynamodb are not loaded for it.
+    `rate_limit_scope=RateLimitScope.CLIENT_IP`. `storage=False` is for a function that never reaches DynamoDB
+    (its guards may still use Redis): no storage error mapping, so botocore and pynamodb are not loaded for it.
     """
     app = TaskApiResolver(enable_validation=True, serializer=_json)
     if authenticated:
