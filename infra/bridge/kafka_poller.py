@@ -185,21 +185,17 @@ class KafkaPoller:
         in the next batch. (Not `pause()`: kafka-python 3.0.12 never hands back records it parked for a paused
         partition once another partition's records were drained, and that partition stalls.)
         """
-        assert self._consumer is not None
         added = 0
-        give_back: dict[TopicPartition, int] = {}
+        over_quota: list[KafkaRecord] = []
         for record in polled:
             tp = TopicPartition(record.topic, record.partition)
             kept = gathered.setdefault(tp, [])
-            if tp in give_back or len(kept) >= quota:
-                give_back[tp] = min(give_back.get(tp, record.offset), record.offset)
+            if len(kept) >= quota:
+                over_quota.append(record)
             else:
                 kept.append(record)
                 added += 1
-        assignment = self._consumer.assignment()
-        for tp, offset in give_back.items():
-            if tp in assignment:
-                self._consumer.seek(tp, offset)
+        self._rewind(over_quota)
         return added
 
     # --- delivery ----------------------------------------------------------------------------------------------
