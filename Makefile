@@ -71,7 +71,7 @@ bench-ingest: venv ## batched vs one-item-per-write ingestion into MiniStack's D
 	@PYTHONPATH=layers/shared .venv/bin/python -m benchmarks.ingest_batching
 
 bench-budget: venv ## performance budget: cold-start imports, warm latency, bcrypt cost -> benchmarks/perf_budget.{json,md}
-	@SAM_CLI_TELEMETRY=0 .venv/bin/sam build --parallel --cached >/dev/null
+	@$(INFRA)/build.sh
 	@.venv/bin/python benchmarks/perf_budget.py
 
 lint: venv ## ruff, mypy, sam validate, sam validate --lint

@@ -8,8 +8,7 @@ cd "$ROOT"
 SECRET_FILE="$LOCAL_DIR/jwt-secret"
 [ -s "$SECRET_FILE" ] || (umask 077 && "$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(48))' >"$SECRET_FILE")
 
-log "sam build"
-"$VENV/bin/sam" build --parallel --cached >"$LOG_DIR/sam-build.log" 2>&1 || { tail -40 "$LOG_DIR/sam-build.log"; die "sam build failed"; }
+"$ROOT/infra/build.sh"
 
 overrides=(
   "Stage=$STAGE"

@@ -1,8 +1,8 @@
 """`sam build` output is what `sam local start-api` / `sam local invoke` would run: proved without Docker.
 
 Reuses .aws-sam/build when it is newer than every source file (make deploy just built it), else runs
-`sam build --cached`. Checks are static (files, AST, template): the clean-interpreter import of the artifacts is
-tests/integration's job.
+infra/build.sh (`sam build --cached`, then the bytecode that ships with it). Checks are static (files, AST,
+template, bytecode headers): the clean-interpreter import of the artifacts is tests/integration's job.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ def built() -> SamTemplate:
     built_template = BUILD_DIR / "template.yaml"
     if not built_template.exists() or built_template.stat().st_mtime < _newest_source_mtime():
         result = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "sam"), "build", "--cached", "--parallel"],
+            [str(ROOT / "infra" / "build.sh")],
             check=False,
             cwd=ROOT,
-            env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+            env=os.environ,
             capture_output=True,
             text=True,
             timeout=600,
@@ -169,3 +169,33 @@ def test_env_files_only_name_variables_the_template_declares(env_file: str) -> N
     if env_file == "env.json":
         endpoints = " ".join(str(v) for v in data["Parameters"].values())
         assert "127.0.0.1" not in endpoints, "a container cannot reach the host's 127.0.0.1: use host.docker.internal"
+
+
+def _built_python_files() -> list[Path]:
+    built()
+    return sorted(path for path in BUILD_DIR.rglob("*.py") if "__pycache__" not in path.parts)
+
+
+def test_every_built_module_ships_bytecode_compiled_from_that_very_source() -> None:
+    """Lambda's code folders are read-only: a module without bytecode is compiled again on every cold start, and
+    unchecked-hash bytecode is never revalidated, so a .pyc of an older source would run instead of the new one."""
+    import importlib.util
+
+    sources = _built_python_files()
+    assert len(sources) > 500, f"only {len(sources)} modules in {BUILD_DIR}: is the layer missing?"
+    missing, stale, checked = [], [], []
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        if not cached.is_file():
+            missing.append(source)
+            continue
+        header = cached.read_bytes()[:16]
+        flags = int.from_bytes(header[4:8], "little")
+        if header[:4] != importlib.util.MAGIC_NUMBER or flags != 0b01:
+            checked.append(source)  # not the magic of this runtime, or a timestamp/checked-hash .pyc
+        elif header[8:16] != importlib.util.source_hash(source.read_bytes()):
+            stale.append(source)
+    relative = lambda paths: [str(p.relative_to(BUILD_DIR)) for p in paths[:5]]  # noqa: E731
+    assert not missing, f"{len(missing)} modules ship without bytecode, e.g. {relative(missing)}"
+    assert not checked, f"{len(checked)} .pyc are not unchecked-hash bytecode of this Python, e.g. {relative(checked)}"
+    assert not stale, f"{len(stale)} .pyc were compiled from another source, e.g. {relative(stale)}"

@@ -26,14 +26,11 @@ pytestmark = pytest.mark.integration
 BUILD_DIR = ROOT / ".aws-sam" / "build"
 BUILT_TEMPLATE = BUILD_DIR / "template.yaml"
 SOURCES = [ROOT / "template.yaml", ROOT / "functions", ROOT / "layers"]
-SAM = ROOT / ".venv" / "bin" / "sam"
-# Bytecode goes here rather than into the build folders (which get zipped), and is reused across functions.
-PYCACHE = ROOT / ".local" / "artifact-check-pycache"
-
 # Runs inside the clean interpreter: import the handler, then list every loaded module that came from
-# anywhere but the standard library, the function folder or its layers.
+# anywhere but the standard library, the function folder or its layers, and every module of the artifacts that
+# had no shipped bytecode (so was compiled from source, as it would be on every cold start in Lambda).
 IMPORT_PROBE = """
-import gc, importlib, json, sys
+import gc, importlib, json, os, sys
 handler_path, allowed = sys.argv[1], sys.argv[2:]
 stdlib = [entry for entry in sys.path if entry]
 leaks = [entry for entry in stdlib if "site-packages" in entry or "dist-packages" in entry]
@@ -43,7 +40,12 @@ handler = getattr(importlib.import_module(module_name), attribute)
 roots = tuple(allowed + stdlib)
 files = {getattr(module, "__file__", None) for module in list(sys.modules.values())}
 outside = sorted(file for file in files if file and not file.startswith(roots))
-print(json.dumps({"callable": callable(handler), "outside": outside, "site_paths": leaks,
+sources = [module for module in list(sys.modules.values()) if (getattr(module, "__file__", None) or "").endswith(".py")]
+compiled = sorted(
+    module.__file__ for module in sources
+    if module.__file__.startswith(tuple(allowed)) and not os.path.isfile(getattr(module, "__cached__", None) or "")
+)
+print(json.dumps({"callable": callable(handler), "outside": outside, "site_paths": leaks, "compiled": compiled,
                   "version": list(sys.version_info[:2]), "gc_enabled": gc.isenabled(),
                   "gc_frozen": gc.get_freeze_count()}))
 """
@@ -79,9 +81,9 @@ def built_template() -> dict[str, Any]:
     """The build infra/deploy.sh made, rebuilt first when it is missing or older than a source file."""
     if not BUILT_TEMPLATE.exists() or BUILT_TEMPLATE.stat().st_mtime < _newest_source_mtime():
         result = subprocess.run(
-            [str(SAM), "build", "--parallel", "--cached"],
+            [str(ROOT / "infra" / "build.sh")],
             cwd=ROOT,
-            env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+            env=os.environ,
             capture_output=True,
             text=True,
             timeout=600,
@@ -146,8 +148,7 @@ def _import_in_clean_interpreter(function: BuiltFunction, path: list[Path]) -> s
             _interpreter_for(function.runtime),
             "-I",
             "-S",
-            "-X",
-            f"pycache_prefix={PYCACHE}",
+            "-B",  # Lambda's code folders are read-only: no bytecode is written, the shipped one is used
             "-c",
             IMPORT_PROBE,
             function.handler,
@@ -185,6 +186,7 @@ def test_handler_imports_with_only_its_built_folder_and_layers(built_template: d
     assert report["version"] == [int(part) for part in function.runtime.removeprefix("python").split(".")]
     assert report["callable"] is True, f"{function.handler} is not callable"
     assert report["outside"] == [], f"{name} imported modules from outside its artifacts: {report['outside']}"
+    assert report["compiled"] == [], f"{name} compiled modules the build shipped without bytecode: {report['compiled']}"
     # AWS_LAMBDA_FUNCTION_NAME is set, as in Lambda: the cold-start pause of the collector ended (taskapp.coldstart).
     assert report["gc_enabled"] is True, f"{name} left the garbage collector off after loading"
     assert report["gc_frozen"] > 0, f"{name} did not freeze its loaded modules"
