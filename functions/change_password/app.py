@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from taskapp.api import build_api, caller_of, lambda_handler, respond
 from taskapp.domain import accounts
-from taskapp.schemas import ChangePasswordRequest
+from taskapp.schemas.accounts import ChangePasswordRequest
 
 app = build_api()
 

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from taskapp.api import build_api, caller_of, lambda_handler, respond
 from taskapp.domain import tasks
-from taskapp.schemas import CreateTaskRequest, TaskOut
+from taskapp.schemas.tasks import CreateTaskRequest, TaskOut
 
 app = build_api()
 

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from taskapp.api import build_api, caller_of, lambda_handler, respond
 from taskapp.domain import tasks
-from taskapp.schemas import TaskOut
+from taskapp.schemas.tasks import TaskOut
 
 app = build_api()
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from taskapp.api import build_api, lambda_handler, respond
 from taskapp.domain.health import check_health
-from taskapp.schemas import HealthOut
+from taskapp.schemas.health import HealthOut
 
 app = build_api(authenticated=False)
 

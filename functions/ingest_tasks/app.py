@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from taskapp.api import build_api, caller_of, lambda_handler, respond
 from taskapp.domain import ingest_accept
-from taskapp.schemas import IngestAcceptedOut, IngestTasksRequest
+from taskapp.schemas.ingest import IngestAcceptedOut, IngestTasksRequest
 
 app = build_api(storage=False)  # Redis and Kafka only: no DynamoDB
 

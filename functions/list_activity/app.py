@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from taskapp.api import build_api, caller_of, lambda_handler, respond
 from taskapp.domain import activity
-from taskapp.schemas import ActivityPageOut
+from taskapp.schemas.events import ActivityPageOut
 
 app = build_api()
 

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from taskapp.api import build_api, caller_of, lambda_handler, respond
 from taskapp.domain import tasks
-from taskapp.schemas import TaskListOut, TaskStatus
+from taskapp.schemas.tasks import TaskListOut, TaskStatus
 
 app = build_api()
 

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from taskapp.domain.activity import record_event
 from taskapp.observability import instrumented, logger, metrics
-from taskapp.schemas import TaskEvent
+from taskapp.schemas.events import TaskEvent
 
 
 class PoisonMessages(Exception):

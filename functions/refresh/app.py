@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from taskapp.api import build_api, lambda_handler, respond
 from taskapp.domain import accounts
 from taskapp.rate_limit import RateLimitScope
-from taskapp.schemas import RefreshRequest, TokenPairOut
+from taskapp.schemas.accounts import RefreshRequest, TokenPairOut
 
 app = build_api(authenticated=False, rate_limit_scope=RateLimitScope.CLIENT_IP)
 

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from taskapp.api import build_api, caller_of, lambda_handler, respond
 from taskapp.domain import tasks
-from taskapp.schemas import TaskOut, UpdateTaskRequest
+from taskapp.schemas.tasks import TaskOut, UpdateTaskRequest
 
 app = build_api()
 

@@ -14,7 +14,8 @@ from taskapp.data import tasks as store
 from taskapp.domain import accounts
 from taskapp.domain import tasks as task_domain
 from taskapp.errors import Conflict, Unauthorized, ValidationFailed
-from taskapp.schemas import CreateTaskRequest, LoginRequest, RegisterRequest, TaskStatus, UpdateTaskRequest
+from taskapp.schemas.accounts import LoginRequest, RegisterRequest
+from taskapp.schemas.tasks import CreateTaskRequest, TaskStatus, UpdateTaskRequest
 from tests.support import unique
 
 pytestmark = pytest.mark.integration

@@ -66,7 +66,7 @@ def fake_redis(monkeypatch: pytest.MonkeyPatch, redis_server: fakeredis.FakeServ
 def brokers_reported_up(monkeypatch: pytest.MonkeyPatch) -> None:
     """Unit tests have no Kafka or RabbitMQ: health reports them from stubs (integration tests use the real ones)."""
     from taskapp.domain import health
-    from taskapp.schemas import DependencyStatus
+    from taskapp.schemas.health import DependencyStatus
 
     monkeypatch.setitem(
         health.DEPENDENCY_CHECKS, "kafka", lambda: DependencyStatus(status="up", latency_ms=0.0, details={})

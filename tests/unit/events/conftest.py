@@ -11,7 +11,7 @@ import pytest
 
 from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord
 from taskapp.messaging.rabbitmq import RabbitMqUnavailable
-from taskapp.schemas import TaskEvent
+from taskapp.schemas.events import TaskEvent
 
 
 @dataclass

@@ -9,7 +9,7 @@ import pytest
 from pynamodb.exceptions import PutError
 
 from taskapp.data.tasks import TaskModel
-from taskapp.schemas import IngestedTaskMessage
+from taskapp.schemas.ingest import IngestedTaskMessage
 from tests.support.api_client import ApiClient, load_template
 from tests.support.lambda_events import FakeLambdaContext, load_function, sample_event
 from tests.unit.events.conftest import FakeKafka

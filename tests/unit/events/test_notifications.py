@@ -11,7 +11,7 @@ import pytest
 
 from taskapp.data.activity import NotificationModel
 from taskapp.messaging.rabbitmq import RabbitMqUnavailable
-from taskapp.schemas import TaskEvent
+from taskapp.schemas.events import TaskEvent
 from tests.support.api_client import ApiClient
 from tests.support.lambda_events import FakeLambdaContext, load_function, sample_event
 from tests.unit.events.conftest import FakePublisher

@@ -10,7 +10,7 @@ from pika.exceptions import AMQPConnectionError, StreamLostError
 
 from taskapp.messaging import rabbitmq
 from taskapp.messaging.rabbitmq import EventPublisher, RabbitMqUnavailable
-from taskapp.schemas import TaskEvent, TaskEventType
+from taskapp.schemas.events import TaskEvent, TaskEventType
 
 
 class FakeChannel:

@@ -11,7 +11,7 @@ from taskapp.auth import passwords, revocation, tokens
 from taskapp.data import sessions, users
 from taskapp.errors import Conflict, Forbidden, ServiceUnavailable, Unauthorized, ValidationFailed
 from taskapp.observability import logger, metrics
-from taskapp.schemas import ChangePasswordRequest, LoginRequest, RegisterRequest, TokenPairOut, UserOut
+from taskapp.schemas.accounts import ChangePasswordRequest, LoginRequest, RegisterRequest, TokenPairOut, UserOut
 from taskapp.settings import get_settings
 
 INVALID_CREDENTIALS = "Invalid email or password"

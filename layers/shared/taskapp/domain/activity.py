@@ -6,7 +6,7 @@ from typing import Any
 
 from taskapp.cursor import decode_cursor, encode_cursor
 from taskapp.data import activity as store
-from taskapp.schemas import ActivityEntryOut, ActivityPageOut, TaskEvent, TaskEventType
+from taskapp.schemas.events import ActivityEntryOut, ActivityPageOut, TaskEvent, TaskEventType
 
 _MESSAGES = {
     TaskEventType.CREATED: 'Task "{title}" was created',

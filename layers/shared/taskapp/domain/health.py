@@ -10,7 +10,7 @@ import redis
 
 from taskapp import redis_client
 from taskapp.data.tasks import TaskModel
-from taskapp.schemas import DependencyStatus, HealthOut
+from taskapp.schemas.health import DependencyStatus, HealthOut
 from taskapp.settings import get_settings
 
 

@@ -16,7 +16,8 @@ import kafka  # noqa: F401
 from taskapp.errors import ServiceUnavailable
 from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord, produce_all
 from taskapp.observability import logger, metrics
-from taskapp.schemas import CreateTaskRequest, IngestAcceptedOut, IngestedTaskMessage, IngestTaskItem
+from taskapp.schemas.ingest import IngestAcceptedOut, IngestedTaskMessage, IngestTaskItem
+from taskapp.schemas.tasks import CreateTaskRequest
 from taskapp.settings import get_settings
 
 

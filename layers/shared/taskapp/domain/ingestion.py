@@ -24,7 +24,7 @@ from taskapp.data import tasks as store
 from taskapp.domain.tasks import new_task_model
 from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord, json_bytes, produce_all
 from taskapp.observability import logger, metrics
-from taskapp.schemas import IngestedTaskMessage
+from taskapp.schemas.ingest import IngestedTaskMessage
 from taskapp.settings import get_settings
 
 

@@ -16,7 +16,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecordEventName,
 )
 
-from taskapp.schemas import TaskEvent, TaskEventType, TaskStatus
+from taskapp.schemas.events import TaskEvent, TaskEventType
+from taskapp.schemas.tasks import TaskStatus
 
 
 def _version(image: dict[str, Any]) -> int:

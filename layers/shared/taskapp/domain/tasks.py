@@ -11,7 +11,7 @@ from pynamodb.expressions.update import Action
 from taskapp.cursor import decode_cursor, encode_cursor
 from taskapp.data import tasks as store
 from taskapp.errors import Conflict, NotFound
-from taskapp.schemas import CreateTaskRequest, TaskListOut, TaskOut, TaskPriority, TaskStatus, UpdateTaskRequest
+from taskapp.schemas.tasks import CreateTaskRequest, TaskListOut, TaskOut, TaskPriority, TaskStatus, UpdateTaskRequest
 
 TASK_NOT_FOUND = "Task not found"
 

@@ -22,7 +22,7 @@ from taskapp.settings import get_settings
 if TYPE_CHECKING:
     from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
-    from taskapp.schemas import TaskEvent
+    from taskapp.schemas.events import TaskEvent
 
 
 class RabbitMqUnavailable(Exception):

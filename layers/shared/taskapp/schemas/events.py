@@ -1,0 +1,44 @@
+"""Task events on the `task.events` exchange and the activity feed built from them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, StrictInt, StrictStr, StringConstraints
+
+from taskapp.schemas.common import ApiModel
+from taskapp.schemas.tasks import TaskStatus
+
+
+class TaskEventType(StrEnum):
+    CREATED = "task.created"
+    UPDATED = "task.updated"
+    COMPLETED = "task.completed"
+    DELETED = "task.deleted"
+
+
+class TaskEvent(ApiModel):
+    """A task change as published on the `task.events` exchange (routing key = type); schema in docs/events.md."""
+
+    event_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=300)]
+    type: TaskEventType
+    occurred_at: AwareDatetime
+    owner_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)]
+    task_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]
+    title: StrictStr
+    status: TaskStatus | None = None
+    version: StrictInt
+
+
+class ActivityEntryOut(ApiModel):
+    type: TaskEventType
+    task_id: str
+    title: str
+    timestamp: str
+    message: str
+
+
+class ActivityPageOut(ApiModel):
+    items: list[ActivityEntryOut]
+    next_token: str | None

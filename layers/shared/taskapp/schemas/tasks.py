@@ -1,0 +1,92 @@
+"""Tasks: what `/tasks` reads and answers."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StrictInt, StrictStr, StringConstraints, field_validator
+
+from taskapp.schemas.common import ApiModel
+
+
+def _is_iso_date(value: str) -> str:
+    date.fromisoformat(value)  # raises ValueError for 2026-02-30 and friends
+    return value
+
+
+def _unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("tags must be unique")
+    return values
+
+
+Title = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[StrictStr, StringConstraints(max_length=2000)]
+IsoDate = Annotated[StrictStr, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_is_iso_date)]
+Tag = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Tags = Annotated[list[Tag], Field(max_length=10), AfterValidator(_unique)]
+
+
+class TaskStatus(StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class TaskPriority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class CreateTaskRequest(ApiModel):
+    title: Title
+    description: Description = ""
+    status: TaskStatus = TaskStatus.TODO
+    priority: TaskPriority = TaskPriority.MEDIUM
+    due_date: IsoDate | None = None
+    tags: Tags = Field(default_factory=list)
+
+
+class UpdateTaskRequest(ApiModel):
+    """A partial update; `version` is the one the client last read (optimistic locking)."""
+
+    version: Annotated[StrictInt, Field(ge=1)]
+    title: Title | None = None
+    description: Description | None = None
+    status: TaskStatus | None = None
+    priority: TaskPriority | None = None
+    due_date: IsoDate | None = None
+    tags: Tags | None = None
+
+    @field_validator("title", "description", "status", "priority", "tags", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        """Only `dueDate` can be cleared with null; a null anywhere else is a client mistake, not "no change"."""
+        if value is None:
+            raise ValueError("may not be null; omit the field to leave it unchanged")
+        return value
+
+    def changes(self) -> dict[str, object]:
+        """Fields the client actually sent, `dueDate: null` included (it clears the date)."""
+        return {name: getattr(self, name) for name in self.model_fields_set if name != "version"}
+
+
+class TaskOut(ApiModel):
+    id: str
+    title: str
+    description: str
+    status: TaskStatus
+    priority: TaskPriority
+    due_date: str | None
+    tags: list[str]
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class TaskListOut(ApiModel):
+    items: list[TaskOut]
+    next_token: str | None
