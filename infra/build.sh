@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sam build, then compile every module of the build to bytecode that ships with it.
+# sam build, then trim the layer and compile every module of the build to bytecode that ships with it.
 #
 # Why: Lambda unpacks a function and its layers into read-only folders (/var/task, /opt), so CPython cannot write
 # the __pycache__ it would normally keep: without .pyc files in the artifact, every cold start compiles the whole
@@ -18,6 +18,15 @@ venv_version="$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_i
 
 log "sam build"
 "$VENV/bin/sam" build --parallel --cached >"$LOG_DIR/sam-build.log" 2>&1 || { tail -40 "$LOG_DIR/sam-build.log"; die "sam build failed"; }
+
+# Service models no function uses: removed, so no cold start unpacks them (infra/layer-botocore-services.txt).
+data_dir="$BUILD_DIR/SharedLayer/python/botocore/data"
+[ -d "$data_dir/dynamodb" ] || die "$data_dir has no dynamodb model: did the layer build change?"
+keep=" $(sed -e 's/#.*//' "$ROOT/infra/layer-botocore-services.txt" | xargs) "
+for service_dir in "$data_dir"/*/; do
+  service="$(basename "$service_dir")"
+  [[ "$keep" == *" $service "* ]] || rm -rf "$service_dir"
+done
 
 log "compiling the build to bytecode (unchecked-hash, python$runtime)"
 PYTHONDONTWRITEBYTECODE= "$VENV/bin/python" -m compileall -q -f -j 0 --invalidation-mode unchecked-hash "$BUILD_DIR" \

@@ -200,3 +200,40 @@ def test_the_check_catches_a_missing_dependency(built_template: dict[str, Any]) 
 
     assert result.returncode != 0
     assert "ModuleNotFoundError" in result.stderr
+
+
+BOTOCORE_SERVICES_FILE = ROOT / "infra" / "layer-botocore-services.txt"
+CLIENTS_PROBE = """
+import json, sys
+sys.path[:0] = sys.argv[2:]
+import botocore.session
+session = botocore.session.get_session()
+for service in json.loads(sys.argv[1]):
+    session.create_client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+print(json.dumps(sorted(session.get_available_services())))
+"""
+
+
+def test_the_layer_keeps_exactly_the_botocore_models_its_functions_call(built_template: dict[str, Any]) -> None:
+    """infra/build.sh trims botocore's ~440 service models to this list: a client for each must still build from
+    the layer alone, and nothing else may be left (or the trimming stopped working and every cold start pays)."""
+    wanted = sorted(
+        line.split("#")[0].strip()
+        for line in BOTOCORE_SERVICES_FILE.read_text().splitlines()
+        if line.split("#")[0].strip()
+    )
+    assert "dynamodb" in wanted
+    function = _built_function(built_template, "GetTaskFunction")
+
+    result = subprocess.run(
+        [_interpreter_for(function.runtime), "-I", "-S", "-B", "-c", CLIENTS_PROBE, json.dumps(wanted)]
+        + [str(path) for path in function.layer_dirs],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, f"a client of {wanted} does not build from the layer:\n{result.stderr[-3000:]}"
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == wanted
