@@ -3,10 +3,14 @@
 Writes benchmarks/perf_budget.json and benchmarks/perf_budget.md. Run with `make bench` (builds the layer first).
 
 How each figure is taken:
-- Cold start: `python -S -X importtime -c "import app"` in each function's folder with only the *built* layer
-  (.aws-sam/build/SharedLayer/python) on the path and Lambda's AWS_LAMBDA_FUNCTION_NAME set, as Lambda loads it;
-  the cumulative time of the `app` module, median of several runs. Interpreter start-up is not included (Lambda's
-  own init is not ours to budget).
+- Cold start: `python -S -B -X importtime -c "import app"` in each function's *built* folder
+  (.aws-sam/build/<LogicalId>) with only the built layer (.aws-sam/build/SharedLayer/python) on the path and
+  Lambda's AWS_LAMBDA_FUNCTION_NAME set, as Lambda loads it: read-only (-B), so only the bytecode infra/build.sh
+  shipped is used; the cumulative time of the `app` module, median of several runs. Interpreter start-up is not
+  included (Lambda's own init is not ours to budget). The same import with bytecode looked up in an empty folder
+  (-X pycache_prefix) gives the from-source figure: what a build without .pyc costs at every cold start.
+- Whose milliseconds: one cold interpreter imports every module `import app` loads except this repository's own,
+  in the same order (the libraries' floor), then `import app` (our own modules' work), each timed.
 - Import + first request: the same cold interpreter imports the handler and then serves one request
   (benchmarks/cold_request.py), with the network stubbed at its edge (botocore's HTTP send answers canned DynamoDB
   responses, redis-py's execute_command answers without a socket, kafka-python's producer acknowledges without

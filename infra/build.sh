@@ -3,10 +3,10 @@
 #
 # Why: Lambda unpacks a function and its layers into read-only folders (/var/task, /opt), so CPython cannot write
 # the __pycache__ it would normally keep: without .pyc files in the artifact, every cold start compiles the whole
-# layer from source again (get_task: ~3x its import from bytecode, benchmarks/perf_budget.md). `sam build` ships
-# none. The bytecode is "unchecked-hash": valid whatever timestamps the zip carries, and never revalidated against
-# the source, so this script recompiles everything (-f) after every build; tests/build checks that each .pyc holds
-# the hash of the source beside it, so stale bytecode cannot ship.
+# layer from source again (get_task: 4.6x its import from bytecode, benchmarks/perf_budget.md), and plain
+# `sam build` ships none. The bytecode is "unchecked-hash": valid whatever timestamps the zip carries, and never
+# revalidated against the source, so this script recompiles everything (-f) after every build; tests/build checks
+# that each .pyc holds the hash of the source beside it, so stale bytecode cannot ship.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
