@@ -9,42 +9,23 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import subprocess
 from functools import cache
 from pathlib import Path
 
 import pytest
 
 from infra.local_api.template import SamTemplate
+from tests.support.build import BUILD_DIR, ensure_built
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILD_DIR = ROOT / ".aws-sam" / "build"
 # Provided by the Lambda runtime (or injected by MiniStack / LocalStack), never by the template.
 RUNTIME_PROVIDED = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"}
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "route"}
 
 
-def _newest_source_mtime() -> float:
-    sources = [ROOT / "template.yaml", *ROOT.glob("functions/**/*"), *ROOT.glob("layers/**/*")]
-    return max(p.stat().st_mtime for p in sources if p.is_file() and "__pycache__" not in p.parts)
-
-
 @cache
 def built() -> SamTemplate:
-    built_template = BUILD_DIR / "template.yaml"
-    if not built_template.exists() or built_template.stat().st_mtime < _newest_source_mtime():
-        result = subprocess.run(
-            [str(ROOT / "infra" / "build.sh")],
-            check=False,
-            cwd=ROOT,
-            env=os.environ,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return SamTemplate(built_template)
+    return SamTemplate(ensure_built())
 
 
 def _module_ast(path: Path) -> ast.Module:

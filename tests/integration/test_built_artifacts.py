@@ -9,7 +9,6 @@ function folder plus its built layers' `python/` folders, with the function's en
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -19,13 +18,11 @@ from typing import Any
 import pytest
 
 from tests.support.api_client import load_template
+from tests.support.build import BUILD_DIR, ensure_built
 from tests.support.lambda_events import ROOT
 
 pytestmark = pytest.mark.integration
 
-BUILD_DIR = ROOT / ".aws-sam" / "build"
-BUILT_TEMPLATE = BUILD_DIR / "template.yaml"
-SOURCES = [ROOT / "template.yaml", ROOT / "functions", ROOT / "layers"]
 # Runs inside the clean interpreter: import the handler, then list every loaded module that came from
 # anywhere but the standard library, the function folder or its layers, and every module of the artifacts that
 # had no shipped bytecode (so was compiled from source, as it would be on every cold start in Lambda).
@@ -66,31 +63,10 @@ def _function_names(template: dict[str, Any]) -> list[str]:
     return sorted(name for name, res in resources.items() if res["Type"] == "AWS::Serverless::Function")
 
 
-def _newest_source_mtime() -> float:
-    newest = 0.0
-    for source in SOURCES:
-        files = [source] if source.is_file() else source.rglob("*")
-        for path in files:
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                newest = max(newest, path.stat().st_mtime)
-    return newest
-
-
 @pytest.fixture(scope="module")
 def built_template() -> dict[str, Any]:
     """The build infra/deploy.sh made, rebuilt first when it is missing or older than a source file."""
-    if not BUILT_TEMPLATE.exists() or BUILT_TEMPLATE.stat().st_mtime < _newest_source_mtime():
-        result = subprocess.run(
-            [str(ROOT / "infra" / "build.sh")],
-            cwd=ROOT,
-            env=os.environ,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert result.returncode == 0, f"sam build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return load_template(BUILT_TEMPLATE)
+    return load_template(ensure_built())
 
 
 def _resolve(value: Any, template: dict[str, Any]) -> str:
