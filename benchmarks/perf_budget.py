@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -83,16 +84,13 @@ def _lambda_env(function: str) -> dict[str, str]:
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
+@functools.cache
 def _built_code_dirs() -> dict[str, Path]:
     """Function folder name -> its built code folder (.aws-sam/build/<LogicalId>), what Lambda unpacks."""
-    from tests.support.api_client import load_template
+    from infra.local_api.template import SamTemplate
 
-    resources = load_template(ROOT / "template.yaml")["Resources"]
-    return {
-        Path(resource["Properties"]["CodeUri"]).name: BUILD_DIR / logical_id
-        for logical_id, resource in resources.items()
-        if resource["Type"] == "AWS::Serverless::Function"
-    }
+    sources, built = SamTemplate().functions, SamTemplate(BUILD_DIR / "template.yaml").functions
+    return {sources[logical_id].folder: spec.code_dir for logical_id, spec in built.items()}
 
 
 def _run_probe(function: str, code_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
