@@ -25,6 +25,7 @@ from benchmarks.harness import (
     ROOT,
     api_base_url,
     create_task_body,
+    load_average,
     markdown_table,
     sign_up,
     summarize,
@@ -94,7 +95,7 @@ def main() -> None:
     session = requests.Session()
     headers, task_id = signed_in_task(session, base_url)
     task_url, health_url = f"{base_url}/tasks/{task_id}", f"{base_url}/health"
-    load_before = os.getloadavg()
+    load_before = load_average()
     timed_gets(session, task_url, headers, args.warmup)  # cold start and authorizer cache out of the way
     timed_gets(session, health_url, {}, args.warmup)
     # Interleave in blocks so both endpoints see the same machine conditions.
@@ -105,7 +106,7 @@ def main() -> None:
         size = min(block, args.requests - done)
         task_samples += timed_gets(session, task_url, headers, size)
         health_samples += timed_gets(session, health_url, {}, size)
-    load_after = os.getloadavg()
+    load_after = load_average()
     deploys = time_deploys(args.deploy_runs) if args.deploy_runs else []
 
     task, health = summarize(task_samples), summarize(health_samples)
@@ -121,7 +122,7 @@ def main() -> None:
         "",
         f"Produced by `benchmarks/core_latency.py` on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, "
         f"commit `{git_commit()}`, {os.cpu_count()} CPUs, MiniStack at `{base_url.split('/_aws')[0]}`.",
-        f"Load average before/after the HTTP runs: {load_before[0]:.2f} / {load_after[0]:.2f} "
+        f"Load average before/after the HTTP runs: {load_before:.2f} / {load_after:.2f} "
         "(the machine and MiniStack are shared; figures move with the load).",
         "",
         f"## Warm, sequential requests ({args.requests} each after {args.warmup} warm-up, interleaved in blocks "

@@ -622,7 +622,7 @@ def main() -> None:
     report: dict[str, Any] = {
         "measured_at": harness.utc_now(),
         "machine": harness.machine(),
-        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "load_average": harness.load_average(),
     }
     print("cold start imports ...", file=sys.stderr)
     report["cold_start"] = measure_cold_starts()
