@@ -72,7 +72,7 @@ bench-ingest: venv ## batched vs one-item-per-write ingestion into MiniStack's D
 
 bench-budget: venv ## performance budget: cold-start imports, warm latency, bcrypt cost -> benchmarks/perf_budget.{json,md}
 	@$(INFRA)/build.sh
-	@.venv/bin/python benchmarks/perf_budget.py
+	@.venv/bin/python -m benchmarks.perf_budget
 
 lint: venv ## ruff, mypy, sam validate, sam validate --lint
 	@$(INFRA)/lint.sh
@@ -94,7 +94,7 @@ openapi: venv ## regenerate functions/openapi/openapi.json and README's endpoint
 
 bench-local: venv ## time warm requests on make local-api vs the deployed API; writes benchmarks/local-api-latency.json
 	@$(INFRA)/services.sh up
-	@.venv/bin/python benchmarks/local_api_latency.py $${API_BASE_URL:+--deployed-url $$API_BASE_URL}
+	@.venv/bin/python -m benchmarks.local_api_latency $${API_BASE_URL:+--deployed-url $$API_BASE_URL}
 
 invoke: ## invoke FN=<LogicalId|folder> EVENT=<file.json> on the deployed stack (STACK_NAME), or in-process with LOCAL=1
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=GetTaskFunction EVENT=events/get_task.json [LOCAL=1]" >&2; exit 2; }

@@ -12,54 +12,52 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-REPORT = ROOT / "benchmarks" / "core-latency.md"
+from benchmarks.harness import (
+    ROOT,
+    api_base_url,
+    create_task_body,
+    load_average,
+    markdown_table,
+    sign_up,
+    summarize,
+    time_calls,
+    write_report,
+)
+
+REPORT = ROOT / "benchmarks" / "core-latency"
 TIMEOUT_SECONDS = 60
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    """Nearest-rank percentile: an observed value, no interpolation."""
-    ordered = sorted(samples)
-    rank = max(1, round(fraction * len(ordered) + 0.5 - 1e-9))
-    return ordered[min(rank, len(ordered)) - 1]
+STATS = ("p50", "p95", "p99", "mean", "min", "max")
 
 
 def timed_gets(session: requests.Session, url: str, headers: dict[str, str], count: int) -> list[float]:
     """Sequential requests; each must answer 200 or the run is void."""
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
+
+    def get() -> None:
         response = session.get(url, headers=headers, timeout=TIMEOUT_SECONDS)
-        elapsed = time.perf_counter() - started
         if response.status_code != 200:
             raise SystemExit(f"GET {url} answered {response.status_code}: {response.text[:300]}")
-        samples.append(elapsed * 1000)
-    return samples
+
+    return time_calls(get, count)
 
 
 def signed_in_task(session: requests.Session, base_url: str) -> tuple[dict[str, str], str]:
-    email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
-    password = "benchmark-password"  # noqa: S105 - a throwaway account on the local stack
-    registered = session.post(
-        f"{base_url}/auth/register", json={"name": "Bench", "email": email, "password": password}, timeout=60
-    )
-    registered.raise_for_status()
-    login = session.post(f"{base_url}/auth/login", json={"email": email, "password": password}, timeout=60)
-    login.raise_for_status()
-    headers = {"Authorization": f"Bearer {login.json()['accessToken']}"}
-    created = session.post(f"{base_url}/tasks", json={"title": "benchmark"}, headers=headers, timeout=60)
-    created.raise_for_status()
-    return headers, created.json()["id"]
+    def post(path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = session.post(f"{base_url}{path}", json=body, headers=headers, timeout=TIMEOUT_SECONDS)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    headers = sign_up(post).headers
+    return headers, str(post("/tasks", create_task_body(), headers)["id"])
 
 
 def time_deploys(runs: int) -> list[float]:
@@ -76,17 +74,6 @@ def time_deploys(runs: int) -> list[float]:
     return durations
 
 
-def summary(samples: list[float]) -> dict[str, float]:
-    return {
-        "p50": percentile(samples, 0.50),
-        "p95": percentile(samples, 0.95),
-        "p99": percentile(samples, 0.99),
-        "mean": statistics.fmean(samples),
-        "min": min(samples),
-        "max": max(samples),
-    }
-
-
 def git_commit() -> str:
     command = ["git", "rev-parse", "--short", "HEAD"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
@@ -95,14 +82,11 @@ def git_commit() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default_url = os.environ.get("API_BASE_URL") or (
-        (ROOT / ".local" / "api-url").read_text().strip() if (ROOT / ".local" / "api-url").exists() else ""
-    )
-    parser.add_argument("--base-url", default=default_url)
+    parser.add_argument("--base-url", default=api_base_url())
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--deploy-runs", type=int, default=1, help="0 skips timing infra/deploy.sh")
-    parser.add_argument("--output", type=Path, default=REPORT)
+    parser.add_argument("--output", type=Path, default=REPORT, help="report path without .md")
     args = parser.parse_args()
     if not args.base_url:
         raise SystemExit("no API URL: pass --base-url, set API_BASE_URL or run `make run` first")
@@ -111,7 +95,7 @@ def main() -> None:
     session = requests.Session()
     headers, task_id = signed_in_task(session, base_url)
     task_url, health_url = f"{base_url}/tasks/{task_id}", f"{base_url}/health"
-    load_before = os.getloadavg()
+    load_before = load_average()
     timed_gets(session, task_url, headers, args.warmup)  # cold start and authorizer cache out of the way
     timed_gets(session, health_url, {}, args.warmup)
     # Interleave in blocks so both endpoints see the same machine conditions.
@@ -122,29 +106,29 @@ def main() -> None:
         size = min(block, args.requests - done)
         task_samples += timed_gets(session, task_url, headers, size)
         health_samples += timed_gets(session, health_url, {}, size)
-    load_after = os.getloadavg()
+    load_after = load_average()
     deploys = time_deploys(args.deploy_runs) if args.deploy_runs else []
 
-    task, health = summary(task_samples), summary(health_samples)
+    task, health = summarize(task_samples), summarize(health_samples)
+    table = markdown_table(
+        ["endpoint", *(f"{stat} ms" for stat in STATS)],
+        [
+            ["GET /tasks/{id} (authorizer cached, DynamoDB GetItem, Redis jti check)", *(task[s] for s in STATS)],
+            ["GET /health (no authorizer; DynamoDB DescribeTable + Redis PING)", *(health[s] for s in STATS)],
+        ],
+    )
     lines = [
         "# Core slice latency on the local stack",
         "",
         f"Produced by `benchmarks/core_latency.py` on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, "
         f"commit `{git_commit()}`, {os.cpu_count()} CPUs, MiniStack at `{base_url.split('/_aws')[0]}`.",
-        f"Load average before/after the HTTP runs: {load_before[0]:.2f} / {load_after[0]:.2f} "
+        f"Load average before/after the HTTP runs: {load_before:.2f} / {load_after:.2f} "
         "(the machine and MiniStack are shared; figures move with the load).",
         "",
         f"## Warm, sequential requests ({args.requests} each after {args.warmup} warm-up, interleaved in blocks "
         f"of {block})",
         "",
-        "| endpoint | p50 ms | p95 ms | p99 ms | mean ms | min ms | max ms |",
-        "|---|---|---|---|---|---|---|",
-        "| GET /tasks/{id} (authorizer cached, DynamoDB GetItem, Redis jti check) | "
-        + " | ".join(f"{task[key]:.1f}" for key in ("p50", "p95", "p99", "mean", "min", "max"))
-        + " |",
-        "| GET /health (no authorizer; DynamoDB DescribeTable + Redis PING) | "
-        + " | ".join(f"{health[key]:.1f}" for key in ("p50", "p95", "p99", "mean", "min", "max"))
-        + " |",
+        table,
         "",
         f"Ratio GET /tasks/{{id}} to GET /health, same run: p50 {task['p50'] / health['p50']:.2f}x, "
         f"p95 {task['p95'] / health['p95']:.2f}x.",
@@ -160,7 +144,7 @@ def main() -> None:
             "",
         ]
     text = "\n".join(lines)
-    args.output.write_text(text)
+    write_report(args.output, markdown=text)
     sys.stdout.write(text)
 
 

@@ -12,8 +12,8 @@
    the ingestion figures of the previous results file (marked with their own date).
 
 Needs the deployed stack (STACK_NAME, API_BASE_URL or .local/api-url) with its bridge running and Kafka up.
-    STACK_NAME=taskapp .venv/bin/python benchmarks/events_pipeline.py --tasks 10000 --latency-samples 30
-    STACK_NAME=taskapp-x .venv/bin/python benchmarks/events_pipeline.py --tasks 0 --latency-samples 50 \
+    STACK_NAME=taskapp .venv/bin/python -m benchmarks.events_pipeline --tasks 10000 --latency-samples 30
+    STACK_NAME=taskapp-x .venv/bin/python -m benchmarks.events_pipeline --tasks 0 --latency-samples 50 \
         --bridge-log .local/logs/bridge-taskapp-x.log
 """
 
@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,21 +39,18 @@ import pika
 import requests
 from kafka import KafkaProducer
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
+from benchmarks import harness
+from benchmarks.harness import ROOT, markdown_table
 
 
 def _user(api: str) -> dict[str, str]:
-    email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
-    requests.post(f"{api}/auth/register", json={"name": "Bench", "email": email, "password": "s3cret-pass"}, timeout=30)
-    login = requests.post(f"{api}/auth/login", json={"email": email, "password": "s3cret-pass"}, timeout=30)
-    login.raise_for_status()
-    return {"Authorization": f"Bearer {login.json()['accessToken']}"}
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = requests.post(f"{api}{path}", json=body, timeout=30)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    return harness.sign_up(post).headers
 
 
 class ProbeQueue:
@@ -146,13 +144,8 @@ def _match_batch(batches: list[dict[str, Any]], event_id: str, routed: float) ->
     return None
 
 
-def _summary(values: list[float]) -> dict[str, float]:
-    return {
-        "p50": round(_percentile(values, 50) * 1000, 1),
-        "p95": round(_percentile(values, 95) * 1000, 1),
-        "mean": round(statistics.fmean(values) * 1000, 1),
-        "max": round(max(values) * 1000, 1),
-    }
+def _summary(seconds: list[float]) -> dict[str, float]:
+    return harness.summarize([value * 1000 for value in seconds])
 
 
 def _stages(timeline: list[dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -168,13 +161,13 @@ def _stages(timeline: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     for name, (start, end) in spans.items():
         values = [sample[end] - sample[start] for sample in timeline if start in sample and end in sample]
         if values:
-            result[name] = {**_summary(values), "samples": len(values)}
+            result[name] = _summary(values)
     pipeline = [sample["invoke_end"] - sample["created_at"] for sample in timeline if "invoke_end" in sample]
     if pipeline:
-        result["task_stored_to_activity_written"] = {**_summary(pipeline), "samples": len(pipeline)}
+        result["task_stored_to_activity_written"] = _summary(pipeline)
     waits = [sample["bridge_wait"] for sample in timeline if "bridge_wait" in sample]
     if waits:
-        result["of_which_bridge_batching_wait"] = {**_summary(waits), "samples": len(waits)}
+        result["of_which_bridge_batching_wait"] = _summary(waits)
     return result
 
 
@@ -193,7 +186,7 @@ def measure_latency(
 ) -> dict[str, Any]:
     headers = _user(api)
     for n in range(warmup):  # not counted: the first events may pay the functions' cold starts
-        warm = requests.post(f"{api}/tasks", json={"title": f"warm-up {n}"}, headers=headers, timeout=30)
+        warm = requests.post(f"{api}/tasks", json=harness.create_task_body(f"warm-up {n}"), headers=headers, timeout=30)
         warm.raise_for_status()
         deadline = time.perf_counter() + timeout
         while not _in_feed(api, headers, warm.json()["id"]):
@@ -206,7 +199,8 @@ def measure_latency(
     task_ids: list[str] = []
     for n in range(samples):
         started, wall_started = time.perf_counter(), time.time()
-        created = requests.post(f"{api}/tasks", json={"title": f"latency probe {n}"}, headers=headers, timeout=30)
+        body = harness.create_task_body(f"latency probe {n}")
+        created = requests.post(f"{api}/tasks", json=body, headers=headers, timeout=30)
         api_round_trips.append(time.perf_counter() - started)
         created.raise_for_status()
         task_id = created.json()["id"]
@@ -240,15 +234,13 @@ def measure_latency(
             sample["invoke_start"], sample["invoke_end"] = batch["start"], batch["end"]
             if batch["waited_ms"] is not None:
                 sample["bridge_wait"] = batch["waited_ms"] / 1000
+    activity, post = _summary(latencies), _summary(api_round_trips)
     return {
         "samples": samples,
         "warmup_samples_not_counted": warmup,
-        "activity_visible_ms": _summary(latencies),
-        "post_tasks_round_trip_ms": {
-            "p50": round(_percentile(api_round_trips, 50) * 1000, 1),
-            "p95": round(_percentile(api_round_trips, 95) * 1000, 1),
-        },
-        "ratio_p50_activity_to_post": round(_percentile(latencies, 50) / _percentile(api_round_trips, 50), 1),
+        "activity_visible_ms": activity,
+        "post_tasks_round_trip_ms": post,
+        "ratio_p50_activity_to_post": round(activity["p50"] / post["p50"], 1),
         "stages_ms": _stages(timeline),
     }
 
@@ -278,19 +270,18 @@ def _wait_for_items(
 
 
 def measure_ingestion(stack: str, count: int, timeout: float) -> dict[str, Any]:
-    outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
-    table_name = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "TasksTableName")
-    table = boto3.resource("dynamodb").Table(table_name)
+    table = boto3.resource("dynamodb").Table(_stack_output(stack, "TasksTableName"))
     owner = f"bench-ingest-{uuid.uuid4().hex[:10]}"
     producer = KafkaProducer(
         bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092").split(","), acks="all"
     )
-    now = datetime.now(UTC).isoformat()
+    now = datetime.now(UTC)
+    values = {
+        f"{owner}-{n:05d}": harness.ingested_record_value(f"{owner}-{n:05d}", owner, f"t{n}", now) for n in range(count)
+    }
     started = time.perf_counter()
-    for n in range(count):
-        task_id = f"{owner}-{n:05d}"
-        value = {"schemaVersion": 1, "id": task_id, "ownerId": owner, "createdAt": now, "task": {"title": f"t{n}"}}
-        producer.send("task.ingested", key=task_id.encode(), value=json.dumps(value).encode())
+    for task_id, value in values.items():
+        producer.send("task.ingested", key=task_id.encode(), value=value)
     producer.flush()
     produced = time.perf_counter() - started
     producer.close()
@@ -309,36 +300,22 @@ def measure_ingestion(stack: str, count: int, timeout: float) -> dict[str, Any]:
 def measure_burst(stack: str, count: int, rabbitmq_url: str, bridge_log: Path | None, timeout: float) -> dict[str, Any]:
     """N task.created events published at once to the stack's exchange (as the outbox would): does the
     notification path still batch, and how fast does it drain? Timed until all N activity entries are stored."""
-    outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
-    table = boto3.resource("dynamodb").Table(
-        next(o["OutputValue"] for o in outputs if o["OutputKey"] == "ActivityTableName")
-    )
+    table = boto3.resource("dynamodb").Table(_stack_output(stack, "ActivityTableName"))
     owner = f"bench-burst-{uuid.uuid4().hex[:10]}"
     log_offset = bridge_log.stat().st_size if bridge_log else 0
-    now = datetime.now(UTC).isoformat()
-    event_ids = set()
+    now = datetime.now(UTC)
+    events = [harness.task_created_event(owner, f"{owner}-{n:05d}", f"burst {n}", now) for n in range(count)]
+    event_ids = {event_id for event_id, _ in events}
     connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
     channel = connection.channel()
     channel.confirm_delivery()
     exchange = _stack_parameter(stack, "EventsExchange")
     started = time.perf_counter()
-    for n in range(count):
-        task_id = f"{owner}-{n:05d}"
-        event = {
-            "eventId": f"{task_id}:1:task.created",
-            "type": "task.created",
-            "occurredAt": now,
-            "ownerId": owner,
-            "taskId": task_id,
-            "title": f"burst {n}",
-            "status": "todo",
-            "version": 1,
-        }
-        event_ids.add(event["eventId"])
+    for event_id, body in events:
         properties = pika.BasicProperties(
-            content_type="application/json", delivery_mode=2, message_id=event["eventId"], type="task.created"
+            content_type="application/json", delivery_mode=2, message_id=event_id, type="task.created"
         )
-        channel.basic_publish(exchange, "task.created", json.dumps(event).encode(), properties, mandatory=True)
+        channel.basic_publish(exchange, "task.created", body, properties, mandatory=True)
     published = time.perf_counter() - started
     connection.close()
     _wait_for_items(table, owner, count, started=started, timeout=timeout, what="burst events recorded", interval=0.2)
@@ -396,7 +373,6 @@ def _markdown(result: dict[str, Any], stack: str, baseline: dict[str, Any] | Non
         ("POST /tasks round trip in the same run, p50 / p95", f"{post['p50']} ms / {post['p95']} ms"),
         ("activity latency / POST round trip (p50)", f"{lat['ratio_p50_activity_to_post']}x"),
     ]
-    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
     backlog = lat.get("queue_backlog")
     if backlog:
         rows.append(
@@ -405,20 +381,19 @@ def _markdown(result: dict[str, Any], stack: str, baseline: dict[str, Any] | Non
                 f"{backlog['at_start']} / {backlog['at_end']} messages ({backlog['waited_for_it_s']} s)",
             )
         )
-    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    table = markdown_table(["measure", "value"], rows)
     stages = lat.get("stages_ms") or {}
     base = (baseline or {}).get("latency", {})
     base_stages = {**base.get("stages_ms", {}), "activity_visible_total": base.get("activity_visible_ms")}
     stages = {**stages, "activity_visible_total": lat["activity_visible_ms"]}
 
-    def row(name: str, s: dict[str, Any]) -> str:
+    def row(name: str, s: dict[str, Any]) -> list[object]:
         b = base_stages.get(name)
-        before = f" | {b['p50']} / {b['p95']}" if b else (" | -" if baseline else "")
-        return f"| {name.replace('_', ' ')} | {s['p50']} | {s['p95']} | {s['max']}{before} |"
+        before = [f"{b['p50']} / {b['p95']}" if b else "-"] if baseline else []
+        return [name.replace("_", " "), s["p50"], s["p95"], s["max"], *before]
 
-    head = "| stage | p50 | p95 | max |" + (" before: p50 / p95 |" if baseline else "")
-    rule = "|---|---|---|---|" + ("---|" if baseline else "")
-    stage_table = "\n".join(row(name, s) for name, s in stages.items())
+    head = ["stage", "p50", "p95", "max", *(["before: p50 / p95"] if baseline else [])]
+    stage_table = markdown_table(head, (row(name, s) for name, s in stages.items()))
     compared = (
         f"\n'before' = {baseline['measuredAt']} run of the same benchmark on stack `{baseline['stack']}`: "
         f"{baseline.get('label', '')}\n"
@@ -431,10 +406,6 @@ def _markdown(result: dict[str, Any], stack: str, baseline: dict[str, Any] | Non
         "RabbitMQ (probe queue), notification invoke start/end (bridge log), seen by `GET /activity` (the "
         "benchmark polls every 50 ms, so that last stage includes one GET round trip).\n"
         + compared
-        + "\n"
-        + head
-        + "\n"
-        + rule
         + "\n"
         + stage_table
         + "\n"
@@ -449,7 +420,9 @@ def _markdown(result: dict[str, Any], stack: str, baseline: dict[str, Any] | Non
         "Produced by `benchmarks/events_pipeline.py`; absolute numbers hold for this machine only.\n"
         + (f"This run: {result['label']}\n" if result.get("label") else "")
         + "\n"
-        "| measure | value |\n|---|---|\n" + table + "\n" + stage_part
+        + table
+        + "\n"
+        + stage_part
     )
 
 
@@ -466,9 +439,19 @@ def write_mq_only_template(source: Path, target: Path) -> None:
     target.write_text(text)
 
 
+@cache
+def _stack_description(stack: str) -> Any:
+    """The deployed stack's outputs and parameters, looked up once per run.
+    lead: switch to infra.stack after merge."""
+    return boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+
+
+def _stack_output(stack: str, key: str) -> str:
+    return str(next(o["OutputValue"] for o in _stack_description(stack)["Outputs"] if o["OutputKey"] == key))
+
+
 def _stack_parameter(stack: str, key: str) -> str:
-    description = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
-    return str(next(p["ParameterValue"] for p in description["Parameters"] if p["ParameterKey"] == key))
+    return str(next(p["ParameterValue"] for p in _stack_description(stack)["Parameters"] if p["ParameterKey"] == key))
 
 
 def main() -> int:
@@ -497,11 +480,10 @@ def main() -> int:
         write_mq_only_template(ROOT / "template.yaml", args.write_mq_only_template)
         return 0
     stack = os.environ.get("STACK_NAME", "taskapp")
-    api_file = ROOT / ".local" / "api-url"
-    api = (os.environ.get("API_BASE_URL") or (api_file.read_text().strip() if api_file.exists() else "")).rstrip("/")
+    api = harness.api_base_url()
     if not api:
         raise SystemExit("set API_BASE_URL (or deploy so .local/api-url exists)")
-    load_before = os.getloadavg()[0]
+    load_before = harness.load_average()
     if args.bridge_log and not args.bridge_log.exists():
         raise SystemExit(f"no bridge log at {args.bridge_log}")
     rabbitmq_url = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
@@ -523,7 +505,7 @@ def main() -> int:
         "at_end": queue_backlog(rabbitmq_url, queue),
     }
     result: dict[str, Any] = {
-        "measuredAt": datetime.now(UTC).isoformat(timespec="seconds"),
+        "measuredAt": harness.utc_now(),
         "stack": stack,
         "label": args.label,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
@@ -541,10 +523,9 @@ def main() -> int:
                 "measuredAt": old["ingestion"].get("measuredAt", old["measuredAt"]),
                 **old["ingestion"],
             }
-    result["loadAverage1m"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    result["loadAverage1m"] = {"before": load_before, "after": harness.load_average()}
     baseline = json.loads(args.compare.read_text()) if args.compare else None
-    args.out.with_suffix(".md").write_text(_markdown(result, stack, baseline))
+    harness.write_report(args.out, data=result, markdown=_markdown(result, stack, baseline))
     print(json.dumps(result, indent=2))
     return 0
 

@@ -19,47 +19,44 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import re
 import statistics
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from benchmarks import harness
+from benchmarks.harness import markdown_table
 
 if TYPE_CHECKING:  # imported for real after the environment is set: taskapp reads it at import time
     from taskapp.domain.ingestion import InboundRecord
 
-ROOT = Path(__file__).resolve().parents[1]
+INGESTION_FUNCTION = "TaskIngestionFunction"
 
 
 def template_batch_size() -> int:
     """TaskIngestionFunction's Kafka BatchSize, so the benchmark feeds the batches the bridge would deliver."""
-    text = (ROOT / "template.yaml").read_text()
-    match = re.search(r'ConsumerGroupId: !Sub "\$\{AWS::StackName\}-ingestion"\s+BatchSize: (\d+)', text)
-    if not match:
-        raise SystemExit("cannot find TaskIngestionFunction's BatchSize in template.yaml")
-    return int(match.group(1))
+    events = harness.template().resources[INGESTION_FUNCTION]["Properties"]["Events"]
+    sizes = [event["Properties"]["BatchSize"] for event in events.values() if event["Type"] == "SelfManagedKafka"]
+    if len(sizes) != 1:
+        raise SystemExit(f"expected one SelfManagedKafka event on {INGESTION_FUNCTION} in template.yaml")
+    return int(sizes[0])
 
 
 def _records(count: int, owner_id: str) -> list[InboundRecord]:
+    """`task.ingested` records as POST /tasks/ingest produces them, spread over three partitions."""
     from taskapp.domain.ingestion import InboundRecord
 
     records: list[InboundRecord] = []
     for offset in range(count):
         task_id = str(uuid.uuid4())
-        value = {"schemaVersion": 1, "id": task_id, "ownerId": owner_id, "task": {"title": f"bench task {offset}"}}
-        records.append(InboundRecord("task.ingested", offset % 3, offset, task_id.encode(), json.dumps(value).encode()))
+        value = harness.ingested_record_value(task_id, owner_id, f"bench task {offset}")
+        records.append(InboundRecord("task.ingested", offset % 3, offset, task_id.encode(), value))
     return records
 
 
 def _mean_ms(call: Callable[[], Any], repeat: int) -> float:
-    started = time.perf_counter()
-    for _ in range(repeat):
-        call()
-    return (time.perf_counter() - started) / repeat * 1000
+    return statistics.fmean(harness.time_calls(call, repeat))
 
 
 def probe_request_costs(endpoint: str, repeat: int = 200) -> dict[str, float]:
@@ -79,15 +76,7 @@ def probe_request_costs(endpoint: str, repeat: int = 200) -> dict[str, float]:
     )
 
     def item() -> dict[str, Any]:
-        return {
-            "ownerId": {"S": "probe"},
-            "taskId": {"S": str(uuid.uuid4())},
-            "title": {"S": "probe task"},
-            "status": {"S": "todo"},
-            "priority": {"S": "medium"},
-            "createdAt": {"S": "2026-11-23T00:00:00.000000+0000"},
-            "version": {"N": "1"},
-        }
+        return harness.task_item("probe", str(uuid.uuid4()), "probe task")
 
     def put() -> None:
         client.put_item(TableName=table, Item=item(), ConditionExpression="attribute_not_exists(taskId)")
@@ -136,7 +125,7 @@ def main() -> int:
 
     write_parallelism = store.BATCH_PARALLELISM
 
-    load_before = os.getloadavg()[0]
+    load_before = harness.load_average()
     rounds: list[dict[str, float]] = []
     for round_number in range(args.rounds):
         rates: dict[str, float] = {}
@@ -173,9 +162,9 @@ def main() -> int:
     probe = probe_request_costs(args.endpoint)
 
     result = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "load_average_1m": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
+        "measured_at": harness.utc_now(),
+        "machine": harness.machine(),
+        "load_average_1m": {"before": load_before, "after": harness.load_average()},
         "endpoint": args.endpoint,
         "tasks": args.tasks,
         "batch_size": batch_size,
@@ -190,17 +179,39 @@ def main() -> int:
         "ratio_batched_before_to_one_item": round(statistics.median(r["ratio_before"] for r in rounds), 2),
         "ministack_request_costs": probe,
     }
-    (ROOT / "benchmarks" / "ingest-batching.json").write_text(json.dumps(result, indent=2) + "\n")
-    (ROOT / "benchmarks" / "ingest-batching.md").write_text(_markdown(result))
+    harness.write_report("ingest-batching", data=result, markdown=_markdown(result))
     print(json.dumps(result, indent=2))
     return 0
 
 
 def _markdown(result: dict[str, Any]) -> str:
     probe = result["ministack_request_costs"]
-    round_rows = "\n".join(
-        f"| {n} | {r['batched']} | {r['one_item']} | **{r['ratio']}x** | {r['batched_before']} | {r['ratio_before']}x |"
-        for n, r in enumerate(result["rounds"], 1)
+    rounds = markdown_table(
+        ["round", "batched tasks/s", "one-item tasks/s", "ratio", "batched-before tasks/s", "ratio before"],
+        [
+            *(
+                [n, r["batched"], r["one_item"], f"**{r['ratio']}x**", r["batched_before"], f"{r['ratio_before']}x"]
+                for n, r in enumerate(result["rounds"], 1)
+            ),
+            [
+                "**median**",
+                f"**{result['batched_tasks_per_s']}**",
+                f"**{result['one_item_tasks_per_s']}**",
+                f"**{result['ratio_batched_to_one_item']}x**",
+                result["batched_before_tasks_per_s"],
+                f"{result['ratio_batched_before_to_one_item']}x",
+            ],
+        ],
+        align="lrrrrr",
+    )
+    costs = markdown_table(
+        ["request", "mean ms"],
+        [
+            ["conditional PutItem (1 item)", probe["put_item_ms"]],
+            ["BatchWriteItem, 1 item", probe["batch_write_1_item_ms"]],
+            ["BatchWriteItem, 25 items", probe["batch_write_25_items_ms"]],
+        ],
+        align="lr",
     )
     return (
         "# Batched vs one-item ingestion writes (same run)\n\n"
@@ -214,17 +225,9 @@ def _markdown(result: dict[str, Any]) -> str:
         "One-item = `create_task(parse_record(record))` per record: one conditional PutItem each. "
         "Batched-before = the same `ingest_batch` with the earlier settings (batches of 100, one request at a "
         "time), for a before/after in the same run.\n\n"
-        "| round | batched tasks/s | one-item tasks/s | ratio | batched-before tasks/s | ratio before |\n"
-        "|---|---:|---:|---:|---:|---:|\n"
-        f"{round_rows}\n"
-        f"| **median** | **{result['batched_tasks_per_s']}** | **{result['one_item_tasks_per_s']}** | "
-        f"**{result['ratio_batched_to_one_item']}x** | {result['batched_before_tasks_per_s']} | "
-        f"{result['ratio_batched_before_to_one_item']}x |\n\n"
+        f"{rounds}\n\n"
         "## What MiniStack charges per request and per item (raw boto3, same run)\n\n"
-        "| request | mean ms |\n|---|---:|\n"
-        f"| conditional PutItem (1 item) | {probe['put_item_ms']} |\n"
-        f"| BatchWriteItem, 1 item | {probe['batch_write_1_item_ms']} |\n"
-        f"| BatchWriteItem, 25 items | {probe['batch_write_25_items_ms']} |\n\n"
+        f"{costs}\n\n"
         f"Per-request overhead ~{probe['per_request_overhead_ms']} ms, per extra item "
         f"~{probe['per_item_ms']} ms: a write costs mostly its round trip, which batching amortises. With one "
         "request at a time, a batched item can beat a PutItem by at most "

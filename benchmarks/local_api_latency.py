@@ -5,7 +5,7 @@ GET /tasks/{id} (authorizer + Redis revocation check + DynamoDB GetItem) over on
 If a deployed stack's URL is given (--deployed-url, API_BASE_URL or .local/api-url), the same requests are
 timed against it in the same run, so the ratio compares like with like. Writes benchmarks/local-api-latency.json.
 
-    .venv/bin/python benchmarks/local_api_latency.py [--requests 300] [--deployed-url URL]
+    .venv/bin/python -m benchmarks.local_api_latency [--requests 300] [--deployed-url URL]
 """
 
 from __future__ import annotations
@@ -14,26 +14,14 @@ import argparse
 import http.client
 import json
 import os
-import platform
-import socket
-import statistics
 import subprocess
 import sys
 import time
-import uuid
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULT = ROOT / "benchmarks" / "local-api-latency.json"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from benchmarks import harness
+from benchmarks.harness import ROOT, summarize
 
 
 class Api:
@@ -54,34 +42,25 @@ class Api:
         )
         response = self.connection.getresponse()
         raw = response.read()
-        millis = (time.perf_counter() - started) * 1000
+        millis = harness.elapsed_ms(started)
         return response.status, json.loads(raw) if raw else None, millis
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        status, answer, _ = self.call("POST", path, body)
+        if status >= 300:
+            raise SystemExit(f"POST {path} answered {status}: {answer}")
+        return dict(answer)
 
 
 def summary(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {
-        "count": len(ordered),
-        "mean_ms": round(statistics.fmean(ordered), 2),
-        "p50_ms": round(pick(0.50), 2),
-        "p95_ms": round(pick(0.95), 2),
-        "p99_ms": round(pick(0.99), 2),
-        "min_ms": round(ordered[0], 2),
-    }
+    return summarize(samples, digits=2, suffix="_ms")
 
 
 def measure(base_url: str, requests: int) -> dict[str, Any]:
     api = Api(base_url)
-    email = f"bench-{uuid.uuid4().hex[:10]}@example.com"
-    status, user, _ = api.call(
-        "POST", "/auth/register", {"name": "Bench", "email": email, "password": "bench-password"}
-    )
-    assert status == 201, status
-    status, tokens, _ = api.call("POST", "/auth/login", {"email": email, "password": "bench-password"})
-    assert status == 200, status
-    token = tokens["accessToken"]
-    status, task, first_create = api.call("POST", "/tasks", {"title": "bench"}, token)
+    user = harness.sign_up(api.post)
+    token = user.access_token
+    status, task, first_create = api.call("POST", "/tasks", harness.create_task_body("bench"), token)
     assert status == 201, status
     status, _, first_get = api.call("GET", f"/tasks/{task['id']}", token=token)
     assert status == 200, status
@@ -96,7 +75,7 @@ def measure(base_url: str, requests: int) -> dict[str, Any]:
         status, _, millis = api.call("GET", "/health")
         healths.append(millis)
     return {
-        "key": {"ownerId": user["id"], "taskId": task["id"]},
+        "key": {"ownerId": user.user_id, "taskId": task["id"]},
         "first_post_tasks_ms": round(first_create, 2),
         "first_get_task_ms": round(first_get, 2),
         "warm_get_task": summary(gets),
@@ -120,59 +99,40 @@ def io_floor(requests: int, key: dict[str, str]) -> dict[str, Any]:
         aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
     )
     cache = redis.Redis.from_url(env["REDIS_URL"])
-    samples = []
-    for _ in range(requests):
-        started = time.perf_counter()
+    item_key = {name: {"S": value} for name, value in key.items()}
+
+    def floor() -> None:
         cache.exists("bench:revoked:none")
         cache.exists("bench:revoked:none")
-        dynamodb.get_item(TableName=table, Key={k: {"S": v} for k, v in key.items()}, ConsistentRead=True)
-        samples.append((time.perf_counter() - started) * 1000)
-    return summary(samples)
+        dynamodb.get_item(TableName=table, Key=item_key, ConsistentRead=True)
+
+    return summary(harness.time_calls(floor, requests))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--deployed-url", default=os.environ.get("API_BASE_URL"))
+    parser.add_argument("--deployed-url", default=harness.api_base_url())
     args = parser.parse_args()
     deployed = args.deployed_url
-    if not deployed and (ROOT / ".local" / "api-url").exists():
-        deployed = (ROOT / ".local" / "api-url").read_text().strip()
 
-    port = free_port()
     started = time.perf_counter()
-    server = subprocess.Popen(  # noqa: S603 - our own module
-        [sys.executable, "-m", "infra.local_api", "--port", str(port), "--no-reload", "--quiet"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    server, local_url = harness.start_local_api(stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(  # noqa: B904 - the OSError is only the polling signal
-                        f"local API did not start: {server.stderr.read().decode() if server.stderr else ''}"
-                    )
-                time.sleep(0.05)
-        startup = (time.perf_counter() - started) * 1000
-        local = measure(f"http://127.0.0.1:{port}", args.requests)
+        startup = harness.elapsed_ms(started)
+        local = measure(local_url, args.requests)
         floor = io_floor(args.requests, local.pop("key"))
     finally:
         server.terminate()
         server.wait(10)
     result: dict[str, Any] = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "measured_at": harness.utc_now(),
+        "machine": harness.machine(),
         "requests_per_series": args.requests,
         "local_api": {"startup_ms": round(startup, 1), **local},
         "io_floor_2_redis_1_getitem": floor,
         "local_api_overhead_p50_ms": round(local["warm_get_task"]["p50_ms"] - floor["p50_ms"], 2),
-        "load_average_1m": round(os.getloadavg()[0], 2),
+        "load_average_1m": harness.load_average(),
     }
     if deployed:
         remote = measure(deployed, args.requests)
@@ -181,7 +141,7 @@ def main() -> int:
         result["ratio_deployed_over_local_p50_get_task"] = round(
             result["deployed_api"]["warm_get_task"]["p50_ms"] / local["warm_get_task"]["p50_ms"], 1
         )
-    RESULT.write_text(json.dumps(result, indent=2) + "\n")
+    harness.write_report("local-api-latency", data=result)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -29,25 +29,25 @@ How each figure is taken:
 
 from __future__ import annotations
 
+import argparse
 import ast
 import contextlib
 import functools
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks import harness
+from benchmarks.harness import ROOT, markdown_table
+
 OUT_DIR = ROOT / "benchmarks"
 BUILD_DIR = ROOT / ".aws-sam" / "build"
 LAYER = BUILD_DIR / "SharedLayer" / "python"
@@ -87,9 +87,7 @@ _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 @functools.cache
 def _built_code_dirs() -> dict[str, Path]:
     """Function folder name -> its built code folder (.aws-sam/build/<LogicalId>), what Lambda unpacks."""
-    from infra.local_api.template import SamTemplate
-
-    sources, built = SamTemplate().functions, SamTemplate(BUILD_DIR / "template.yaml").functions
+    sources, built = harness.template().functions, harness.template(BUILD_DIR / "template.yaml").functions
     return {sources[logical_id].folder: spec.code_dir for logical_id, spec in built.items()}
 
 
@@ -205,49 +203,30 @@ def _cold_request_cases() -> dict[str, dict[str, Any]]:
     import bcrypt
 
     from taskapp.auth.tokens import issue_access_token
+    from taskapp.schemas.accounts import LoginRequest, RegisterRequest
     from tests.support.lambda_events import api_event, token_authorizer_event
 
     owner_id, task_id, session_id = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
     access = issue_access_token(owner_id, session_id)
-    caller = {
-        "principalId": owner_id,
-        "userId": owner_id,
-        "jti": access.claims.jti,
-        "exp": access.claims.expires_at,
-        "sid": session_id,
-        "sgen": 0,
-    }
-    task = _task_item(owner_id, task_id)
+    caller = harness.caller_context(access)
+    task = harness.task_item(owner_id, task_id)
     one: dict[str, Any] = {"resource": "/tasks/{id}", "path_params": {"id": task_id}, "authorizer": caller}
     password_hash = bcrypt.hashpw(COLD_PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
-    user = {
-        "email": {"S": "cold@example.com"},
-        "userId": {"S": owner_id},
-        "name": {"S": "Cold Start"},
-        "passwordHash": {"S": password_hash},
-        "createdAt": {"S": task["createdAt"]["S"]},
-        "sessionsValidAfter": {"N": "0"},
-    }
-    family = {
-        "pk": {"S": f"family#{session_id}"},
-        "userId": {"S": owner_id},
-        "sessionId": {"S": session_id},
-        "revoked": {"BOOL": True},
-        "createdAt": {"N": "1"},
-        "expiresAt": {"N": "2"},
-    }
+    family = harness.revoked_family_item(owner_id, session_id)
     arn = "arn:aws:execute-api:us-east-1:000000000000:bench/local/GET/tasks/{id}"
-    credentials = {"email": "cold@example.com", "password": COLD_PASSWORD}
+    register = RegisterRequest(name="Cold Start", email="cold@example.com", password=COLD_PASSWORD)
+    login = LoginRequest(email=register.email, password=COLD_PASSWORD)
+    user = harness.user_item(register.email, owner_id, password_hash, name=register.name)
     cases: dict[str, tuple[dict[str, Any], dict[str, Any], Any]] = {
         "authorizer": (token_authorizer_event(f"Bearer {access.token}", arn), {}, "policy"),
         "get_task": (api_event("GET", f"/tasks/{task_id}", **one), {"GetItem": {"Item": task}}, 200),
         "create_task": (
-            api_event("POST", "/tasks", body={"title": "cold start"}, authorizer=caller),
+            api_event("POST", "/tasks", body=harness.create_task_body("cold start"), authorizer=caller),
             {"PutItem": {}},
             201,
         ),
         "update_task": (
-            api_event("PATCH", f"/tasks/{task_id}", body={"version": 1, "title": "renamed"}, **one),
+            api_event("PATCH", f"/tasks/{task_id}", body=harness.update_task_body(1, title="renamed"), **one),
             {"GetItem": {"Item": task}, "UpdateItem": {"Attributes": {**task, "version": {"N": "2"}}}},
             200,
         ),
@@ -267,7 +246,7 @@ def _cold_request_cases() -> dict[str, dict[str, Any]]:
             200,
         ),
         "login": (
-            api_event("POST", "/auth/login", body=credentials),
+            api_event("POST", "/auth/login", body=harness.wire(login)),
             {
                 f"GetItem:{FUNCTION_ENV['USERS_TABLE']}": {"Item": user},
                 f"GetItem:{FUNCTION_ENV['SESSIONS_TABLE']}": {},
@@ -276,13 +255,13 @@ def _cold_request_cases() -> dict[str, dict[str, Any]]:
             200,
         ),
         "register": (
-            api_event("POST", "/auth/register", body={"name": "Cold Start", **credentials}),
+            api_event("POST", "/auth/register", body=harness.wire(register)),
             {"PutItem": {}},
             201,
         ),
         "logout": (api_event("POST", "/auth/logout", authorizer=caller), {"UpdateItem": {"Attributes": family}}, 204),
         "ingest_tasks": (
-            api_event("POST", "/tasks/ingest", body={"tasks": [{"title": "a"}, {"title": "b"}]}, authorizer=caller),
+            api_event("POST", "/tasks/ingest", body=harness.ingest_body("a", "b"), authorizer=caller),
             {},
             202,
         ),
@@ -344,26 +323,6 @@ class _CannedBody:
         yield self._body
 
 
-def _percentiles(samples_ns: list[int]) -> dict[str, float]:
-    ordered = sorted(samples_ns)
-
-    def at(fraction: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] / 1e6, 3)
-
-    return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99), "n": len(ordered)}
-
-
-def _time_loop(step: Callable[[], None], iterations: int) -> list[int]:
-    for _ in range(min(200, iterations)):
-        step()
-    samples = []
-    for _ in range(iterations):
-        started = time.perf_counter_ns()
-        step()
-        samples.append(time.perf_counter_ns() - started)
-    return samples
-
-
 def _request_steps(owner_id: str, task_id: str) -> dict[str, Callable[[], None]]:
     from taskapp.auth.tokens import issue_access_token
     from tests.support.lambda_events import FakeLambdaContext, api_event, load_function, token_authorizer_event
@@ -402,28 +361,6 @@ def _request_steps(owner_id: str, task_id: str) -> dict[str, Callable[[], None]]
     return {"authorizer": authorizer_only, "get_task": handle, "authorizer+get_task": both}
 
 
-def _task_item(owner_id: str, task_id: str) -> dict[str, Any]:
-    from pynamodb.attributes import UTCDateTimeAttribute
-
-    created = datetime.now(UTC)
-    stamp = UTCDateTimeAttribute().serialize(created)
-    now = created.isoformat()
-    return {
-        "ownerId": {"S": owner_id},
-        "taskId": {"S": task_id},
-        "title": {"S": "benchmark task"},
-        "description": {"S": "a task of ordinary size, with a description and two tags"},
-        "status": {"S": "todo"},
-        "priority": {"S": "medium"},
-        "tags": {"SS": ["bench", "perf"]},
-        "createdAt": {"S": stamp},
-        "updatedAt": {"S": stamp},
-        "version": {"N": "1"},
-        "createdKey": {"S": f"{now}#{task_id}"},
-        "ownerStatus": {"S": f"{owner_id}#todo"},
-    }
-
-
 class _InstantRedis:
     """Answers the two calls of the hot path (revocation MGET, rate-limit script) at once, as a Redis with zero
     latency would. fakeredis would add its own Python emulation of Lua, which a real Redis runs server-side."""
@@ -448,7 +385,7 @@ def measure_warm_latency_without_network() -> dict[str, Any]:
     redis_client.get_redis.cache_clear()
     redis_client.get_redis = lambda: server  # type: ignore[assignment]
     owner_id, task_id = str(uuid.uuid4()), str(uuid.uuid4())
-    body = json.dumps({"Item": _task_item(owner_id, task_id)}).encode()
+    body = json.dumps({"Item": harness.task_item(owner_id, task_id)}).encode()
 
     def canned_get_item(request: Any, **_: Any) -> Any:
         headers = {"Content-Type": "application/x-amz-json-1.0"}
@@ -469,7 +406,8 @@ def _run_steps(owner_id: str, task_id: str) -> dict[str, Any]:
     results = {}
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # EMF metrics and logs still written
         for name, step in steps.items():
-            results[name] = _percentiles(_time_loop(step, WARM_ITERATIONS))
+            samples = harness.time_calls(step, WARM_ITERATIONS, warmup=min(200, WARM_ITERATIONS))
+            results[name] = harness.summarize(samples, digits=3, suffix="_ms")
     return results
 
 
@@ -498,7 +436,7 @@ def measure_warm_latency_with_local_network() -> dict[str, Any]:
         return {"skipped": f"MiniStack not reachable at {endpoint}: {type(exc).__name__}: {exc}"}
     try:
         owner_id, task_id = str(uuid.uuid4()), str(uuid.uuid4())
-        dynamodb.put_item(TableName=table, Item=_task_item(owner_id, task_id))
+        dynamodb.put_item(TableName=table, Item=harness.task_item(owner_id, task_id))
         from taskapp import redis_client
         from taskapp.data.tasks import TaskModel
 
@@ -528,12 +466,8 @@ def measure_bcrypt() -> dict[str, Any]:
     per_cost = {}
     for cost in BCRYPT_COSTS:
         runs = 5 if cost <= 12 else 3
-        samples = []
-        for _ in range(runs):
-            salt = bcrypt.gensalt(rounds=cost)
-            started = time.perf_counter()
-            bcrypt.hashpw(b"benchmark password 0123", salt)
-            samples.append((time.perf_counter() - started) * 1000)
+        salt = bcrypt.gensalt(rounds=cost)
+        samples = harness.time_calls(functools.partial(bcrypt.hashpw, b"benchmark password 0123", salt), runs)
         per_cost[cost] = round(statistics.median(samples), 1)
     low, high = BCRYPT_GOAL_MS
     fitting = [cost for cost, ms in per_cost.items() if low <= ms <= high]
@@ -546,6 +480,70 @@ def measure_bcrypt() -> dict[str, Any]:
 
 
 def _markdown(report: dict[str, Any]) -> str:
+    cold_start = report["cold_start"]
+    budget_table = markdown_table(
+        [
+            "function",
+            "shipped bytecode ms",
+            "min-max ms",
+            "x budget",
+            "from source ms",
+            "source / bytecode",
+            "heaviest direct imports (ms)",
+        ],
+        (
+            [
+                name,
+                f"{row['median_ms']}{'' if row['within_budget'] else ' **over**'}",
+                f"{row['min_ms']}-{row['max_ms']}",
+                row["budget_ratio"],
+                row.get("from_source_median_ms", "n/a"),
+                row.get("source_over_bytecode", "n/a"),
+                ", ".join(f"{module} {ms}" for module, ms in row["heaviest_imports_ms"].items()),
+            ]
+            for name, row in cold_start.items()
+        ),
+        align="lrrrrrl",
+    )
+    ours_table = markdown_table(
+        ["function", "libraries ms", "ours ms", "ours / total", "modules loaded"],
+        (
+            [
+                name,
+                row["wall_libraries_ms"],
+                row["wall_ours_ms"],
+                round(row["wall_ours_ms"] / (row["wall_libraries_ms"] + row["wall_ours_ms"]), 2),
+                row["modules_loaded"],
+            ]
+            for name, row in cold_start.items()
+            if "wall_ours_ms" in row
+        ),
+        align="lrrrr",
+    )
+    first_request_table = markdown_table(
+        ["function", "import ms", "first request ms", "import + first request ms", "status"],
+        (
+            [name, row["import_ms"], row["first_request_ms"], row["import_plus_first_request_ms"], row["status"]]
+            for name, row in report.get("cold_request", {}).items()
+        ),
+        align="lrrrr",
+    )
+    warm, net = report["warm_no_network"], report["warm_local_network"]
+    warm_rows = []
+    for step, row in warm.items():
+        other = net.get(step) if isinstance(net.get(step), dict) else None
+        with_net = other["p50_ms"] if other else "n/a"
+        ratio = round(other["p50_ms"] / row["p50_ms"], 2) if other and row["p50_ms"] else "n/a"
+        warm_rows.append([step, row["p50_ms"], row["p95_ms"], row["p99_ms"], with_net, ratio])
+    warm_table = markdown_table(
+        ["step", "p50 ms", "p95 ms", "p99 ms", "p50 with loopback network ms", "network / no network (p50)"],
+        warm_rows,
+        align="lrrrrr",
+    )
+    bcrypt_report = report["bcrypt"]
+    bcrypt_table = markdown_table(
+        ["cost", "median ms per hash"], bcrypt_report["median_ms_by_cost"].items(), align="rr"
+    )
     lines = [
         "# Performance budget",
         "",
@@ -558,18 +556,7 @@ def _markdown(report: dict[str, Any]) -> str:
         "Lambda (`-B`). `shipped bytecode` is what deploys now; `from source` is the same import when the build ships",
         "no .pyc (plain `sam build`), which Lambda pays on every cold start because it cannot write `__pycache__`.",
         "",
-        "| function | shipped bytecode ms | min-max ms | x budget | from source ms | source / bytecode "
-        "| heaviest direct imports (ms) |",
-        "|---|---:|---:|---:|---:|---:|---|",
-    ]
-    for name, row in report["cold_start"].items():
-        heavy = ", ".join(f"{module} {ms}" for module, ms in row["heaviest_imports_ms"].items())
-        mark = "" if row["within_budget"] else " **over**"
-        lines.append(
-            f"| {name} | {row['median_ms']}{mark} | {row['min_ms']}-{row['max_ms']} | {row['budget_ratio']} "
-            f"| {row.get('from_source_median_ms', 'n/a')} | {row.get('source_over_bytecode', 'n/a')} | {heavy} |"
-        )
-    lines += [
+        budget_table,
         "",
         "### How much of the import is ours",
         "",
@@ -578,16 +565,7 @@ def _markdown(report: dict[str, Any]) -> str:
         "Powertools, pydantic, pynamodb/botocore, redis-py and the standard library set on this machine whatever",
         "our code does; then `import app` itself, which is left with our modules' own work.",
         "",
-        "| function | libraries ms | ours ms | ours / total | modules loaded |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for name, row in report["cold_start"].items():
-        if "wall_ours_ms" not in row:
-            continue
-        libraries_ms, ours_ms = row["wall_libraries_ms"], row["wall_ours_ms"]
-        share = round(ours_ms / (libraries_ms + ours_ms), 2)
-        lines.append(f"| {name} | {libraries_ms} | {ours_ms} | {share} | {row['modules_loaded']} |")
-    lines += [
+        ours_table,
         "",
         "## Cold start: import + first request, same cold interpreter (network stubbed at its edge)",
         "",
@@ -595,37 +573,19 @@ def _markdown(report: dict[str, Any]) -> str:
         f"{IMPORT_RUNS} interpreters per function, wall clock without `-X importtime` (which adds its own overhead, "
         "so `import` here is lower than above). Work deferred out of the import lands in `first request`.",
         "",
-        "| function | import ms | first request ms | import + first request ms | status |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for name, row in report.get("cold_request", {}).items():
-        lines.append(
-            f"| {name} | {row['import_ms']} | {row['first_request_ms']} | {row['import_plus_first_request_ms']} "
-            f"| {row['status']} |"
-        )
-    warm, net = report["warm_no_network"], report["warm_local_network"]
-    lines += [
+        first_request_table,
         "",
         f"## Warm latency, GET /tasks/{{id}} in-process (goal p50 < {WARM_GOAL_MS:.0f} ms excluding network)",
         "",
-        "| step | p50 ms | p95 ms | p99 ms | p50 with loopback network ms | network / no network (p50) |",
-        "|---|---:|---:|---:|---:|---:|",
+        warm_table,
     ]
-    for step, row in warm.items():
-        other = net.get(step) if isinstance(net.get(step), dict) else None
-        with_net = other["p50_ms"] if other else "n/a"
-        ratio = round(other["p50_ms"] / row["p50_ms"], 2) if other and row["p50_ms"] else "n/a"
-        lines.append(f"| {step} | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} | {with_net} | {ratio} |")
     if "skipped" in net:
         lines.append(f"\nWith-network run skipped: {net['skipped']}")
-    bcrypt_report = report["bcrypt"]
     lines += [
         "",
         f"## bcrypt (goal {BCRYPT_GOAL_MS[0]:.0f}-{BCRYPT_GOAL_MS[1]:.0f} ms per hash)",
         "",
-        "| cost | median ms per hash |",
-        "|---:|---:|",
-        *[f"| {cost} | {ms} |" for cost, ms in bcrypt_report["median_ms_by_cost"].items()],
+        bcrypt_table,
         "",
         f"Each cost step multiplies the time by {bcrypt_report['ratio_per_cost_step']} (2 in theory). "
         f"This run's pick: **{bcrypt_report['chosen_cost']}**; template default (`BcryptRounds`): "
@@ -637,9 +597,7 @@ def _markdown(report: dict[str, Any]) -> str:
 
 
 def _template_bcrypt_default() -> str:
-    text = (ROOT / "template.yaml").read_text()
-    match = re.search(r"BcryptRounds:\n(?:\s+.*\n)*?\s+Default: (\d+)", text)
-    return match.group(1) if match else "?"
+    return harness.template().parameter_defaults.get("BcryptRounds", "?")
 
 
 _real_get_redis: Any = None
@@ -647,8 +605,10 @@ _real_get_redis: Any = None
 
 def main() -> None:
     global _real_get_redis  # noqa: PLW0603 - restored after the stubbed run
-    if sys.argv[1:] == ["--render"]:  # rewrite the markdown from the last JSON, e.g. after editing this template
-        (OUT_DIR / "perf_budget.md").write_text(_markdown(json.loads((OUT_DIR / "perf_budget.json").read_text())))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--render", action="store_true", help="only rewrite the markdown from the last JSON")
+    if parser.parse_args().render:  # e.g. after editing the report's layout
+        harness.write_report("perf_budget", markdown=_markdown(json.loads((OUT_DIR / "perf_budget.json").read_text())))
         return
     os.environ.update(FUNCTION_ENV)
     os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"  # in-process: no X-Ray daemon to send segments to
@@ -660,9 +620,9 @@ def main() -> None:
     _real_get_redis = redis_client.get_redis
 
     report: dict[str, Any] = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "measured_at": harness.utc_now(),
+        "machine": harness.machine(),
+        "load_average": harness.load_average(),
     }
     print("cold start imports ...", file=sys.stderr)
     report["cold_start"] = measure_cold_starts()
@@ -675,10 +635,8 @@ def main() -> None:
     print("bcrypt ...", file=sys.stderr)
     report["bcrypt"] = measure_bcrypt()
 
-    OUT_DIR.mkdir(exist_ok=True)
-    (OUT_DIR / "perf_budget.json").write_text(json.dumps(report, indent=2) + "\n")
     markdown = _markdown(report)
-    (OUT_DIR / "perf_budget.md").write_text(markdown)
+    harness.write_report("perf_budget", data=report, markdown=markdown)
     print(markdown)
 
 

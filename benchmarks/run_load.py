@@ -10,57 +10,18 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
-import platform
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks import harness
+from benchmarks.harness import ROOT
+
 MEASURED = ("POST /tasks", "GET /tasks/{id}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_local_api(env_file: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    server = subprocess.Popen(  # noqa: S603 - our own module
-        [
-            sys.executable,
-            "-m",
-            "infra.local_api",
-            "--port",
-            str(port),
-            "--no-reload",
-            "--quiet",
-            "--env-vars",
-            str(env_file),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server, f"http://127.0.0.1:{port}"
-        except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.05)
-    server.kill()
-    raise SystemExit("the local API did not start (is `infra/services.sh up` running?)")
 
 
 def read_stats(csv_prefix: Path) -> dict[str, dict[str, Any]]:
@@ -102,7 +63,8 @@ def main() -> int:
 
         # Every simulated user registers and logs in from 127.0.0.1: the per-IP login limit would turn the load
         # test into a rate-limit test. A deployed target keeps the limits it was deployed with.
-        server, base_url = start_local_api(env_file_with(Path(scratch.name), UNLIMITED_RATES))
+        env_file = env_file_with(Path(scratch.name), UNLIMITED_RATES)
+        server, base_url = harness.start_local_api("--env-vars", str(env_file))
     try:
         with tempfile.TemporaryDirectory() as tmp:
             prefix = Path(tmp) / "load"
@@ -113,7 +75,13 @@ def main() -> int:
                 "--run-time", args.duration, "--host", base_url, "--csv", str(prefix),
                 "--only-summary", "--exit-code-on-error", "0", "--loglevel", "WARNING",
             ]  # fmt: skip
-            completed = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True)  # noqa: S603
+            # The locustfile builds its bodies with benchmarks.harness from the API's request models.
+            path = os.pathsep.join(
+                filter(None, [str(ROOT), str(ROOT / "layers" / "shared"), os.environ.get("PYTHONPATH")])
+            )
+            completed = subprocess.run(  # noqa: S603 - the pinned locust of our virtualenv
+                command, check=False, cwd=ROOT, env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True
+            )
             if completed.returncode != 0:
                 print(completed.stderr[-3000:], file=sys.stderr)
                 return completed.returncode
@@ -126,9 +94,9 @@ def main() -> int:
         scratch.cleanup()
     measured = [stats[name] for name in MEASURED if name in stats]
     result = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "load_average_1m_after": round(os.getloadavg()[0], 2),
+        "measured_at": harness.utc_now(),
+        "machine": harness.machine(),
+        "load_average_1m_after": harness.load_average(),
         "target": "make local-api (in-process, MiniStack + Redis)" if server else base_url,
         "users": args.users,
         "duration": args.duration,
@@ -141,10 +109,8 @@ def main() -> int:
         "failures": failures,
     }
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    text = json.dumps(result, indent=2) + "\n"
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    (args.output_dir / f"load-{stamp}.json").write_text(text)
-    (args.output_dir / "load-latest.json").write_text(text)
+    for name in (f"load-{stamp}", "load-latest"):
+        harness.write_report(args.output_dir / name, data=result)
     print(f"{'endpoint':<22}{'req':>8}{'err':>6}{'req/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}  (ms)")
     for name, row in stats.items():
         print(

@@ -8,7 +8,7 @@
 #   s3                durable: Tansu keeps topics, records and committed group offsets in the local stack's S3
 #                     (bucket KAFKA_S3_BUCKET, default tansu-<STACK_NAME>, created here), so a broker restart or
 #                     crash loses nothing. Needs MiniStack on AWS_ENDPOINT_URL first (services.sh starts it first).
-# Why memory stays the default for `make run` and the shared 9092 broker: benchmarks/kafka_storage.py
+# Why memory stays the default for `make run` and the shared 9092 broker: a one-off benchmark (now retired)
 # measured s3:// 4.6x slower to produce and 2.7x slower to consume than memory:// in the same run (10,000 x 1 KB
 # records, docs/benchmarks/kafka-storage.md), and its data lives only as long as MiniStack's S3 anyway. The fault
 # suite's private broker (infra/private-servers.sh) runs on s3, because it restarts the broker mid-stream.
