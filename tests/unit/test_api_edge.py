@@ -182,3 +182,13 @@ def test_a_revoked_token_with_an_invalid_body_is_still_400_validation_runs_befor
     valid = invoke("create_task", api_event("POST", "/tasks", body={"title": "t"}, authorizer=context))
     assert valid.status_code == 401
     assert_error(valid.body, "TOKEN_REVOKED")
+
+
+def test_errors_carry_no_status_and_every_kind_of_error_has_one_at_the_edge() -> None:
+    """A status written on an error class would be ignored: the edge's table is the only place statuses live."""
+    from taskapp import errors
+    from taskapp.api import HTTP_STATUS
+
+    classes = [cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.AppError)]
+    assert [cls.__name__ for cls in classes if "status_code" in vars(cls)] == []
+    assert [cls.__name__ for cls in classes if errors.AppError in cls.__bases__ and cls not in HTTP_STATUS] == []
