@@ -287,14 +287,11 @@ def revoked_family_item(user_id: str, session_id: str) -> dict[str, Any]:
 
 
 def caller_context(issued: IssuedAccessToken) -> dict[str, Any]:
-    """The authorizer context API Gateway hands a handler for this token (as auth/authorizer.authorize writes it).
-    lead: switch to AuthorizerContext after merge."""
+    """The authorizer context API Gateway hands a handler for this token (as auth/authorizer.authorize writes it)."""
+    from taskapp.auth.context import AuthorizerContext
+
     claims = issued.claims
-    return {
-        "principalId": claims.user_id,
-        "userId": claims.user_id,
-        "jti": claims.jti,
-        "exp": claims.expires_at,
-        "sid": claims.session_id,
-        "sgen": claims.session_generation,
-    }
+    caller = AuthorizerContext(
+        claims.user_id, claims.jti, claims.expires_at, claims.session_id, claims.session_generation
+    )
+    return {"principalId": caller.user_id, **caller.to_context()}

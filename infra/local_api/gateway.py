@@ -241,8 +241,7 @@ class LocalGateway:
         if not _allows(policy, method_arn):
             denied = "User is not authorized to access this resource"
             return self._gateway_error("ACCESS_DENIED", 403, denied, request_id)
-        context = {k: _stringify(v) for k, v in (policy.get("context") or {}).items()}
-        return {**context, "principalId": policy.get("principalId"), "integrationLatency": 0}
+        return authorizer_request_context(policy)
 
     @staticmethod
     def _to_http(result: Any, request_id: str) -> GatewayResponse:
@@ -258,10 +257,13 @@ class LocalGateway:
         return GatewayResponse(int(result["statusCode"]), headers, raw)
 
 
-def _stringify(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def authorizer_request_context(policy: dict[str, Any]) -> dict[str, Any]:
+    """`requestContext.authorizer` as API Gateway builds it from an Allow: the context in strings, and the principal."""
+    # The string rule is taskapp's, beside its inverse (AuthorizerContext.from_context). Imported here, not at the
+    # top: the shared layer is on sys.path only once the server or the test run has put it there.
+    from taskapp.auth.context import delivered
+
+    return {**delivered(policy.get("context") or {}), "principalId": policy.get("principalId"), "integrationLatency": 0}
 
 
 def _allows(policy: Any, method_arn: str) -> bool:

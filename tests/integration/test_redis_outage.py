@@ -17,12 +17,13 @@ import pytest
 from taskapp import rate_limit, redis_client
 from taskapp.auth import revocation, tokens
 from taskapp.auth.authorizer import AuthorizerRejected, authorize
+from taskapp.auth.context import AuthorizerContext
 from taskapp.domain import health
 from taskapp.observability import metrics
 from taskapp.rate_limit import RateLimitScope
 from taskapp.redis_client import RedisUnavailable, guarded
 from taskapp.settings import get_settings
-from tests.support.lambda_events import FakeLambdaContext, api_event, load_function
+from tests.support.lambda_events import FakeLambdaContext, api_event, authorizer_context, load_function
 from tests.support.private_redis import PrivateRedis, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -70,8 +71,8 @@ def _allowed(token: str) -> bool:
 
 
 def _logout_event(claims: tokens.AccessClaims) -> dict[str, object]:
-    context = {"userId": claims.user_id, "jti": claims.jti, "exp": claims.expires_at, "sid": ""}
-    return api_event("POST", "/auth/logout", authorizer={**context, "principalId": claims.user_id})
+    caller = AuthorizerContext(claims.user_id, jti=claims.jti, expires_at=claims.expires_at, session_id="")
+    return api_event("POST", "/auth/logout", authorizer=authorizer_context(caller))
 
 
 def test_outage_fails_closed_then_recovers_after_restart(private_redis: PrivateRedis) -> None:

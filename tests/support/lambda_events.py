@@ -9,7 +9,10 @@ import sys
 import uuid
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from taskapp.auth.context import AuthorizerContext
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
@@ -88,6 +91,13 @@ def api_event(
         "body": text,
         "isBase64Encoded": base64_body,
     }
+
+
+def authorizer_context(caller: AuthorizerContext) -> dict[str, Any]:
+    """What API Gateway hands a handler as `requestContext.authorizer` once the authorizer allowed `caller`."""
+    from infra.local_api.gateway import authorizer_request_context
+
+    return authorizer_request_context({"principalId": caller.user_id, "context": caller.to_context()})
 
 
 def token_authorizer_event(token: str | None, method_arn: str | None = None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support.lambda_events import FakeLambdaContext, load_function
+from tests.support.lambda_events import FakeLambdaContext, authorizer_context, load_function
 
 SAMPLE_USER_ID = "3f0c9a52-8d1e-4b7a-9c61-2f4e5a6b7c8d"
 SAMPLE_SESSION_ID = "c4d5e6f7-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
@@ -59,12 +59,14 @@ def authorizer_context_for(token: str) -> dict[str, Any]:
     """
     import jwt
 
+    from taskapp.auth.context import AuthorizerContext
+
     claims = jwt.decode(token, options={"verify_signature": False})
-    return {
-        "principalId": claims["sub"],
-        "userId": claims["sub"],
-        "jti": claims["jti"],
-        "exp": str(claims["exp"]),
-        "sid": claims["sid"],
-        "integrationLatency": 0,
-    }
+    caller = AuthorizerContext(
+        user_id=claims["sub"],
+        jti=claims["jti"],
+        expires_at=claims["exp"],
+        session_id=claims["sid"],
+        session_generation=claims.get("sgen", 0),
+    )
+    return authorizer_context(caller)

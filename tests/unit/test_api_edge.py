@@ -115,3 +115,80 @@ def test_a_small_but_deeply_nested_json_body_is_400_not_500(
     answer = client.post(path, raw_body=body, token=alice.access_token)
     assert answer.status_code == 400, answer.body
     assert_error(answer.json(), "MALFORMED_JSON")
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        ("AppError", 400),
+        ("ValidationFailed", 400),
+        ("Unauthorized", 401),
+        ("Forbidden", 403),
+        ("NotFound", 404),
+        ("Conflict", 409),
+        ("ServiceUnavailable", 503),
+    ],
+)
+def test_the_edge_maps_each_domain_error_to_its_status_and_the_shared_body(error: str, status: int) -> None:
+    from taskapp import errors
+    from taskapp.api import error_response
+
+    response = error_response(getattr(errors, error)("went wrong", {"id": "x"}, code="SOME_CODE"))
+    assert response.status_code == status
+    assert response.body == {"error": {"code": "SOME_CODE", "message": "went wrong", "details": {"id": "x"}}}
+    assert response.headers.get("Retry-After") == ("1" if status == 503 else None)
+
+
+def test_a_domain_error_subclass_answers_with_its_base_status_and_its_own_code() -> None:
+    from taskapp.api import error_response
+    from taskapp.errors import Conflict
+
+    class AlreadyThere(Conflict):
+        code = "ALREADY_THERE"
+
+    response = error_response(AlreadyThere("exists"))
+    assert response.status_code == 409
+    assert_error(response.body, "ALREADY_THERE")
+
+
+def test_the_guards_of_each_kind_of_route_are_declared_in_the_order_they_run() -> None:
+    from taskapp.api import build_api
+    from taskapp.rate_limit import RateLimitScope
+
+    def names(guards: tuple[Any, ...]) -> list[str]:
+        return [guard.__name__ for guard in guards]
+
+    authenticated = build_api().guards
+    assert names(authenticated.before_routing) == ["rate_limit_guard", "_body_shape_guard"]
+    assert names(authenticated.after_validation) == ["revocation_guard"]
+    limited_public = build_api(authenticated=False, rate_limit_scope=RateLimitScope.CLIENT_IP).guards
+    assert names(limited_public.before_routing) == ["rate_limit_guard", "_body_shape_guard"]
+    assert limited_public.after_validation == ()
+    public = build_api(authenticated=False, storage=False).guards
+    assert names(public.before_routing) == ["_body_shape_guard"] and public.after_validation == ()
+
+
+@pytest.mark.usefixtures("client")
+def test_a_revoked_token_with_an_invalid_body_is_still_400_validation_runs_before_revocation(alice: Account) -> None:
+    """The order of today's guards, pinned: routing and validation answer before the revocation check."""
+    from taskapp.auth.revocation import revoke_access_token
+    from taskapp.auth.tokens import verify_access_token
+
+    claims = verify_access_token(alice.access_token)
+    revoke_access_token(claims.jti, claims.expires_at)
+    context = authorizer_context_for(alice.access_token)
+    invalid = invoke("create_task", api_event("POST", "/tasks", body={"title": ""}, authorizer=context))
+    assert invalid.status_code == 400, invalid.body
+    valid = invoke("create_task", api_event("POST", "/tasks", body={"title": "t"}, authorizer=context))
+    assert valid.status_code == 401
+    assert_error(valid.body, "TOKEN_REVOKED")
+
+
+def test_errors_carry_no_status_and_every_kind_of_error_has_one_at_the_edge() -> None:
+    """A status written on an error class would be ignored: the edge's table is the only place statuses live."""
+    from taskapp import errors
+    from taskapp.api import HTTP_STATUS
+
+    classes = [cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.AppError)]
+    assert [cls.__name__ for cls in classes if "status_code" in vars(cls)] == []
+    assert [cls.__name__ for cls in classes if errors.AppError in cls.__bases__ and cls not in HTTP_STATUS] == []

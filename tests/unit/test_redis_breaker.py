@@ -13,11 +13,12 @@ import redis
 from taskapp import redis_client
 from taskapp.auth import revocation
 from taskapp.auth.authorizer import AuthorizerRejected, authorize
+from taskapp.auth.context import AuthorizerContext
 from taskapp.auth.tokens import issue_access_token
 from taskapp.redis_client import RedisUnavailable, guarded
 from tests.support.api_client import ApiClient
 from tests.support.faults import Configure, DownRedis, settings_configurer, switch_redis
-from tests.support.lambda_events import FakeLambdaContext, api_event, load_function
+from tests.support.lambda_events import FakeLambdaContext, api_event, authorizer_context, load_function
 
 ARN = "arn:aws:execute-api:us-east-1:000000000000:testapi/local/GET/tasks"
 PASSWORD = "correct horse battery"
@@ -130,8 +131,8 @@ def test_handler_guard_answers_503_with_retry_after_when_redis_is_down(
 ) -> None:
     """The authorizer's Allow may be cached by API Gateway: the handler's own check must also fail closed."""
     configure()
-    context = {"userId": str(uuid.uuid4()), "jti": str(uuid.uuid4()), "exp": int(time.time()) + 600, "sid": "s"}
-    event = api_event("GET", "/tasks", authorizer={**context, "principalId": context["userId"]})
+    caller = AuthorizerContext(str(uuid.uuid4()), str(uuid.uuid4()), expires_at=int(time.time()) + 600, session_id="s")
+    event = api_event("GET", "/tasks", authorizer=authorizer_context(caller))
     switch_redis(monkeypatch, DownRedis())
     result = load_function("list_tasks").handler(event, FakeLambdaContext("list_tasks"))
     assert result["statusCode"] == 503

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import fakeredis
 import pytest
 
+from taskapp.auth.context import AuthorizerContext
 from tests.support.api_client import ApiClient
 from tests.support.faults import DownRedis, settings_configurer, switch_redis
-from tests.support.lambda_events import FakeLambdaContext, api_event, load_function
+from tests.support.lambda_events import FakeLambdaContext, api_event, authorizer_context, load_function
 
 PASSWORD = "first-test-password"
 NEW_PASSWORD = "second-test-password"
@@ -85,7 +86,7 @@ def test_the_handler_guard_refuses_a_pre_change_token_even_if_the_authorizer_all
         {"type": "TOKEN", "authorizationToken": f"Bearer {session.access}", "methodArn": _ARN}, FakeLambdaContext()
     )["context"]
     assert _change(client, session) == 204
-    event = api_event("GET", "/tasks", authorizer={**context, "principalId": context["userId"]})
+    event = api_event("GET", "/tasks", authorizer=authorizer_context(AuthorizerContext.from_context(context)))
     result = load_function("list_tasks").handler(event, FakeLambdaContext("list_tasks"))
     assert result["statusCode"] == 401
     assert '"TOKEN_REVOKED"' in result["body"]
@@ -115,7 +116,8 @@ def test_password_change_still_ends_refresh_sessions_when_redis_is_down(
     settings_configurer(monkeypatch, request)(REVOCATION_FAIL_OPEN="true")  # past the guard with Redis down
     switch_redis(monkeypatch, DownRedis())
     body = {"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD}
-    event = api_event("POST", "/auth/password", body=body, authorizer={**context, "principalId": context["userId"]})
+    caller = AuthorizerContext.from_context(context)
+    event = api_event("POST", "/auth/password", body=body, authorizer=authorizer_context(caller))
     result = load_function("change_password").handler(event, FakeLambdaContext("change_password"))
     assert result["statusCode"] == 204, result["body"]
     assert _refresh(client, session.refresh) == (401, "SESSION_REVOKED")

@@ -2,6 +2,10 @@
 
 Handlers stay thin: they declare a route with typed parameters, call one domain function and return `respond(...)`.
 
+Every error answer is made by `error_response` from an `AppError`, whose HTTP status comes from `HTTP_STATUS` (the
+only place a status is chosen for an error); the domain raises errors that carry a code, never a status. Every check
+a request passes before its handler is declared in `build_api` as `Guards`, in the order they run.
+
 `build_api` imports what a resolver's guards need (Redis for the revocation check and the rate limiter, botocore and
 pynamodb for the storage error mapping) when it builds one that has them, still at import time of the handler
 module: a function without them (GET /openapi.json) never loads them, the others pay for them before any request.
@@ -10,10 +14,10 @@ module: a function without them (GET /openapi.json) never loads them, the others
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from functools import partial
 from http import HTTPStatus
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -29,41 +33,89 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from taskapp import coldstart
-from taskapp.errors import AppError, Unauthorized
+from taskapp.auth.context import AuthorizerContext, InvalidAuthorizerContext
+from taskapp.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+    ValidationFailed,
+)
 from taskapp.observability import instrumented, logger, metrics
 from taskapp.settings import get_settings
 
 if TYPE_CHECKING:
-    from taskapp.rate_limit import RateLimitDecision, RateLimitScope
+    from taskapp.rate_limit import RateLimitScope
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
-RateLimiter = Callable[[dict[str, Any]], "RateLimitDecision | None"]
+
+# Handlers' name for the authorizer's context: who is calling.
+Caller = AuthorizerContext
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling, as established by the Lambda authorizer; handlers never look at the token."""
+class UnsupportedMediaType(AppError):
+    """The edge's own refusal of a body that is not application/json (the domain never sees one)."""
 
-    user_id: str
-    jti: str
-    expires_at: int
-    session_id: str
-    session_generation: int = 0
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class RateLimited(AppError):
+    code = "RATE_LIMITED"
+
+
+class InternalError(AppError):
+    """An unexpected failure: the answer says nothing of it, the log says everything."""
+
+    code = "INTERNAL_ERROR"
+
+
+# The one table from error class to HTTP status; a subclass answers with its nearest listed ancestor's status.
+HTTP_STATUS: Mapping[type[AppError], HTTPStatus] = {
+    AppError: HTTPStatus.BAD_REQUEST,
+    ValidationFailed: HTTPStatus.BAD_REQUEST,
+    Unauthorized: HTTPStatus.UNAUTHORIZED,
+    Forbidden: HTTPStatus.FORBIDDEN,
+    NotFound: HTTPStatus.NOT_FOUND,
+    Conflict: HTTPStatus.CONFLICT,
+    UnsupportedMediaType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    RateLimited: HTTPStatus.TOO_MANY_REQUESTS,
+    InternalError: HTTPStatus.INTERNAL_SERVER_ERROR,
+    ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+
+def http_status_of(error: AppError) -> HTTPStatus:
+    return next(HTTP_STATUS[cls] for cls in type(error).__mro__ if cls in HTTP_STATUS)
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
-def error_response(
-    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
-) -> Response[Any]:
+def error_response(error: AppError) -> Response[Any]:
+    """The one error builder: `{"error": {"code", "message", "details"}}` with the error's status.
+
+    A 503 says when to retry (`Retry-After: 1`): every dependency outage here is one a client may simply retry.
+    """
+    status = http_status_of(error)
     return Response(
-        status_code=status,
+        status_code=int(status),
         content_type=content_types.APPLICATION_JSON,
-        body={"error": {"code": code, "message": message, "details": details}},
-        headers=headers,
+        body={"error": {"code": error.code, "message": error.message, "details": error.details}},
+        headers={"Retry-After": "1"} if status is HTTPStatus.SERVICE_UNAVAILABLE else None,
     )
+
+
+def _proxy_result(response: Response[Any]) -> dict[str, Any]:
+    """A response made before the resolver ran, as a Lambda proxy result (plain headers; the resolver uses multi)."""
+    return {
+        "statusCode": response.status_code,
+        "headers": dict(response.headers),
+        "body": _json(response.body),
+        "isBase64Encoded": False,
+    }
 
 
 def respond(status: HTTPStatus, model: BaseModel | None = None, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -73,7 +125,7 @@ def respond(status: HTTPStatus, model: BaseModel | None = None, headers: dict[st
     return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
-def _validation_details(exc: RequestValidationError) -> tuple[str, str, list[dict[str, str]]]:
+def _validation_failure(exc: RequestValidationError) -> ValidationFailed:
     details = []
     code, message = "VALIDATION_ERROR", "Request is not valid"
     for error in exc.errors():
@@ -89,101 +141,177 @@ def _validation_details(exc: RequestValidationError) -> tuple[str, str, list[dic
                 "type": str(error.get("type", "")),
             }
         )
-    return code, message, details
+    return ValidationFailed(message, details, code=code)
 
 
-def caller_of(app: APIGatewayRestResolver) -> Caller:
-    context = app.current_event.request_context.authorizer.raw_event or {}
-    user_id = context.get("userId")
-    if not user_id:
-        # Only reachable if a route is deployed without the authorizer: refuse rather than trust the request.
-        raise Unauthorized("Missing authorizer context")
-    return Caller(
-        user_id=str(user_id),
-        jti=str(context.get("jti", "")),
-        expires_at=int(context.get("exp", 0) or 0),
-        session_id=str(context.get("sid", "")),
-        session_generation=int(context.get("sgen", 0) or 0),
-    )
+def _unsupported_media_type(content_type: str | None) -> UnsupportedMediaType:
+    return UnsupportedMediaType("Send the request body as application/json", {"contentType": content_type})
 
 
-def _unacceptable_body(event: dict[str, Any]) -> dict[str, Any] | None:
-    """JSON-only API: refuse oversize bodies and other media types before the resolver parses anything.
+# --- guards -----------------------------------------------------------------------------------------------------
 
-    Runs ahead of the resolver because Powertools' validation middleware parses the body before any
-    user middleware, and would happily decode a form-encoded body.
-    """
-    proxy = APIGatewayProxyEvent(event)
+
+# The edge's records are plain classes with __slots__: a frozen dataclass or a NamedTuple costs 0.1-0.5 ms each to
+# define, paid on every cold start, and nothing here needs their generated methods.
+
+
+class EdgeRequest:
+    """One request as the guards and handlers see it: the proxy event, and its caller parsed once."""
+
+    __slots__ = ("caller", "event")
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self.event = event
+        self.caller = _caller_in(event)
+
+
+def _caller_in(event: dict[str, Any]) -> AuthorizerContext | None:
     try:
-        body = proxy.decoded_body if proxy.body else None  # isBase64Encoded bodies measured as the client sent them
-    except ValueError:  # bad base64 (binascii.Error) or bytes that are not UTF-8 (UnicodeDecodeError)
-        return _proxy_error(400, "MALFORMED_BODY", "Request body is not valid base64-encoded UTF-8", None)
-    if not body:
-        return None
-    limit = get_settings().max_body_bytes
-    if len(body.encode("utf-8")) > limit:
-        return _proxy_error(400, "BODY_TOO_LARGE", f"Request body exceeds {limit} bytes", {"maxBytes": limit})
-    content_type = (proxy.headers.get("content-type") or "").split(";")[0].strip().lower()
-    # Exactly application/json: Powertools' body parser accepts no other JSON type (+json, other letter cases).
-    if content_type and content_type != "application/json":
-        return _proxy_error(
-            415, "UNSUPPORTED_MEDIA_TYPE", "Send the request body as application/json", {"contentType": content_type}
-        )
-    if body.lstrip().startswith("["):
-        # Powertools validates a top-level array by its first element (a rule meant for repeated query values),
-        # so `[{...}, {...}]` would create from the first item and drop the rest: every body here is an object.
-        detail = {"location": "body", "field": "", "message": "Input should be a JSON object", "type": "object_type"}
-        return _proxy_error(400, "VALIDATION_ERROR", "Request body must be a JSON object", [detail])
-    return None
+        return AuthorizerContext.from_context((event.get("requestContext") or {}).get("authorizer"))
+    except InvalidAuthorizerContext:
+        return None  # a public route, or a route deployed without the authorizer: the revocation guard says 401
 
 
-def _proxy_error(
-    status: int, code: str, message: str, details: Any, headers: dict[str, str] | None = None
-) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON, **(headers or {})},
-        "body": _json({"error": {"code": code, "message": message, "details": details}}),
-        "isBase64Encoded": False,
-    }
+class GuardOutcome:
+    """A guard's verdict: a refusal answers the request at once; headers go on whatever answers it."""
+
+    __slots__ = ("headers", "refusal")
+
+    def __init__(self, refusal: AppError | None = None, headers: Mapping[str, str] = MappingProxyType({})) -> None:
+        self.refusal = refusal
+        self.headers = headers
 
 
-def _revocation_guard() -> Callable[[APIGatewayRestResolver, NextMiddleware], Response[Any]]:
-    from taskapp.auth.revocation import RevocationStoreUnavailable, is_token_revoked
-
-    def guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        """Refuse a logged-out token even while API Gateway still caches the authorizer's Allow for it."""
-        caller = caller_of(app)
-        try:
-            revoked = is_token_revoked(caller.jti, caller.user_id, caller.session_generation, caller.session_id)
-        except RevocationStoreUnavailable:
-            return error_response(
-                503, "AUTH_UNAVAILABLE", "Cannot verify the token right now; try again", headers={"Retry-After": "1"}
-            )
-        if revoked:
-            return error_response(401, "TOKEN_REVOKED", "Token has been revoked")
-        return next_middleware(app)
-
-    return guard
+PASS = GuardOutcome()
+Guard = Callable[[EdgeRequest], GuardOutcome]
 
 
-def _rate_limiter(scope: RateLimitScope) -> RateLimiter:
-    """Counts one request of the event's caller (user id or client IP) against the scope's limit."""
+class Guards:
+    """Every check a request passes before its handler, in the order they run; the first refusal answers.
+
+    `before_routing` see the raw event, ahead of the resolver: a limited client is refused before anything is
+    parsed, and Powertools' validation (which runs before any middleware) never decodes a body the API refuses.
+    `after_validation` run once the route matched and its parameters validated, just before the handler, so an
+    unknown path stays a 404 and an invalid request a 400 whoever sends it.
+    """
+
+    __slots__ = ("after_validation", "before_routing")
+
+    def __init__(self, before_routing: tuple[Guard, ...] = (), after_validation: tuple[Guard, ...] = ()) -> None:
+        self.before_routing = before_routing
+        self.after_validation = after_validation
+
+
+def _run(guards: tuple[Guard, ...], request: EdgeRequest) -> GuardOutcome:
+    headers: dict[str, str] = {}
+    for guard in guards:
+        outcome = guard(request)
+        headers.update(outcome.headers)
+        if outcome.refusal is not None:
+            return GuardOutcome(outcome.refusal, headers)
+    return GuardOutcome(None, headers)
+
+
+def _rate_limit_identity(per_user: bool, request: EdgeRequest) -> str | None:
+    if per_user:
+        return request.caller.user_id if request.caller else None  # no caller: the revocation guard answers 401
+    identity = (request.event.get("requestContext") or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
+def _rate_limit_guard(scope: RateLimitScope) -> Guard:
+    """Counts one request of the caller (user id or client IP) against the scope's limit."""
     from taskapp import rate_limit
 
     per_user = scope is rate_limit.RateLimitScope.USER
 
-    def check(event: dict[str, Any]) -> RateLimitDecision | None:
-        identity = _rate_limit_identity(per_user, event)
-        return rate_limit.hit(scope, identity) if identity else None
+    def rate_limit_guard(request: EdgeRequest) -> GuardOutcome:
+        """Every answer of a limited route carries the limit's headers, a refusal included."""
+        identity = _rate_limit_identity(per_user, request)
+        decision = rate_limit.hit(scope, identity) if identity else None
+        if decision is None:
+            return PASS
+        refusal = None
+        if not decision.allowed:
+            refusal = RateLimited(
+                "Too many requests; retry after the time in Retry-After",
+                {"limit": decision.limit, "retryAfterSeconds": decision.retry_after_seconds},
+            )
+        return GuardOutcome(refusal, decision.headers())
 
-    return check
+    return rate_limit_guard
+
+
+def _body_shape_guard(request: EdgeRequest) -> GuardOutcome:
+    """JSON-only API: refuse oversize bodies, other media types and top-level arrays before the resolver parses them.
+
+    Ahead of the resolver because Powertools' validation middleware parses the body before any user middleware,
+    and would happily decode a form-encoded body.
+    """
+    proxy = APIGatewayProxyEvent(request.event)
+    try:
+        body = proxy.decoded_body if proxy.body else None  # isBase64Encoded bodies measured as the client sent them
+    except ValueError:  # bad base64 (binascii.Error) or bytes that are not UTF-8 (UnicodeDecodeError)
+        return GuardOutcome(ValidationFailed("Request body is not valid base64-encoded UTF-8", code="MALFORMED_BODY"))
+    if not body:
+        return PASS
+    limit = get_settings().max_body_bytes
+    if len(body.encode("utf-8")) > limit:
+        too_large = ValidationFailed(f"Request body exceeds {limit} bytes", {"maxBytes": limit}, code="BODY_TOO_LARGE")
+        return GuardOutcome(too_large)
+    content_type = (proxy.headers.get("content-type") or "").split(";")[0].strip().lower()
+    # Exactly application/json: Powertools' body parser accepts no other JSON type (+json, other letter cases).
+    if content_type and content_type != "application/json":
+        return GuardOutcome(_unsupported_media_type(content_type))
+    if body.lstrip().startswith("["):
+        # Powertools validates a top-level array by its first element (a rule meant for repeated query values),
+        # so `[{...}, {...}]` would create from the first item and drop the rest: every body here is an object.
+        detail = {"location": "body", "field": "", "message": "Input should be a JSON object", "type": "object_type"}
+        return GuardOutcome(ValidationFailed("Request body must be a JSON object", [detail]))
+    return PASS
+
+
+def _revocation_guard() -> Guard:
+    from taskapp.auth.revocation import RevocationStoreUnavailable, is_token_revoked
+
+    def revocation_guard(request: EdgeRequest) -> GuardOutcome:
+        """Refuse a logged-out token even while API Gateway still caches the authorizer's Allow for it."""
+        caller = request.caller
+        if caller is None:
+            # Only reachable if a route is deployed without the authorizer: refuse rather than trust the request.
+            return GuardOutcome(Unauthorized("Missing authorizer context"))
+        try:
+            revoked = is_token_revoked(caller.jti, caller.user_id, caller.session_generation, caller.session_id)
+        except RevocationStoreUnavailable:
+            unverifiable = ServiceUnavailable("Cannot verify the token right now; try again", code="AUTH_UNAVAILABLE")
+            return GuardOutcome(unverifiable)
+        return GuardOutcome(Unauthorized("Token has been revoked", code="TOKEN_REVOKED")) if revoked else PASS
+
+    return revocation_guard
+
+
+# --- the resolver -----------------------------------------------------------------------------------------------
 
 
 class TaskApiResolver(APIGatewayRestResolver):
-    """The Powertools resolver plus the rate limiter that `lambda_handler` applies before routing."""
+    """The Powertools resolver plus its guards and the request being served (set by `lambda_handler`)."""
 
-    rate_limiter: RateLimiter | None = None
+    def __init__(self, guards: Guards) -> None:
+        super().__init__(enable_validation=True, serializer=_json)
+        self.guards = guards
+        self.edge_request: EdgeRequest | None = None
+        if guards.after_validation:
+            self.use(middlewares=[self._after_validation])
+
+    def current_request(self) -> EdgeRequest:
+        """The request `lambda_handler` is serving; parsed from the event only if the resolver is driven directly."""
+        return self.edge_request or EdgeRequest(self.current_event.raw_event)
+
+    def _after_validation(self, app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        outcome = _run(self.guards.after_validation, self.current_request())
+        response = next_middleware(app) if outcome.refusal is None else error_response(outcome.refusal)
+        response.headers.update(outcome.headers)
+        return response
 
 
 def build_api(
@@ -195,39 +323,38 @@ def build_api(
     `rate_limit_scope=RateLimitScope.CLIENT_IP`. `storage=False` is for a function that never reaches DynamoDB
     (its guards may still use Redis): no storage error mapping, so botocore and pynamodb are not loaded for it.
     """
-    app = TaskApiResolver(enable_validation=True, serializer=_json)
     if authenticated:
         from taskapp.rate_limit import RateLimitScope
 
         rate_limit_scope = RateLimitScope.USER
-    if rate_limit_scope is not None:
-        app.rate_limiter = _rate_limiter(rate_limit_scope)
+    rate_limit = (_rate_limit_guard(rate_limit_scope),) if rate_limit_scope is not None else ()
+    app = TaskApiResolver(
+        Guards(
+            before_routing=(*rate_limit, _body_shape_guard),
+            after_validation=(_revocation_guard(),) if authenticated else (),
+        )
+    )
 
     @app.exception_handler(AppError)
     def _app_error(exc: AppError) -> Response:
-        headers = {"Retry-After": "1"} if exc.status_code == 503 else None
-        return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(exc: RequestValidationError) -> Response:
-        code, message, details = _validation_details(exc)
-        return error_response(400, code, message, details)
+        return error_response(_validation_failure(exc))
 
     @app.exception_handler(RequestUnsupportedContentType)
-    def _unsupported_media_type(exc: RequestUnsupportedContentType) -> Response:
-        content_type = app.current_event.headers.get("content-type")
-        return error_response(
-            415, "UNSUPPORTED_MEDIA_TYPE", "Send the request body as application/json", {"contentType": content_type}
-        )
+    def _unsupported_content_type(exc: RequestUnsupportedContentType) -> Response:
+        return error_response(_unsupported_media_type(app.current_event.headers.get("content-type")))
 
     @app.exception_handler(RecursionError)
     def _too_deep(exc: RecursionError) -> Response:
         # json.loads recurses per nesting level: a small body of 10k brackets would otherwise be a 500.
-        return error_response(400, "MALFORMED_JSON", "Request body is nested too deeply to parse")
+        return error_response(ValidationFailed("Request body is nested too deeply to parse", code="MALFORMED_JSON"))
 
     @app.exception_handler(NotFoundError)
     def _no_route(exc: NotFoundError) -> Response:
-        return error_response(404, "ROUTE_NOT_FOUND", "No such route")
+        return error_response(NotFound("No such route", code="ROUTE_NOT_FOUND"))
 
     if storage:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -238,36 +365,27 @@ def build_api(
             logger.exception("storage call failed")
             metrics.add_metric(name="StorageError", unit="Count", value=1)
             return error_response(
-                503,
-                "STORAGE_UNAVAILABLE",
-                "Storage is temporarily unavailable; try again",
-                headers={"Retry-After": "1"},
+                ServiceUnavailable("Storage is temporarily unavailable; try again", code="STORAGE_UNAVAILABLE")
             )
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
         logger.exception("unhandled error")
-        return error_response(500, "INTERNAL_ERROR", "Internal error")
+        return error_response(InternalError("Internal error"))
 
-    if authenticated:
-        app.use(middlewares=[_revocation_guard()])
     return app
 
 
-def _rate_limit_identity(per_user: bool, event: dict[str, Any]) -> str | None:
-    request_context = event.get("requestContext") or {}
-    if per_user:
-        user_id = (request_context.get("authorizer") or {}).get("userId")
-        return str(user_id) if user_id else None  # no caller: the revocation guard answers 401
-    return str((request_context.get("identity") or {}).get("sourceIp") or "unknown")
+def caller_of(app: TaskApiResolver) -> AuthorizerContext:
+    """The caller of the request being served, parsed once by `lambda_handler` from the authorizer's context."""
+    caller = app.current_request().caller
+    if caller is None:
+        # Only reachable if a route is deployed without the authorizer: refuse rather than trust the request.
+        raise Unauthorized("Missing authorizer context")
+    return caller
 
 
-def _check_rate_limit(app: APIGatewayRestResolver, event: dict[str, Any]) -> RateLimitDecision | None:
-    limiter = getattr(app, "rate_limiter", None)
-    return limiter(event) if limiter is not None else None
-
-
-def _add_headers(result: dict[str, Any], headers: dict[str, str]) -> None:
+def _add_headers(result: dict[str, Any], headers: Mapping[str, str]) -> None:
     """The REST resolver answers with multiValueHeaders; early rejections use plain headers."""
     if "multiValueHeaders" in result:
         for name, value in headers.items():
@@ -276,8 +394,8 @@ def _add_headers(result: dict[str, Any], headers: dict[str, str]) -> None:
         result.setdefault("headers", {}).update(headers)
 
 
-def lambda_handler(app: APIGatewayRestResolver) -> LambdaHandler:
-    """Wrap a resolver with structured logging (correlation id = API request id), tracing and metrics.
+def lambda_handler(app: TaskApiResolver) -> LambdaHandler:
+    """Wrap a resolver with its guards, structured logging (correlation id = API request id), tracing and metrics.
 
     Called last by every API handler module, so it also ends the cold-start pause of the garbage collector.
     """
@@ -285,20 +403,20 @@ def lambda_handler(app: APIGatewayRestResolver) -> LambdaHandler:
 
     @partial(instrumented, correlation_id_path=correlation_paths.API_GATEWAY_REST)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        limit = _check_rate_limit(app, event)
-        if limit is not None and not limit.allowed:
-            return _proxy_error(
-                429,
-                "RATE_LIMITED",
-                "Too many requests; retry after the time in Retry-After",
-                {"limit": limit.limit, "retryAfterSeconds": limit.retry_after_seconds},
-                limit.headers(),
-            )
-        result = _unacceptable_body(event) or app.resolve(event, context)
+        request = EdgeRequest(event)
+        app.edge_request = request
+        try:
+            before = _run(app.guards.before_routing, request)
+            if before.refusal is not None:
+                result = _proxy_result(error_response(before.refusal))
+            else:
+                result = app.resolve(event, context)
+        finally:
+            app.edge_request = None
         if result.get("body") is None:
             result["body"] = ""  # a 204's null body is turned into a 500 by some API Gateway emulators
-        if limit is not None:
-            _add_headers(result, limit.headers())
+        if before.headers:
+            _add_headers(result, before.headers)
         return result
 
     return handler

@@ -1,4 +1,8 @@
-"""Domain errors that map one-to-one onto HTTP error responses: `{"error": {"code", "message", "details"}}`."""
+"""Errors a client can cause or observe: a stable code, a message and details, and no HTTP status.
+
+The HTTP edge (`taskapp.api`) maps each class to its status in one table and renders every error as
+`{"error": {"code", "message", "details"}}`; the domain only says what went wrong.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ from typing import Any
 
 
 class AppError(Exception):
-    """Base class: every error a client can cause or observe carries a status, a stable code and a message."""
+    """Base class: a stable code (a subclass's default, or one passed per error), a message and optional details."""
 
-    status_code = 400
     code = "BAD_REQUEST"
 
     def __init__(self, message: str, details: Any = None, *, code: str | None = None) -> None:
@@ -18,35 +21,26 @@ class AppError(Exception):
         if code is not None:
             self.code = code
 
-    def to_body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
-
 
 class ValidationFailed(AppError):
-    status_code = 400
     code = "VALIDATION_ERROR"
 
 
 class Unauthorized(AppError):
-    status_code = 401
     code = "UNAUTHORIZED"
 
 
 class Forbidden(AppError):
-    status_code = 403
     code = "FORBIDDEN"
 
 
 class NotFound(AppError):
-    status_code = 404
     code = "NOT_FOUND"
 
 
 class Conflict(AppError):
-    status_code = 409
     code = "CONFLICT"
 
 
 class ServiceUnavailable(AppError):
-    status_code = 503
     code = "SERVICE_UNAVAILABLE"

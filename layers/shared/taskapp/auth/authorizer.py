@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     parse_api_gateway_arn,
 )
 
+from taskapp.auth.context import AuthorizerContext
 from taskapp.auth.revocation import RevocationStoreUnavailable, is_token_revoked
 from taskapp.auth.tokens import InvalidToken, verify_access_token
 from taskapp.observability import logger, metrics
@@ -52,13 +53,13 @@ def authorize(authorization_header: str | None, method_arn: str) -> dict[str, An
         aws_account_id=arn.aws_account_id,
         api_id=arn.api_id,
         stage=arn.stage,
-        context={
-            "userId": claims.user_id,
-            "jti": claims.jti,
-            "exp": claims.expires_at,
-            "sid": claims.session_id,
-            "sgen": claims.session_generation,
-        },
+        context=AuthorizerContext(
+            user_id=claims.user_id,
+            jti=claims.jti,
+            expires_at=claims.expires_at,
+            session_id=claims.session_id,
+            session_generation=claims.session_generation,
+        ).to_context(),
     )
     policy.allow_all_routes()
     metrics.add_metric(name="AuthorizerAllow", unit=MetricUnit.Count, value=1)
