@@ -13,7 +13,8 @@ from taskapp.data import sessions, users
 from taskapp.data import tasks as store
 from taskapp.domain import accounts
 from taskapp.domain import tasks as task_domain
-from taskapp.domain.records import Task, User
+from taskapp.domain.records.accounts import User
+from taskapp.domain.records.tasks import Task
 from taskapp.errors import Conflict, Unauthorized, ValidationFailed
 from taskapp.schemas.accounts import LoginRequest, RegisterRequest
 from taskapp.schemas.tasks import CreateTaskRequest, TaskStatus, UpdateTaskRequest

@@ -128,7 +128,7 @@ def test_storage_failure_reports_every_valid_record_for_retry(
 ) -> None:
     from taskapp.data import StorageUnavailable
     from taskapp.data import tasks as store
-    from taskapp.domain.records import Task
+    from taskapp.domain.records.tasks import Task
 
     def failing_put(tasks: list[Task]) -> None:
         raise StorageUnavailable("Failed to batch write items: max_retry_attempts exceeded")

@@ -12,7 +12,7 @@ from pynamodb.exceptions import PutError
 
 from taskapp.data import tasks as store
 from taskapp.domain.ingestion import InboundRecord, ingest_batch
-from taskapp.domain.records import Task
+from taskapp.domain.records.tasks import Task
 from tests.unit.events.conftest import FakeKafka
 
 OWNER = "owner-chunks"

@@ -1,6 +1,6 @@
 """Data access: one module per aggregate (pynamodb model, mapping to and from its domain record, operations).
 
-Callers see only `taskapp.domain.records` and the exceptions below, never pynamodb or botocore types.
+Callers see only the records of `taskapp.domain.records` and the exceptions below, never pynamodb or botocore types.
 """
 
 

@@ -17,7 +17,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
 from taskapp.data.base import is_condition_failure, model_meta, transaction
-from taskapp.domain.records import ActivityEntry, Page
+from taskapp.domain.records import Page
+from taskapp.domain.records.activity import ActivityEntry
 from taskapp.settings import get_settings
 
 

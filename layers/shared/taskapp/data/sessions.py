@@ -21,7 +21,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
 from taskapp.data.base import is_condition_failure, model_meta, transaction
-from taskapp.domain.records import RefreshToken, SessionFamily, SessionGeneration
+from taskapp.domain.records.accounts import RefreshToken, SessionFamily, SessionGeneration
 from taskapp.settings import get_settings
 
 ACTIVE = "active"

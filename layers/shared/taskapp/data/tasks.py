@@ -26,7 +26,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from taskapp.data.base import is_condition_failure, model_meta, storage_failures_translated
-from taskapp.domain.records import Page, Task
+from taskapp.domain.records import Page
+from taskapp.domain.records.tasks import Task
 from taskapp.settings import get_settings
 
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem (DynamoDB's limit)

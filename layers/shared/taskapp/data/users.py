@@ -11,7 +11,7 @@ from pynamodb.models import Model
 
 from taskapp.data import sessions
 from taskapp.data.base import is_condition_failure, model_meta, transaction
-from taskapp.domain.records import SessionGeneration, User
+from taskapp.domain.records.accounts import SessionGeneration, User
 from taskapp.settings import get_settings
 
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from taskapp.auth import passwords, revocation, tokens
 from taskapp.data import sessions, users
-from taskapp.domain.records import RefreshToken, SessionGeneration, User
+from taskapp.domain.records.accounts import RefreshToken, SessionGeneration, User
 from taskapp.errors import Conflict, Forbidden, ServiceUnavailable, Unauthorized, ValidationFailed
 from taskapp.observability import logger, metrics
 from taskapp.schemas.accounts import ChangePasswordRequest, LoginRequest, RegisterRequest, TokenPairOut, UserOut

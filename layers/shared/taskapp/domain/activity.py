@@ -6,7 +6,7 @@ from typing import Any
 
 from taskapp.cursor import decode_cursor, encode_cursor
 from taskapp.data import activity as store
-from taskapp.domain.records import ActivityEntry
+from taskapp.domain.records.activity import ActivityEntry
 from taskapp.schemas.events import ActivityEntryOut, ActivityPageOut, TaskEvent, TaskEventType
 
 _MESSAGES = {

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from taskapp.data import StorageUnavailable
 from taskapp.data import tasks as store
-from taskapp.domain.records import Task
+from taskapp.domain.records.tasks import Task
 from taskapp.domain.tasks import new_task
 from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord, json_bytes, produce_all
 from taskapp.observability import logger, metrics

@@ -11,7 +11,7 @@ from typing import Any
 
 from taskapp.cursor import decode_cursor, encode_cursor
 from taskapp.data import tasks as store
-from taskapp.domain.records import Task
+from taskapp.domain.records.tasks import Task
 from taskapp.errors import Conflict, NotFound
 from taskapp.schemas.tasks import CreateTaskRequest, TaskListOut, TaskOut, TaskPriority, TaskStatus, UpdateTaskRequest
 
