@@ -257,13 +257,14 @@ def wire(model: Any) -> dict[str, Any]:
 
 
 def task_item(owner_id: str, task_id: str, title: str = "benchmark task") -> dict[str, Any]:
-    """A stored task as DynamoDB returns it (attribute-value JSON), written by the domain's own task builder."""
-    from taskapp.domain.tasks import new_task_model
+    """A stored task as DynamoDB returns it (attribute-value JSON), built by the domain and mapped by the data layer."""
+    from taskapp.data.tasks import to_model
+    from taskapp.domain.tasks import new_task
     from taskapp.schemas.tasks import CreateTaskRequest
 
     description = "a task of ordinary size, with a description and two tags"
     request = CreateTaskRequest(title=title, description=description, tags=["bench", "perf"])
-    item: dict[str, Any] = new_task_model(owner_id, request, task_id=task_id).serialize()
+    item: dict[str, Any] = to_model(new_task(owner_id, request, task_id=task_id)).serialize()
     return item
 
 

@@ -13,6 +13,8 @@ from taskapp.data import sessions, users
 from taskapp.data import tasks as store
 from taskapp.domain import accounts
 from taskapp.domain import tasks as task_domain
+from taskapp.domain.records.accounts import User
+from taskapp.domain.records.tasks import Task
 from taskapp.errors import Conflict, Unauthorized, ValidationFailed
 from taskapp.schemas.accounts import LoginRequest, RegisterRequest
 from taskapp.schemas.tasks import CreateTaskRequest, TaskStatus, UpdateTaskRequest
@@ -38,8 +40,8 @@ def test_the_models_point_at_the_deployed_stacks_tables() -> None:
 # --- users: uniqueness is a conditional put -------------------------------------------------------------------
 
 
-def _user(email: str, name: str = "Ada") -> users.UserModel:
-    return users.UserModel(email, user_id=unique.owner_id(), name=name, password_hash="x", created_at=users.utc_now())
+def _user(email: str, name: str = "Ada") -> User:
+    return User(email=email, user_id=unique.owner_id(), name=name, password_hash="x", created_at=users.utc_now())
 
 
 def test_second_put_of_the_same_email_is_refused_and_keeps_the_first_user() -> None:
@@ -73,10 +75,8 @@ def test_register_normalises_the_email_so_case_variants_conflict() -> None:
 # --- tasks: optimistic locking -------------------------------------------------------------------------------
 
 
-def _create(
-    owner: str, title: str = "task", status: TaskStatus = TaskStatus.TODO, at: datetime | None = None
-) -> store.TaskModel:
-    task = task_domain.new_task_model(owner, CreateTaskRequest(title=title, status=status), now=at)
+def _create(owner: str, title: str = "task", status: TaskStatus = TaskStatus.TODO, at: datetime | None = None) -> Task:
+    task = task_domain.new_task(owner, CreateTaskRequest(title=title, status=status), now=at)
     store.create_task(task)
     return task
 
@@ -85,7 +85,7 @@ def test_update_with_the_read_version_bumps_it() -> None:
     owner = unique.owner_id()
     task = _create(owner, "before")
 
-    store.update_task(task, [store.TaskModel.title.set("after")], expected_version=1)
+    store.update_task(task, {"title": "after"}, expected_version=1)
 
     stored = store.get_task(owner, task.task_id)
     assert stored is not None
@@ -98,9 +98,9 @@ def test_a_concurrent_writer_with_a_stale_version_loses() -> None:
     alice_copy, bob_copy = store.get_task(owner, task_id), store.get_task(owner, task_id)
     assert alice_copy is not None and bob_copy is not None
 
-    store.update_task(alice_copy, [store.TaskModel.title.set("alice")], expected_version=1)
+    store.update_task(alice_copy, {"title": "alice"}, expected_version=1)
     with pytest.raises(store.VersionConflict):
-        store.update_task(bob_copy, [store.TaskModel.title.set("bob")], expected_version=1)
+        store.update_task(bob_copy, {"title": "bob"}, expected_version=1)
 
     stored = store.get_task(owner, task_id)
     assert stored is not None
@@ -123,12 +123,12 @@ def test_domain_update_with_a_stale_version_is_a_409_with_the_current_version() 
 def test_update_of_a_deleted_task_is_refused_rather_than_recreating_it() -> None:
     owner = unique.owner_id()
     task = _create(owner)
-    assert store.delete_task(task) is True
+    assert store.delete_task(owner, task.task_id) is True
 
     with pytest.raises(store.VersionConflict):
-        store.update_task(task, [store.TaskModel.title.set("zombie")], expected_version=1)
+        store.update_task(task, {"title": "zombie"}, expected_version=1)
     assert store.get_task(owner, task.task_id) is None
-    assert store.delete_task(task) is False
+    assert store.delete_task(owner, task.task_id) is False
 
 
 def test_another_owners_task_is_not_found_under_the_callers_key() -> None:
@@ -237,7 +237,7 @@ def test_revoking_an_unknown_family_is_a_no_op() -> None:
 
 
 @pytest.fixture
-def seeded_owner() -> tuple[str, list[store.TaskModel]]:
+def seeded_owner() -> tuple[str, list[Task]]:
     """Seven tasks a minute apart, statuses cycling todo/in_progress/done; returned newest first."""
     owner = unique.owner_id()
     start = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -259,7 +259,7 @@ def _all_pages(owner: str, status: TaskStatus | None, limit: int) -> list[list[s
             return pages
 
 
-def test_listing_is_newest_first_and_only_the_owners_tasks(seeded_owner: tuple[str, list[store.TaskModel]]) -> None:
+def test_listing_is_newest_first_and_only_the_owners_tasks(seeded_owner: tuple[str, list[Task]]) -> None:
     owner, newest_first = seeded_owner
     _create(unique.owner_id(), "someone else's")
 
@@ -269,7 +269,7 @@ def test_listing_is_newest_first_and_only_the_owners_tasks(seeded_owner: tuple[s
     assert page.next_token is None
 
 
-def test_status_filter_uses_the_status_index_newest_first(seeded_owner: tuple[str, list[store.TaskModel]]) -> None:
+def test_status_filter_uses_the_status_index_newest_first(seeded_owner: tuple[str, list[Task]]) -> None:
     owner, newest_first = seeded_owner
 
     page = task_domain.list_tasks(owner, TaskStatus.DONE, 100, None)
@@ -280,7 +280,7 @@ def test_status_filter_uses_the_status_index_newest_first(seeded_owner: tuple[st
 
 
 def test_a_status_change_moves_the_task_between_status_listings(
-    seeded_owner: tuple[str, list[store.TaskModel]],
+    seeded_owner: tuple[str, list[Task]],
 ) -> None:
     owner, newest_first = seeded_owner
     oldest_todo = next(task for task in reversed(newest_first) if task.status == TaskStatus.TODO.value)
@@ -293,7 +293,7 @@ def test_a_status_change_moves_the_task_between_status_listings(
     assert done_ids[-1] == oldest_todo.task_id  # still ordered by creation, not by update
 
 
-def test_pagination_walks_every_task_once_in_order(seeded_owner: tuple[str, list[store.TaskModel]]) -> None:
+def test_pagination_walks_every_task_once_in_order(seeded_owner: tuple[str, list[Task]]) -> None:
     owner, newest_first = seeded_owner
 
     pages = _all_pages(owner, None, limit=3)
@@ -303,7 +303,7 @@ def test_pagination_walks_every_task_once_in_order(seeded_owner: tuple[str, list
     assert [task_id for page in pages for task_id in page] == [task.task_id for task in newest_first]
 
 
-def test_pagination_with_a_status_filter(seeded_owner: tuple[str, list[store.TaskModel]]) -> None:
+def test_pagination_with_a_status_filter(seeded_owner: tuple[str, list[Task]]) -> None:
     owner, newest_first = seeded_owner
 
     pages = _all_pages(owner, TaskStatus.TODO, limit=1)
@@ -314,7 +314,7 @@ def test_pagination_with_a_status_filter(seeded_owner: tuple[str, list[store.Tas
 
 
 def test_a_cursor_cannot_be_replayed_for_another_owner_or_filter(
-    seeded_owner: tuple[str, list[store.TaskModel]],
+    seeded_owner: tuple[str, list[Task]],
 ) -> None:
     owner, _ = seeded_owner
     cursor = task_domain.list_tasks(owner, None, 2, None).next_token

@@ -45,11 +45,11 @@ def assert_error(body: Any, code: str | None = None) -> dict[str, Any]:
 def seed_task(owner_id: str, task_id: str, **fields: Any) -> None:
     """Store a task directly (no API), e.g. the one the sample events point at."""
     from taskapp.data import tasks as store
-    from taskapp.domain.tasks import new_task_model
+    from taskapp.domain.tasks import new_task
     from taskapp.schemas.tasks import CreateTaskRequest
 
     request = CreateTaskRequest.model_validate({"title": "Rotate the JWT signing key", **fields})
-    store.create_task(new_task_model(owner_id, request, task_id=task_id))
+    store.create_task(new_task(owner_id, request, task_id=task_id))
 
 
 def authorizer_context_for(token: str) -> dict[str, Any]:

@@ -146,3 +146,20 @@ def test_created_task_belongs_to_the_caller_only(client: ApiClient, alice: Accou
     assert client.get(f"/tasks/{task['id']}", token=alice.access_token).status_code == 200
     assert client.get(f"/tasks/{task['id']}", token=bob.access_token).status_code == 404
     assert client.get("/tasks", token=bob.access_token).json()["items"] == []
+
+
+def test_create_task_whose_id_is_taken_is_409_and_keeps_the_stored_task(
+    client: ApiClient, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two creates that draw the same id: the second must not overwrite the first, and answers 409, not 500."""
+    from taskapp.domain import tasks
+
+    taken = str(uuid.uuid4())
+    monkeypatch.setattr(tasks, "new_task_id", lambda: taken)
+    first = _create(client, alice, {"title": "first"})
+    assert first.status_code == 201, first.body
+    second = _create(client, alice, {"title": "second"})
+    assert second.status_code == 409, second.body
+    error = assert_error(second.json(), "TASK_ALREADY_EXISTS")
+    assert error["details"] == {"id": taken}
+    assert client.get(f"/tasks/{taken}", token=alice.access_token).json()["title"] == "first"

@@ -104,3 +104,22 @@ def test_login_refuses_a_password_over_bcrypts_72_bytes_with_400_not_500(
     assert answer.status_code == 400, answer.body
     error = assert_error(answer.json(), "VALIDATION_ERROR")
     assert [detail["field"] for detail in error["details"]] == ["password"]
+
+
+def test_a_user_stored_with_the_retired_sessions_valid_after_attribute_still_signs_in(
+    client: ApiClient, alice: Account
+) -> None:
+    """Users registered before `sessionsValidAfter` was dropped from the model still carry it: reads ignore it."""
+    import boto3
+
+    from taskapp.data.users import UserModel
+
+    boto3.client("dynamodb", region_name=UserModel.Meta.region).update_item(
+        TableName=UserModel.Meta.table_name,
+        Key={"email": {"S": alice.email}},
+        UpdateExpression="SET sessionsValidAfter = :zero",
+        ExpressionAttributeValues={":zero": {"N": "0"}},
+    )
+    answer = _login(client, alice.email)
+    assert answer.status_code == 200, answer.body
+    assert client.get("/tasks", token=answer.json()["accessToken"]).status_code == 200

@@ -166,11 +166,11 @@ def test_patch_loses_the_race_when_another_write_lands_between_read_and_write(
 
     real_update = store.update_task
 
-    def concurrent_write_first(model: Any, actions: Any, expected_version: int) -> None:
-        other = store.get_task(model.owner_id, model.task_id)
+    def concurrent_write_first(task: Any, changes: Any, expected_version: int) -> Any:
+        other = store.get_task(task.owner_id, task.task_id)
         assert other is not None
-        real_update(other, [store.TaskModel.title.set("concurrent")], expected_version)
-        real_update(model, actions, expected_version)
+        real_update(other, {"title": "concurrent"}, expected_version)
+        return real_update(task, changes, expected_version)
 
     monkeypatch.setattr(store, "update_task", concurrent_write_first)
     answer = _patch(client, alice, task["id"], {"version": 1, "title": "mine"})

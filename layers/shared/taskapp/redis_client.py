@@ -84,3 +84,18 @@ def guarded(operation: Callable[[redis.Redis], T]) -> T:
 
 def breaker_state() -> str:
     return str(redis_breaker().current_state)
+
+
+def ping() -> None:
+    """The cheapest call that proves Redis answers (GET /health), through the breaker like every other call."""
+    guarded(lambda r: r.ping())
+
+
+def failure_name(exc: RedisUnavailable) -> str:
+    """Redis' own failure behind `exc` (ConnectionError, TimeoutError, ...), plus the breaker when it is open."""
+    cause = exc.__cause__
+    if isinstance(cause, redis.RedisError):
+        return type(cause).__name__
+    opened_by = getattr(cause, "__context__", None)  # the Redis error of the call that tripped the breaker
+    name = type(opened_by).__name__ if isinstance(opened_by, redis.RedisError) else "RedisUnavailable"
+    return f"{name} (circuit breaker {breaker_state()})"

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from pynamodb.exceptions import PutError
 
 from taskapp.data.tasks import TaskModel
 from taskapp.schemas.ingest import IngestedTaskMessage
@@ -127,10 +126,12 @@ def test_redelivered_batch_creates_no_second_task_and_keeps_later_updates(aws: N
 def test_storage_failure_reports_every_valid_record_for_retry(
     aws: None, fake_kafka: FakeKafka, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from taskapp.data import StorageUnavailable
     from taskapp.data import tasks as store
+    from taskapp.domain.records.tasks import Task
 
-    def failing_put(tasks: list[TaskModel]) -> None:
-        raise PutError("Failed to batch write items: max_retry_attempts exceeded")
+    def failing_put(tasks: list[Task]) -> None:
+        raise StorageUnavailable("Failed to batch write items: max_retry_attempts exceeded")
 
     monkeypatch.setattr(store, "put_tasks", failing_put)
     result = _ingest(sample_event("task_ingestion", "batch-with-bad-record"))

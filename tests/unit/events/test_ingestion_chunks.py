@@ -12,6 +12,7 @@ from pynamodb.exceptions import PutError
 
 from taskapp.data import tasks as store
 from taskapp.domain.ingestion import InboundRecord, ingest_batch
+from taskapp.domain.records.tasks import Task
 from tests.unit.events.conftest import FakeKafka
 
 OWNER = "owner-chunks"
@@ -44,7 +45,7 @@ def test_writes_run_concurrently(aws: None, fake_kafka: FakeKafka, monkeypatch: 
     threads: set[str] = set()
     real_write = store._write
 
-    def recording_write(tasks: Sequence[store.TaskModel]) -> None:
+    def recording_write(tasks: Sequence[Task]) -> None:
         threads.add(threading.current_thread().name)
         real_write(tasks)
 
@@ -60,7 +61,7 @@ def test_one_failing_chunk_fails_the_batch_and_the_retry_stores_only_what_is_mis
     calls: list[int] = []
     lock = threading.Lock()
 
-    def flaky_write(tasks: Sequence[store.TaskModel]) -> None:
+    def flaky_write(tasks: Sequence[Task]) -> None:
         with lock:
             calls.append(len(tasks))
             fail = len(calls) == 2

@@ -7,17 +7,18 @@ sort by time, so the newest-first feed is a plain descending query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
+# Every write of this module is a transaction: load pynamodb's with the module, where the import budget counts it,
+# not inside the first request (taskapp.data.base.transaction imports it lazily for modules that rarely need it).
+import pynamodb.transactions  # noqa: F401
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
-from taskapp.data.base import model_meta
+from taskapp.data.base import is_condition_failure, model_meta, transaction
+from taskapp.domain.records import Page
+from taskapp.domain.records.activity import ActivityEntry
 from taskapp.settings import get_settings
 
 
@@ -46,38 +47,53 @@ class NotificationModel(Model):
     read = BooleanAttribute(default=False)
 
 
-@dataclass(frozen=True)
-class ActivityPage:
-    items: list[ActivityModel]
-    last_evaluated_key: dict[str, Any] | None
-
-
 def entry_key(occurred_at: str, event_id: str) -> str:
     return f"{occurred_at}#{event_id}"
 
 
-@lru_cache(maxsize=1)
-def _connection() -> Connection:
-    """One connection per execution environment: building a botocore client costs far more than a write."""
-    meta = ActivityModel.Meta
-    return Connection(region=meta.region, host=getattr(meta, "host", None))
+def to_record(model: ActivityModel) -> ActivityEntry:
+    return ActivityEntry(
+        owner_id=model.owner_id,
+        event_id=model.event_id,
+        type=model.type,
+        task_id=model.task_id,
+        title=model.title,
+        occurred_at=model.occurred_at,
+        message=model.message,
+        version=int(model.version),
+    )
 
 
-def record_once(entry: ActivityModel, notification: NotificationModel) -> bool:
-    """Store both items atomically unless this event was already recorded; False means a duplicate delivery."""
+def record_once(entry: ActivityEntry) -> bool:
+    """Store the entry and its unread notification atomically unless this event was already recorded; False means
+    a duplicate delivery."""
+    key = entry_key(entry.occurred_at, entry.event_id)
+    activity = ActivityModel(
+        entry.owner_id,
+        key,
+        event_id=entry.event_id,
+        type=entry.type,
+        task_id=entry.task_id,
+        title=entry.title,
+        occurred_at=entry.occurred_at,
+        message=entry.message,
+        version=entry.version,
+    )
+    notification = NotificationModel(
+        entry.owner_id, key, event_id=entry.event_id, task_id=entry.task_id, message=entry.message, read=False
+    )
     try:
-        with TransactWrite(connection=_connection()) as tx:
-            tx.save(entry, condition=ActivityModel.entry_key.does_not_exist())
+        with transaction() as tx:
+            tx.save(activity, condition=ActivityModel.entry_key.does_not_exist())
             tx.save(notification, condition=NotificationModel.entry_key.does_not_exist())
     except TransactWriteError as exc:
-        reasons = exc.cancellation_reasons or []
-        if any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons):
+        if is_condition_failure(exc):
             return False
         raise
     return True
 
 
-def list_activity(owner_id: str, limit: int, start_key: dict[str, Any] | None) -> ActivityPage:
+def list_activity(owner_id: str, limit: int, start_key: dict[str, Any] | None) -> Page[ActivityEntry]:
     results = ActivityModel.query(owner_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key)
-    items = list(results)
-    return ActivityPage(items=items, last_evaluated_key=results.last_evaluated_key)
+    items = tuple(to_record(model) for model in results)
+    return Page(items=items, last_evaluated_key=results.last_evaluated_key)

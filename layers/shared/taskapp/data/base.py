@@ -1,4 +1,7 @@
-"""Table settings shared by every pynamodb model: endpoint, region and short retries taken from Settings.
+"""What every data module shares: table settings, one connection for transactions, and how a failed condition or
+an unavailable store is recognised.
+
+Table settings (endpoint, region, short retries) come from Settings.
 
 Also one botocore session per thread for every pynamodb connection. pynamodb gives each connection its own
 session (`pynamodb.connection.base.get_session`), and each new session loads and parses botocore's endpoint data
@@ -11,12 +14,25 @@ botocore session is not safe to share across threads; Lambda serves one request 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache, wraps
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import botocore.session
 import pynamodb.connection.base
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
+from taskapp.data import StorageUnavailable
 from taskapp.settings import get_settings
+
+if TYPE_CHECKING:
+    from pynamodb.transactions import TransactWrite
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 _per_thread = threading.local()
 
@@ -51,3 +67,43 @@ def model_meta(table_name: str) -> Any:
     if settings.dynamodb_endpoint:
         meta["host"] = settings.dynamodb_endpoint
     return type("Meta", (), meta)
+
+
+@lru_cache(maxsize=1)
+def connection() -> Connection:
+    """One connection per execution environment for transactions: building a botocore client costs ~100 ms."""
+    settings = get_settings()
+    return Connection(region=settings.region, host=settings.dynamodb_endpoint or None)
+
+
+@contextmanager
+def transaction() -> Iterator[TransactWrite]:
+    """One TransactWriteItems over the shared connection, sent when the block ends without an exception."""
+    from pynamodb.transactions import TransactWrite  # only the functions that write transactions load it
+
+    with TransactWrite(connection=connection()) as tx:
+        yield tx
+
+
+def is_condition_failure(exc: PynamoDBException) -> bool:
+    """True only when a write's condition failed; throttling, conflicts or outages are something else.
+
+    A single-item write names it in its cause; a transaction lists one cancellation reason per item.
+    """
+    if isinstance(exc, TransactWriteError):
+        reasons = exc.cancellation_reasons or []
+        return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons)
+    return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+def storage_failures_translated(operation: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Let the operation raise StorageUnavailable instead of pynamodb's or botocore's own exceptions."""
+
+    @wraps(operation)
+    def translated(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return operation(*args, **kwargs)
+        except (PynamoDBException, BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    return translated

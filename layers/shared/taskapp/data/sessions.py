@@ -12,16 +12,16 @@ Items (one table, `pk` hash key, `expiresAt` as the DynamoDB TTL attribute):
 
 from __future__ import annotations
 
-from functools import lru_cache
-
+# Every function that loads this module writes transactions (login, refresh, password change): load pynamodb's with
+# the module, where the import budget counts it, not inside the first request.
+import pynamodb.transactions  # noqa: F401
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
-from taskapp.data.base import model_meta
+from taskapp.data.base import is_condition_failure, model_meta, transaction
+from taskapp.domain.records.accounts import RefreshToken, SessionFamily, SessionGeneration
 from taskapp.settings import get_settings
 
 ACTIVE = "active"
@@ -54,15 +54,30 @@ def _token_key(token_hash: str) -> str:
     return f"token#{token_hash}"
 
 
-@lru_cache(maxsize=1)
-def _connection() -> Connection:
-    """One connection per execution environment: building a botocore client costs ~100 ms, too much per request."""
-    meta = SessionItem.Meta
-    return Connection(region=meta.region, host=getattr(meta, "host", None))
-
-
 def _user_key(user_id: str) -> str:
     return f"user#{user_id}"
+
+
+def _token_record(item: SessionItem) -> RefreshToken:
+    return RefreshToken(
+        token_hash=item.pk.removeprefix(_token_key("")),
+        user_id=item.user_id,
+        session_id=item.session_id,
+        state=item.state,
+        created_at=int(item.created_at),
+        expires_at=int(item.expires_at),
+    )
+
+
+def _family_record(item: SessionItem) -> SessionFamily:
+    return SessionFamily(
+        session_id=item.session_id,
+        user_id=item.user_id,
+        revoked=bool(item.revoked),
+        generation=int(item.generation or 0),
+        created_at=int(item.created_at),
+        expires_at=int(item.expires_at),
+    )
 
 
 def current_generation(user_id: str) -> int:
@@ -78,21 +93,21 @@ def next_generation(current: int, now_ms: int) -> int:
     return max(now_ms, current + 1)
 
 
-def generation_item(user_id: str, generation: int, now: int, expires_at: int) -> SessionItem:
-    """The `user#` item recording a new generation, for the password change's transaction."""
-    return SessionItem(
-        _user_key(user_id),
-        user_id=user_id,
+def generation_write(change: SessionGeneration) -> tuple[SessionItem, Condition]:
+    """The `user#` item recording a new generation and the condition that nobody moved it since it was read,
+    for the password change's transaction (taskapp.data.users.replace_password)."""
+    item = SessionItem(
+        _user_key(change.user_id),
+        user_id=change.user_id,
         session_id="-",
-        generation=generation,
-        created_at=now,
-        expires_at=expires_at,
+        generation=change.generation,
+        created_at=change.changed_at,
+        expires_at=change.expires_at,
     )
-
-
-def generation_unchanged(current: int) -> Condition:
-    """Condition: nobody changed the generation since it was read as `current` (0 = never set)."""
-    return SessionItem.generation.does_not_exist() if current == 0 else SessionItem.generation == current
+    unchanged = (
+        SessionItem.generation.does_not_exist() if change.previous == 0 else SessionItem.generation == change.previous
+    )
+    return item, unchanged
 
 
 def start_session(
@@ -115,28 +130,27 @@ def start_session(
         created_at=now,
         expires_at=expires_at,
     )
-    with TransactWrite(connection=_connection()) as tx:
+    with transaction() as tx:
         tx.save(family, condition=SessionItem.pk.does_not_exist())
         tx.save(token, condition=SessionItem.pk.does_not_exist())
 
 
-def get_token(token_hash: str) -> SessionItem | None:
+def get_token(token_hash: str) -> RefreshToken | None:
     try:
-        return SessionItem.get(_token_key(token_hash), consistent_read=True)
+        return _token_record(SessionItem.get(_token_key(token_hash), consistent_read=True))
     except DoesNotExist:
         return None
 
 
-def get_family(session_id: str) -> SessionItem | None:
+def get_family(session_id: str) -> SessionFamily | None:
     try:
-        return SessionItem.get(_family_key(session_id), consistent_read=True)
+        return _family_record(SessionItem.get(_family_key(session_id), consistent_read=True))
     except DoesNotExist:
         return None
 
 
-def rotate_token(old: SessionItem, new_token_hash: str, now: int, expires_at: int) -> None:
+def rotate_token(old: RefreshToken, new_token_hash: str, now: int, expires_at: int) -> None:
     """Mark the old token used and store its successor atomically, only while the family is still live."""
-    family = SessionItem(_family_key(old.session_id))
     successor = SessionItem(
         _token_key(new_token_hash),
         user_id=old.user_id,
@@ -146,15 +160,19 @@ def rotate_token(old: SessionItem, new_token_hash: str, now: int, expires_at: in
         expires_at=expires_at,
     )
     try:
-        with TransactWrite(connection=_connection()) as tx:
-            tx.update(old, actions=[SessionItem.state.set(ROTATED)], condition=SessionItem.state == ACTIVE)
-            tx.condition_check(SessionItem, family.pk, condition=SessionItem.revoked == False)  # noqa: E712
+        with transaction() as tx:
+            tx.update(
+                SessionItem(_token_key(old.token_hash)),
+                actions=[SessionItem.state.set(ROTATED)],
+                condition=SessionItem.state == ACTIVE,
+            )
+            tx.condition_check(SessionItem, _family_key(old.session_id), condition=SessionItem.revoked == False)  # noqa: E712
             tx.save(successor, condition=SessionItem.pk.does_not_exist())
     except TransactWriteError as exc:
         # Only a failed condition means someone used this token first. Throttling, a transaction conflict or an
         # internal error must surface as "try again" (503), not as reuse, which would kill a healthy session.
-        if any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons):
-            raise TokenAlreadyRotated(old.pk) from exc
+        if is_condition_failure(exc):
+            raise TokenAlreadyRotated(_token_key(old.token_hash)) from exc
         raise
 
 
@@ -164,5 +182,5 @@ def revoke_family(session_id: str) -> None:
     try:
         family.update(actions=[SessionItem.revoked.set(True)], condition=SessionItem.pk.exists())
     except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if not is_condition_failure(exc):
             raise

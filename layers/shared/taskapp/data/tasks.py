@@ -3,16 +3,16 @@
 Table: hash `ownerId`, range `taskId`.
 - GSI `byCreated` (ownerId, createdKey): the caller's tasks newest first.
 - GSI `byStatus` (ownerStatus, createdKey): the caller's tasks in one status, newest first.
-`createdKey` is `{createdAt ISO}#{taskId}`, unique and sortable; `ownerStatus` is `{ownerId}#{status}`.
+`createdKey` is `{createdAt ISO}#{taskId}`, unique and sortable; `ownerStatus` is `{ownerId}#{status}`. Both are
+derived here from the record, on every write that changes what they are built from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pynamodb.attributes import (
     NumberAttribute,
@@ -25,10 +25,11 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from taskapp.data.base import model_meta
+from taskapp.data.base import is_condition_failure, model_meta, storage_failures_translated
+from taskapp.domain.records import Page
+from taskapp.domain.records.tasks import Task
 from taskapp.settings import get_settings
 
-CONDITION_FAILED = "ConditionalCheckFailedException"
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem (DynamoDB's limit)
 BATCH_WRITE_LIMIT = 25  # items per BatchWriteItem (DynamoDB's limit)
 # Requests in flight at once: they overlap the client's serialisation with the server's work. 8 beat 1, 2 and 4
@@ -86,33 +87,65 @@ class VersionConflict(Exception):
     """The stored version differs from the one the caller read (or the task vanished meanwhile)."""
 
 
-@dataclass(frozen=True)
-class TaskPage:
-    items: list[TaskModel]
-    last_evaluated_key: dict[str, Any] | None
-
-
 def owner_status_key(owner_id: str, status: str) -> str:
     return f"{owner_id}#{status}"
 
 
-def create_task(task: TaskModel) -> None:
+def created_key(task: Task) -> str:
+    return f"{task.created_at.isoformat()}#{task.task_id}"
+
+
+def to_model(task: Task) -> TaskModel:
+    return TaskModel(
+        task.owner_id,
+        task.task_id,
+        title=task.title,
+        description=task.description,
+        status=task.status,
+        priority=task.priority,
+        due_date=task.due_date,
+        tags=set(task.tags) or None,
+        created_at=task.created_at,
+        updated_at=task.updated_at,
+        version=task.version,
+        created_key=created_key(task),
+        owner_status=owner_status_key(task.owner_id, task.status),
+    )
+
+
+def to_record(model: TaskModel) -> Task:
+    return Task(
+        owner_id=model.owner_id,
+        task_id=model.task_id,
+        title=model.title,
+        description=model.description or "",
+        status=model.status,
+        priority=model.priority,
+        due_date=model.due_date,
+        tags=frozenset(model.tags or ()),
+        created_at=model.created_at,
+        updated_at=model.updated_at,
+        version=int(model.version),
+    )
+
+
+def create_task(task: Task) -> None:
     try:
-        task.save(condition=TaskModel.task_id.does_not_exist())
+        to_model(task).save(condition=TaskModel.task_id.does_not_exist())
     except PutError as exc:
-        if exc.cause_response_code == CONDITION_FAILED:
+        if is_condition_failure(exc):
             raise TaskAlreadyExists(task.task_id) from exc
         raise
 
 
-def get_task(owner_id: str, task_id: str) -> TaskModel | None:
+def get_task(owner_id: str, task_id: str) -> Task | None:
     try:
-        return TaskModel.get(owner_id, task_id, consistent_read=True)
+        return to_record(TaskModel.get(owner_id, task_id, consistent_read=True))
     except DoesNotExist:
         return None
 
 
-def list_tasks(owner_id: str, status: str | None, limit: int, start_key: dict[str, Any] | None) -> TaskPage:
+def list_tasks(owner_id: str, status: str | None, limit: int, start_key: dict[str, Any] | None) -> Page[Task]:
     if status:
         results = TaskModel.by_status.query(
             owner_status_key(owner_id, status),
@@ -124,32 +157,59 @@ def list_tasks(owner_id: str, status: str | None, limit: int, start_key: dict[st
         results = TaskModel.by_created.query(
             owner_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key
         )
-    items = list(results)
-    return TaskPage(items=items, last_evaluated_key=results.last_evaluated_key)
+    items = tuple(to_record(model) for model in results)
+    return Page(items=items, last_evaluated_key=results.last_evaluated_key)
 
 
-def update_task(task: TaskModel, actions: list[Action], expected_version: int) -> None:
-    """Apply actions only if nobody else wrote since `expected_version`; bumps the version in the same write."""
+def _update_actions(owner_id: str, changes: Mapping[str, object]) -> list[Action]:
+    """One SET per changed field; None clears an optional field. A new status moves the task in `byStatus` too."""
+    actions: list[Action] = []
+    for field, value in changes.items():
+        if field == "status":
+            status = str(value)
+            actions += [TaskModel.status.set(status), TaskModel.owner_status.set(owner_status_key(owner_id, status))]
+        elif field == "tags":
+            tags = cast("frozenset[str] | None", value)
+            actions.append(TaskModel.tags.set(set(tags)) if tags else TaskModel.tags.remove())
+        elif field == "due_date":
+            actions.append(TaskModel.due_date.set(str(value)) if value else TaskModel.due_date.remove())
+        elif field in {"title", "description", "priority", "updated_at"}:
+            actions.append(getattr(TaskModel, field).set(value))
+        else:
+            raise ValueError(f"not a field a task update can change: {field}")
+    return actions
+
+
+def update_task(task: Task, changes: Mapping[str, object], expected_version: int) -> Task:
+    """Apply the changes (Task field -> new value) only if nobody else wrote since `expected_version`, bumping the
+    version in the same write; returns the task as stored after it (UpdateItem's ALL_NEW, no extra read)."""
+    model = TaskModel(task.owner_id, task.task_id)
     try:
-        task.update(
-            actions=[*actions, TaskModel.version.set(expected_version + 1)],
+        model.update(
+            actions=[*_update_actions(task.owner_id, changes), TaskModel.version.set(expected_version + 1)],
             condition=TaskModel.task_id.exists() & (TaskModel.version == expected_version),
         )
     except UpdateError as exc:
-        if exc.cause_response_code == CONDITION_FAILED:
+        if is_condition_failure(exc):
             raise VersionConflict(task.task_id) from exc
         raise
+    return to_record(model)
 
 
-def delete_task(task: TaskModel) -> bool:
+def delete_task(owner_id: str, task_id: str) -> bool:
     """Returns False when the task was already gone (a concurrent delete), so callers can answer 404."""
     try:
-        task.delete(condition=TaskModel.task_id.exists())
+        TaskModel(owner_id, task_id).delete(condition=TaskModel.task_id.exists())
     except DeleteError as exc:
-        if exc.cause_response_code == CONDITION_FAILED:
+        if is_condition_failure(exc):
             return False
         raise
     return True
+
+
+def probe() -> None:
+    """The cheapest call that proves the tasks table answers (GET /health)."""
+    TaskModel.describe_table()
 
 
 def _chunks(items: Sequence[_T], size: int) -> list[Sequence[_T]]:
@@ -184,6 +244,7 @@ def _found(keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
     }
 
 
+@storage_failures_translated
 def existing_task_ids(keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which (ownerId, taskId) keys are already stored: one BatchGetItem per 100 keys, several in parallel."""
     found: set[tuple[str, str]] = set()
@@ -192,15 +253,16 @@ def existing_task_ids(keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     return found
 
 
-def _write(tasks: Sequence[TaskModel]) -> None:
+def _write(tasks: Sequence[Task]) -> None:
     # pynamodb resends UnprocessedItems with backoff and raises PutError if they persist.
     with TaskModel.batch_write() as batch:
         for task in tasks:
-            batch.save(task)
+            batch.save(to_model(task))
 
 
-def put_tasks(tasks: Sequence[TaskModel]) -> None:
-    """BatchWriteItem in chunks of 25, several in flight at once; raises if any chunk could not be stored.
+@storage_failures_translated
+def put_tasks(tasks: Sequence[Task]) -> None:
+    """BatchWriteItem in chunks of 25, several in flight at once; StorageUnavailable if any chunk was not stored.
 
     A failure may leave other chunks written: the caller retries the whole batch and skips what is stored.
     """

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.connection import Connection
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from taskapp.data import sessions
-from taskapp.data.base import model_meta
+from taskapp.data.base import is_condition_failure, model_meta, transaction
+from taskapp.domain.records.accounts import SessionGeneration, User
 from taskapp.settings import get_settings
 
 
@@ -25,6 +24,8 @@ class UserIdIndex(GlobalSecondaryIndex["UserModel"]):
 
 
 class UserModel(Model):
+    """Items written before `sessionsValidAfter` was retired still carry it; reading them ignores it."""
+
     Meta = model_meta(get_settings().users_table)
 
     email = UnicodeAttribute(hash_key=True)
@@ -32,8 +33,6 @@ class UserModel(Model):
     name = UnicodeAttribute()
     password_hash = UnicodeAttribute(attr_name="passwordHash")
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
-    # Sessions started before this epoch second are no longer valid (password change, "log out everywhere").
-    sessions_valid_after = NumberAttribute(attr_name="sessionsValidAfter", default=0)
 
     by_user_id = UserIdIndex()
 
@@ -42,49 +41,66 @@ class EmailAlreadyRegistered(Exception):
     pass
 
 
-def create_user(user: UserModel) -> None:
-    try:
-        user.save(condition=UserModel.email.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise EmailAlreadyRegistered(user.email) from exc
-        raise
-
-
-def find_by_email(email: str) -> UserModel | None:
-    try:
-        return UserModel.get(email, consistent_read=True)
-    except DoesNotExist:
-        return None
-
-
 class PasswordChangedConcurrently(Exception):
     """Someone changed the password or the session generation between our read and our write."""
 
 
-def find_by_user_id(user_id: str) -> UserModel | None:
+def to_model(user: User) -> UserModel:
+    return UserModel(
+        user.email,
+        user_id=user.user_id,
+        name=user.name,
+        password_hash=user.password_hash,
+        created_at=user.created_at,
+    )
+
+
+def to_record(model: UserModel) -> User:
+    return User(
+        email=model.email,
+        user_id=model.user_id,
+        name=model.name,
+        password_hash=model.password_hash,
+        created_at=model.created_at,
+    )
+
+
+def create_user(user: User) -> None:
+    try:
+        to_model(user).save(condition=UserModel.email.does_not_exist())
+    except PutError as exc:
+        if is_condition_failure(exc):
+            raise EmailAlreadyRegistered(user.email) from exc
+        raise
+
+
+def find_by_email(email: str) -> User | None:
+    try:
+        return to_record(UserModel.get(email, consistent_read=True))
+    except DoesNotExist:
+        return None
+
+
+def find_by_user_id(user_id: str) -> User | None:
     """Through the byUserId index (eventually consistent): writes based on it must re-check in a condition."""
-    for user in UserModel.by_user_id.query(user_id, limit=1):
-        return user
+    for model in UserModel.by_user_id.query(user_id, limit=1):
+        return to_record(model)
     return None
 
 
-def replace_password(
-    user: UserModel, new_hash: str, generation_record: sessions.SessionItem, current_generation: int
-) -> None:
+def replace_password(user: User, new_hash: str, generation: SessionGeneration) -> None:
     """The new hash and the new session generation are written together or not at all."""
-    meta = UserModel.Meta
-    connection = Connection(region=meta.region, host=getattr(meta, "host", None))
+    generation_item, generation_unchanged = sessions.generation_write(generation)
     try:
-        with TransactWrite(connection=connection) as tx:
+        with transaction() as tx:
             tx.update(
-                user,
+                UserModel(user.email),
                 actions=[UserModel.password_hash.set(new_hash)],
                 condition=UserModel.password_hash == user.password_hash,
             )
-            tx.save(generation_record, condition=sessions.generation_unchanged(current_generation))
+            tx.save(generation_item, condition=generation_unchanged)
     except TransactWriteError as exc:
-        if any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons):
+        if is_condition_failure(exc):
             raise PasswordChangedConcurrently(user.user_id) from exc
         raise
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from taskapp.auth import passwords, revocation, tokens
 from taskapp.data import sessions, users
+from taskapp.domain.records.accounts import RefreshToken, SessionGeneration, User
 from taskapp.errors import Conflict, Forbidden, ServiceUnavailable, Unauthorized, ValidationFailed
 from taskapp.observability import logger, metrics
 from taskapp.schemas.accounts import ChangePasswordRequest, LoginRequest, RegisterRequest, TokenPairOut, UserOut
@@ -22,13 +23,13 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _user_view(user: users.UserModel) -> UserOut:
+def _user_view(user: User) -> UserOut:
     return UserOut(id=user.user_id, name=user.name, email=user.email, created_at=user.created_at.isoformat())
 
 
 def register(request: RegisterRequest) -> UserOut:
-    user = users.UserModel(
-        normalize_email(request.email),
+    user = User(
+        email=normalize_email(request.email),
         user_id=str(uuid.uuid4()),
         name=request.name,
         password_hash=passwords.hash_password(request.password),
@@ -78,7 +79,7 @@ def refresh(refresh_token: str) -> TokenPairOut:
     family = sessions.get_family(current.session_id)
     if family is None or family.revoked:
         raise Unauthorized(INVALID_REFRESH, code="INVALID_REFRESH_TOKEN")
-    generation = int(family.generation or 0)
+    generation = family.generation
     if generation < sessions.current_generation(current.user_id):
         # Started before the last password change. Safe against a change racing this refresh: the successor
         # stays in this old-generation family, so its access token fails the Redis check and it cannot refresh.
@@ -95,7 +96,7 @@ def refresh(refresh_token: str) -> TokenPairOut:
     return _issue_pair(current.user_id, current.session_id, successor, generation)
 
 
-def _revoke_on_reuse(token: sessions.SessionItem) -> None:
+def _revoke_on_reuse(token: RefreshToken) -> None:
     """A rotated token came back: someone holds a stolen copy, so the whole login session dies."""
     sessions.revoke_family(token.session_id)
     logger.warning(
@@ -138,9 +139,11 @@ def change_password(user_id: str, request: ChangePasswordRequest) -> None:
     current = sessions.current_generation(user_id)
     generation = sessions.next_generation(current, int(now * 1000))
     lifetime = settings.refresh_token_ttl_seconds + settings.access_token_ttl_seconds
-    record = sessions.generation_item(user_id, generation, int(now), int(now) + lifetime)
+    change = SessionGeneration(
+        user_id=user_id, generation=generation, previous=current, changed_at=int(now), expires_at=int(now) + lifetime
+    )
     try:
-        users.replace_password(user, passwords.hash_password(request.new_password), record, current)
+        users.replace_password(user, passwords.hash_password(request.new_password), change)
     except users.PasswordChangedConcurrently as exc:
         raise Conflict("The password was changed meanwhile; sign in again", code="PASSWORD_CHANGED") from exc
     metrics.add_metric(name="PasswordChanged", unit=MetricUnit.Count, value=1)

@@ -6,6 +6,7 @@ from typing import Any
 
 from taskapp.cursor import decode_cursor, encode_cursor
 from taskapp.data import activity as store
+from taskapp.domain.records.activity import ActivityEntry
 from taskapp.schemas.events import ActivityEntryOut, ActivityPageOut, TaskEvent, TaskEventType
 
 _MESSAGES = {
@@ -22,27 +23,20 @@ def human_message(event: TaskEvent) -> str:
 
 def record_event(event: TaskEvent) -> bool:
     """Store the activity entry and the notification; False when this event id was already recorded."""
-    occurred_at = event.occurred_at.isoformat()
-    key = store.entry_key(occurred_at, event.event_id)
-    message = human_message(event)
-    entry = store.ActivityModel(
-        event.owner_id,
-        key,
+    entry = ActivityEntry(
+        owner_id=event.owner_id,
         event_id=event.event_id,
         type=event.type.value,
         task_id=event.task_id,
         title=event.title,
-        occurred_at=occurred_at,
-        message=message,
+        occurred_at=event.occurred_at.isoformat(),
+        message=human_message(event),
         version=event.version,
     )
-    notification = store.NotificationModel(
-        event.owner_id, key, event_id=event.event_id, task_id=event.task_id, message=message, read=False
-    )
-    return store.record_once(entry, notification)
+    return store.record_once(entry)
 
 
-def to_view(entry: store.ActivityModel) -> ActivityEntryOut:
+def to_view(entry: ActivityEntry) -> ActivityEntryOut:
     return ActivityEntryOut(
         type=TaskEventType(entry.type),
         task_id=entry.task_id,

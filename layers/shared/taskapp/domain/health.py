@@ -1,4 +1,7 @@
-"""Dependency checks for GET /health: each dependency answers up/down with the latency of one cheap call."""
+"""Dependency checks for GET /health: each dependency answers up/down with the latency of one cheap call.
+
+The calls themselves (the probes) live beside each client: taskapp.data.tasks, taskapp.redis_client, messaging.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import redis
-
-from taskapp import redis_client
-from taskapp.data.tasks import TaskModel
+from taskapp.data import tasks as task_store
+from taskapp.redis_client import RedisUnavailable, failure_name, ping
 from taskapp.schemas.health import DependencyStatus, HealthOut
 from taskapp.settings import get_settings
 
@@ -30,7 +31,7 @@ def _elapsed_ms(started: float) -> float:
 
 
 def check_dynamodb() -> DependencyStatus:
-    return _timed(lambda: TaskModel.describe_table() and None)
+    return _timed(task_store.probe)
 
 
 def check_redis() -> DependencyStatus:
@@ -40,21 +41,12 @@ def check_redis() -> DependencyStatus:
     """
     started = time.perf_counter()
     try:
-        redis_client.guarded(lambda r: r.ping())
-    except redis_client.RedisUnavailable as exc:
-        return DependencyStatus(status="down", latency_ms=_elapsed_ms(started), error=_redis_failure(exc))
+        ping()
+    except RedisUnavailable as exc:
+        return DependencyStatus(status="down", latency_ms=_elapsed_ms(started), error=failure_name(exc))
     except Exception as exc:  # noqa: BLE001 - e.g. a REDIS_URL the client cannot even be built from
         return DependencyStatus(status="down", latency_ms=_elapsed_ms(started), error=type(exc).__name__)
     return DependencyStatus(status="up", latency_ms=_elapsed_ms(started))
-
-
-def _redis_failure(exc: redis_client.RedisUnavailable) -> str:
-    cause = exc.__cause__
-    if isinstance(cause, redis.RedisError):
-        return type(cause).__name__
-    opened_by = getattr(cause, "__context__", None)  # the Redis error of the call that tripped the breaker
-    name = type(opened_by).__name__ if isinstance(opened_by, redis.RedisError) else "RedisUnavailable"
-    return f"{name} (circuit breaker {redis_client.breaker_state()})"
 
 
 def _kafka_report() -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Bulk ingestion, producing side: POST /tasks/ingest validates, assigns ids and produces one record per task.
 
 Apart from the consuming side (taskapp.domain.ingestion) because it never touches DynamoDB: the ingest_tasks
-function then loads neither pynamodb nor botocore. The record schema is in docs/events.md.
+function then loads no DynamoDB client library. The record schema is in docs/events.md.
 """
 
 from __future__ import annotations

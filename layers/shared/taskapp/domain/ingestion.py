@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
-from pynamodb.exceptions import PynamoDBException
 
+from taskapp.data import StorageUnavailable
 from taskapp.data import tasks as store
-from taskapp.domain.tasks import new_task_model
+from taskapp.domain.records.tasks import Task
+from taskapp.domain.tasks import new_task
 from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord, json_bytes, produce_all
 from taskapp.observability import logger, metrics
 from taskapp.schemas.ingest import IngestedTaskMessage
@@ -85,7 +85,7 @@ def _b64(text: str | None) -> bytes | None:
         return b"\x00undecodable-base64:" + text.encode("utf-8", "replace")
 
 
-def parse_record(record: InboundRecord) -> store.TaskModel:
+def parse_record(record: InboundRecord) -> Task:
     if record.value is None:
         raise InvalidRecord("EMPTY_VALUE")
     try:
@@ -100,7 +100,7 @@ def parse_record(record: InboundRecord) -> store.TaskModel:
     key = record.key.decode("utf-8", "replace") if record.key is not None else None
     if key != message.id:
         raise InvalidRecord("KEY_MISMATCH", {"key": key, "id": message.id})
-    return new_task_model(message.owner_id, message.task, task_id=message.id, now=message.created_at)
+    return new_task(message.owner_id, message.task, task_id=message.id, now=message.created_at)
 
 
 def _dead_letter(record: InboundRecord, error: InvalidRecord) -> OutgoingRecord:
@@ -131,7 +131,7 @@ def _dead_letter(record: InboundRecord, error: InvalidRecord) -> OutgoingRecord:
 def ingest_batch(records: Iterable[InboundRecord]) -> BatchOutcome:
     """Validate, park the invalid, store the new; transient failures come back in `failed` for a retry."""
     outcome = BatchOutcome()
-    valid: dict[tuple[str, str], tuple[InboundRecord, store.TaskModel]] = {}
+    valid: dict[tuple[str, str], tuple[InboundRecord, Task]] = {}
     dead: list[tuple[InboundRecord, OutgoingRecord]] = []
     for record in records:
         try:
@@ -156,7 +156,7 @@ def ingest_batch(records: Iterable[InboundRecord]) -> BatchOutcome:
             fresh = [task for key, (_, task) in valid.items() if key not in existing]
             store.put_tasks(fresh)
             outcome.stored, outcome.duplicates = len(fresh), len(valid) - len(fresh)
-        except (PynamoDBException, BotoCoreError, ClientError):  # transient: report every record for a retry
+        except StorageUnavailable:  # transient: report every record for a retry
             logger.exception("batch write failed; records will be retried")
             outcome.failed.extend(record for record, _ in valid.values())
     metrics.add_metric(name="TasksIngested", unit="Count", value=outcome.stored)

@@ -1,4 +1,7 @@
-"""Task lifecycle for one owner: create, list, read, update with optimistic locking, delete."""
+"""Task lifecycle for one owner: create, list, read, update with optimistic locking, delete.
+
+Works with `records.Task` only; keys, update expressions and conditions are taskapp.data.tasks' business.
+"""
 
 from __future__ import annotations
 
@@ -6,60 +9,65 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.expressions.update import Action
-
 from taskapp.cursor import decode_cursor, encode_cursor
 from taskapp.data import tasks as store
+from taskapp.domain.records.tasks import Task
 from taskapp.errors import Conflict, NotFound
 from taskapp.schemas.tasks import CreateTaskRequest, TaskListOut, TaskOut, TaskPriority, TaskStatus, UpdateTaskRequest
 
 TASK_NOT_FOUND = "Task not found"
 
 
-def to_view(task: store.TaskModel) -> TaskOut:
+def to_view(task: Task) -> TaskOut:
     return TaskOut(
         id=task.task_id,
         title=task.title,
-        description=task.description or "",
+        description=task.description,
         status=TaskStatus(task.status),
         priority=TaskPriority(task.priority),
         due_date=task.due_date,
-        tags=sorted(task.tags or []),
+        tags=sorted(task.tags),
         created_at=task.created_at.isoformat(),
         updated_at=task.updated_at.isoformat(),
-        version=int(task.version),
+        version=task.version,
     )
 
 
-def new_task_model(
+def new_task_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_task(
     owner_id: str, request: CreateTaskRequest, task_id: str | None = None, now: datetime | None = None
-) -> store.TaskModel:
+) -> Task:
     created = now or datetime.now(UTC)
-    task_id = task_id or str(uuid.uuid4())
-    return store.TaskModel(
-        owner_id,
-        task_id,
+    return Task(
+        owner_id=owner_id,
+        task_id=task_id or new_task_id(),
         title=request.title,
         description=request.description,
         status=request.status.value,
         priority=request.priority.value,
         due_date=request.due_date,
-        tags=set(request.tags) or None,
+        tags=frozenset(request.tags),
         created_at=created,
         updated_at=created,
         version=1,
-        created_key=f"{created.isoformat()}#{task_id}",
-        owner_status=store.owner_status_key(owner_id, request.status.value),
     )
 
 
 def create_task(owner_id: str, request: CreateTaskRequest) -> TaskOut:
-    task = new_task_model(owner_id, request)
-    store.create_task(task)
+    task = new_task(owner_id, request)
+    try:
+        store.create_task(task)
+    except store.TaskAlreadyExists as exc:
+        raise Conflict(
+            "A task with this id already exists", code="TASK_ALREADY_EXISTS", details={"id": task.task_id}
+        ) from exc
     return to_view(task)
 
 
-def _require(owner_id: str, task_id: str) -> store.TaskModel:
+def _require(owner_id: str, task_id: str) -> Task:
     task = store.get_task(owner_id, task_id)
     if task is None:
         raise NotFound(TASK_NOT_FOUND, details={"id": task_id})
@@ -86,10 +94,9 @@ def update_task(owner_id: str, task_id: str, request: UpdateTaskRequest) -> Task
             code="VERSION_CONFLICT",
             details={"currentVersion": task.version},
         )
-    actions = _update_actions(owner_id, request.changes())
-    actions.append(store.TaskModel.updated_at.set(datetime.now(UTC)))
+    changes = {**_stored_changes(request.changes()), "updated_at": datetime.now(UTC)}
     try:
-        store.update_task(task, actions, request.version)
+        updated = store.update_task(task, changes, request.version)
     except store.VersionConflict as exc:
         latest = store.get_task(owner_id, task_id)
         if latest is None:
@@ -99,30 +106,26 @@ def update_task(owner_id: str, task_id: str, request: UpdateTaskRequest) -> Task
             code="VERSION_CONFLICT",
             details={"currentVersion": latest.version},
         ) from exc
-    return to_view(task)
+    return to_view(updated)
 
 
-def _update_actions(owner_id: str, changes: dict[str, Any]) -> list[Action]:
-    model = store.TaskModel
-    actions: list[Action] = []
+def _stored_changes(changes: dict[str, Any]) -> dict[str, object]:
+    """The request's changes as Task field values: enums by value, tags as a set; an empty due date or tag list
+    clears the field (None), a title or description sent as null leaves it unchanged."""
+    stored: dict[str, object] = {}
     for field, value in changes.items():
-        if field == "status":
-            actions += [
-                model.status.set(value.value),
-                model.owner_status.set(store.owner_status_key(owner_id, value.value)),
-            ]
-        elif field == "priority":
-            actions.append(model.priority.set(value.value))
+        if field in {"status", "priority"}:
+            stored[field] = value.value
         elif field == "tags":
-            actions.append(model.tags.set(set(value)) if value else model.tags.remove())
+            stored[field] = frozenset(value) if value else None
         elif field == "due_date":
-            actions.append(model.due_date.set(value) if value else model.due_date.remove())
+            stored[field] = value or None
         elif field in {"title", "description"} and value is not None:
-            actions.append(getattr(model, field).set(value))
-    return actions
+            stored[field] = value
+    return stored
 
 
 def delete_task(owner_id: str, task_id: str) -> None:
-    task = _require(owner_id, task_id)
-    if not store.delete_task(task):
+    _require(owner_id, task_id)
+    if not store.delete_task(owner_id, task_id):
         raise NotFound(TASK_NOT_FOUND, details={"id": task_id})
