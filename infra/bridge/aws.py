@@ -14,6 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.bridge.delivery import InvokeOutcome, describe_payload
+from infra.bridge.events import encode_event
 
 
 class StackLookupError(RuntimeError):
@@ -62,8 +63,12 @@ class LambdaInvoker:
 
     def __call__(self, function_name: str, event: Mapping[str, Any]) -> InvokeOutcome:
         try:
+            payload_bytes = encode_event(event)
+        except (TypeError, ValueError) as exc:  # a value JSON cannot hold: fail this invoke, never the poller
+            return InvokeOutcome(error=f"event is not JSON-encodable: {exc}")
+        try:
             response = self._client.invoke(
-                FunctionName=function_name, InvocationType="RequestResponse", Payload=json.dumps(event).encode()
+                FunctionName=function_name, InvocationType="RequestResponse", Payload=payload_bytes
             )
         except (ClientError, BotoCoreError) as exc:
             return InvokeOutcome(error=f"invoke failed: {exc}")

@@ -15,7 +15,14 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from infra.bridge.events import MAX_KAFKA_EVENT_BYTES, KafkaRecord, RabbitMessage, kafka_record_json_bytes
+from infra.bridge.events import (
+    MAX_KAFKA_EVENT_BYTES,
+    RECORD_SEPARATOR_BYTES,
+    KafkaRecord,
+    RabbitMessage,
+    kafka_record_json_bytes,
+    partition_group_bytes,
+)
 
 
 @dataclass(frozen=True)
@@ -185,16 +192,22 @@ def event_chunks(
 ) -> list[list[KafkaRecord]]:
     """The records in (topic, partition, offset) order, cut into events under the payload limit and BatchSize.
 
-    Like AWS's poller, which cuts a batch at 6 MB. A record bigger than the limit goes alone: its invoke fails
-    and the record ends in the DLQ, as on AWS.
+    Like AWS's poller, which cuts a batch at 6 MB. The size counted is exactly what the records add to the
+    encoded event: each record's JSON, the `", "` between records, and each `"topic-partition": [...]` group.
+    A record bigger than the limit goes alone: its invoke fails and the record ends in the DLQ, as on AWS.
     """
     chunks: list[list[KafkaRecord]] = [[]]
     size = 0
     for record in sorted(records, key=lambda r: r.identifier):
-        needed = record_bytes(record)
-        too_many = max_records is not None and len(chunks[-1]) >= max_records
-        if chunks[-1] and (too_many or size + needed > max_event_bytes):
+        current = chunks[-1]
+        new_group = not current or (current[-1].topic, current[-1].partition) != (record.topic, record.partition)
+        overhead = partition_group_bytes(record.topic, record.partition) if new_group else RECORD_SEPARATOR_BYTES
+        own = record_bytes(record)
+        needed = own + overhead
+        too_many = max_records is not None and len(current) >= max_records
+        if current and (too_many or size + needed > max_event_bytes):
             chunks.append([])
+            needed = own + partition_group_bytes(record.topic, record.partition)
             size = 0
         chunks[-1].append(record)
         size += needed
