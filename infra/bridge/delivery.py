@@ -23,6 +23,7 @@ from infra.bridge.events import (
     kafka_record_json_bytes,
     partition_group_bytes,
 )
+from taskapp.messaging.dead_letter import NotADeadLetter, RecordPosition
 
 
 @dataclass(frozen=True)
@@ -109,10 +110,14 @@ def parse_item_identifier(identifier: Any) -> tuple[str, int, int]:
     - string form: `"<topic>-<partition>@<offset>"`
     Topic names may contain '-', so the partition number is taken after the last one.
     """
+    if isinstance(identifier, str) and "@" in identifier:
+        try:
+            position = RecordPosition.parse(identifier)
+        except NotADeadLetter as exc:
+            raise InvalidBatchResponse(f"itemIdentifier {identifier!r} is not '<topic>-<partition>@<offset>'") from exc
+        return position.topic, position.partition, position.offset
     if isinstance(identifier, Mapping):
         topic_partition, offset = identifier.get("partition"), identifier.get("offset")
-    elif isinstance(identifier, str) and "@" in identifier:
-        topic_partition, offset = identifier.rsplit("@", 1)
     else:
         raise InvalidBatchResponse(f"unrecognised itemIdentifier {identifier!r}")
     if not isinstance(topic_partition, str) or "-" not in topic_partition:

@@ -27,8 +27,8 @@ class KafkaUnavailable(Exception):
 @dataclass(frozen=True)
 class OutgoingRecord:
     topic: str
-    key: bytes
-    value: bytes
+    key: bytes | None
+    value: bytes | None  # None only for a dead letter of a record that had no value
     headers: Sequence[tuple[str, bytes]] = ()
 
 
