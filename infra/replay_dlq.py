@@ -351,10 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def stack_parameters(stack_name: str) -> dict[str, str]:
     """The deployed stack's parameter values (infra/common.sh points boto3 at the local stack)."""
-    import boto3
+    from infra.stack import Stack
 
-    stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
-    return {item["ParameterKey"]: item.get("ParameterValue", "") for item in stack.get("Parameters", [])}
+    return Stack(stack_name).parameters()
 
 
 def rabbit_names(args: argparse.Namespace) -> tuple[str, str]:
