@@ -232,6 +232,13 @@ class KafkaPoller:
             self._log_batch(batch, started, "broker-error", None, error=repr(exc))
             self.stop.wait(1.0)
             return
+        except Exception as exc:  # noqa: BLE001 - no record and no bug may end the poller (the runner would stop)
+            # Same as a broker error: nothing was committed, so rewinding redelivers the batch; nothing is lost.
+            logger.exception("kafka batch failed unexpectedly", extra={"source": self.source.label})
+            self._rewind(batch)
+            self._log_batch(batch, started, "bridge-error", None, error=repr(exc))
+            self.stop.wait(1.0)
+            return
         self._log_batch(batch, started, result.outcome, result)
 
     def _build_event(self, records: Sequence[KafkaRecord]) -> dict[str, Any]:
