@@ -278,6 +278,26 @@ def deliver_kafka_partitions(
     return combined
 
 
+def rabbit_event_chunks(
+    sized: Sequence[tuple[RabbitMessage, int]], max_event_bytes: int = MAX_KAFKA_EVENT_BYTES
+) -> list[list[RabbitMessage]]:
+    """Messages (with their exact encoded sizes) in order, cut into events under the payload limit.
+
+    Like AWS's MQ poller, which also stops a batch at 6 MB. A message bigger than the limit goes alone: its
+    invoke fails and, after the retries, it is dead-lettered.
+    """
+    chunks: list[list[RabbitMessage]] = []
+    size = 0
+    for message, encoded in sized:
+        needed = encoded + RECORD_SEPARATOR_BYTES
+        if not chunks or size + needed > max_event_bytes:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(message)
+        size += needed
+    return chunks
+
+
 def deliver_rabbit_batch(
     function_name: str,
     batch: Sequence[RabbitMessage],

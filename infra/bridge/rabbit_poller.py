@@ -31,6 +31,7 @@ from infra.bridge.delivery import (
     StopRequested,
     batch_log_fields,
     deliver_rabbit_batch,
+    rabbit_event_chunks,
 )
 from infra.bridge.events import RabbitMessage, encode_event, rabbit_event, rabbit_message_json
 from infra.bridge.log import logger
@@ -196,9 +197,19 @@ class RabbitPoller:
         waited: float,
     ) -> None:
         started = time.monotonic()
-        batch = self._without_unencodable(channel, batch)
-        if not batch:
-            return
+        for event_messages in rabbit_event_chunks(self._encodable(channel, batch)):
+            if not self._deliver(connection, channel, event_messages, started, waited):
+                return
+
+    def _deliver(
+        self,
+        connection: pika.BlockingConnection,
+        channel: BlockingChannel,
+        batch: Sequence[RabbitMessage],
+        started: float,
+        waited: float,
+    ) -> bool:
+        """One event: ack its messages after a successful invoke, nack them after the retries; False on stop."""
 
         def sleep(seconds: float) -> None:
             # Sleep through the connection so heartbeats keep flowing; wake up on stop.
@@ -217,20 +228,22 @@ class RabbitPoller:
             )
         except StopRequested:
             self._log_batch(batch, started, waited, "abandoned-on-stop", None)
-            return
+            return False
         last_tag = max(message.delivery_tag for message in batch)
         if result.dead_letters:
             channel.basic_nack(delivery_tag=last_tag, multiple=True, requeue=False)
         else:
             channel.basic_ack(delivery_tag=last_tag, multiple=True)
         self._log_batch(batch, started, waited, result.outcome, result)
+        return True
 
-    def _without_unencodable(self, channel: BlockingChannel, batch: Sequence[RabbitMessage]) -> list[RabbitMessage]:
-        """Dead-letter (nack, no requeue) each message the event cannot carry, with the reason in the log."""
+    def _encodable(self, channel: BlockingChannel, batch: Sequence[RabbitMessage]) -> list[tuple[RabbitMessage, int]]:
+        """Each message the event can carry, with its exact encoded size; the others are dead-lettered (nack, no
+        requeue) one by one, with the reason in the log."""
         kept = []
         for message in batch:
             try:
-                encode_event(rabbit_message_json(message))
+                size = len(encode_event(rabbit_message_json(message)))
             except (TypeError, ValueError) as exc:
                 channel.basic_nack(delivery_tag=message.delivery_tag, requeue=False)
                 logger.warning(
@@ -238,7 +251,7 @@ class RabbitPoller:
                     extra={"queue": self.queue, "message_id": message.message_id, "reason": str(exc)},
                 )
             else:
-                kept.append(message)
+                kept.append((message, size))
         return kept
 
     def _log_batch(
