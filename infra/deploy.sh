@@ -35,12 +35,7 @@ log "sam deploy (stack $STACK_NAME) to $AWS_ENDPOINT_URL"
   --parameter-overrides "${overrides[@]}" \
   >"$LOG_DIR/sam-deploy.log" 2>&1 || { tail -60 "$LOG_DIR/sam-deploy.log"; die "sam deploy failed"; }
 
-api_id="$("$VENV/bin/python" - <<'PY'
-import boto3, os
-outputs = boto3.client("cloudformation").describe_stacks(StackName=os.environ["STACK_NAME"])["Stacks"][0]["Outputs"]
-print(next(o["OutputValue"] for o in outputs if o["OutputKey"] == "ApiId"))
-PY
-)"
+api_id="$("$VENV/bin/python" -m infra.stack --stack-name "$STACK_NAME" output ApiId)"
 api_url="$AWS_ENDPOINT_URL/_aws/execute-api/$api_id/$STAGE"
 echo "$api_url" >"${API_URL_FILE:-$LOCAL_DIR/api-url}"
 # After an update MiniStack restarts each function's worker: the first /health pays a cold start, which takes
@@ -53,9 +48,8 @@ log "API ready: $api_url"
 if "$VENV/bin/python" - >"$LOG_DIR/rabbitmq-declare-$STACK_NAME.log" 2>&1 <<'PY'
 import os, subprocess, sys
 import boto3
-name = boto3.client("cloudformation").describe_stack_resource(
-    StackName=os.environ["STACK_NAME"], LogicalResourceId="OutboxPublisherFunction"
-)["StackResourceDetail"]["PhysicalResourceId"]
+from infra.stack import Stack
+name = Stack(os.environ["STACK_NAME"]).physical_id("OutboxPublisherFunction")
 function_env = boto3.client("lambda").get_function_configuration(FunctionName=name)["Environment"]["Variables"]
 env = {**os.environ, **function_env, "PYTHONPATH": os.path.join(os.getcwd(), "layers", "shared")}
 sys.exit(subprocess.run([sys.executable, "-m", "taskapp.messaging.rabbitmq", "declare"], env=env, check=False).returncode)

@@ -30,19 +30,15 @@ from infra.local_api.context import LocalLambdaContext
 from infra.local_api.loader import HandlerLoader, add_layers_to_path
 from infra.local_api.server import DEFAULT_ENV_FILE, apply_environment, read_env_file
 from infra.local_api.template import FunctionSpec, SamTemplate
+from infra.stack import Stack, default_stack_name
 
 
 def stack_name() -> str:
-    return os.environ.get("STACK_NAME", "taskapp")
+    return default_stack_name()
 
 
 def physical_name(spec: FunctionSpec, stack: str | None = None) -> str:
-    import boto3
-
-    detail = boto3.client("cloudformation").describe_stack_resource(
-        StackName=stack or stack_name(), LogicalResourceId=spec.logical_id
-    )
-    return str(detail["StackResourceDetail"]["PhysicalResourceId"])
+    return Stack(stack or stack_name()).physical_id(spec.logical_id)
 
 
 def read_event(path: str) -> Any:

@@ -1,15 +1,12 @@
 """Replay dead letters after a fix: `python -m infra.replay_dlq kafka|rabbitmq [--dry-run] [--limit N]`.
 
-Kafka: `task.ingested.dlq` holds two shapes of dead letter, and each is turned back into the original record:
-* the ingestion function's (headers `dlq-reason`, `dlq-source`; value = JSON envelope with the original `key`
-  and `value`, see docs/events.md). The original value is re-encoded from the envelope: the same JSON, but not
-  necessarily byte-identical (compact separators), or the original text when it was not JSON, or no value at all
-  for `EMPTY_VALUE`;
-* the event-source bridge's (headers `dlq-reason`, `dlq-function`, `dlq-source`, `dlq-attempts` appended to the
-  original headers; key and value untouched).
-Records are read from the committed position of a dedicated consumer group (`dlq-replay`) up to the end offsets
-seen at start, produced back to their source topic with `acks=all`, and only then committed: a crash replays
-again (at-least-once; the ingestion consumer dedupes by task id), a second run replays nothing twice.
+Kafka: a dead letter on `task.ingested.dlq` is the original record plus `dlq-*` headers, whichever of its two
+writers (the ingestion function, the event-source bridge) produced it; `taskapp.messaging.dead_letter` owns that
+contract, and its `DeadLetter.decode` gives back the original key, value and headers (and reads the ingestion
+function's former JSON envelope too). Records are read from the committed position of a dedicated consumer group
+(`dlq-replay`) up to the end offsets seen at start, produced back to their source topic with `acks=all`, and only
+then committed: a crash replays again (at-least-once; the ingestion consumer dedupes by task id), a second run
+replays nothing twice.
 
 RabbitMQ: messages are taken from the DLQ queue with basic.get, republished (publisher confirms, mandatory) to
 the exchange and routing key recorded in their `x-death` header, with their properties (message id included, so
@@ -23,7 +20,6 @@ equivalent for these brokers.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections import Counter
@@ -31,11 +27,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from taskapp.messaging.dead_letter import DeadLetter, NotADeadLetter, RecordPosition
+
 DEFAULT_KAFKA_DLQ_TOPIC = "task.ingested.dlq"
 DEFAULT_SOURCE_TOPIC = "task.ingested"
 DEFAULT_GROUP = "dlq-replay"
 REPLAYED_FROM_HEADER = "dlq-replayed-from"
-BRIDGE_ONLY_HEADER = "dlq-function"
 UNRECOGNIZED = "UNRECOGNIZED"
 DEATH_HEADER_PREFIXES = ("x-death", "x-first-death-", "x-last-death-")
 
@@ -60,7 +57,7 @@ class DeadRecord:
 
     @property
     def position(self) -> str:
-        return f"{self.topic}-{self.partition}@{self.offset}"
+        return str(RecordPosition(self.topic, self.partition, self.offset))
 
 
 @dataclass(frozen=True)
@@ -74,54 +71,23 @@ class OriginalRecord:
     reason: str
 
 
-def _header(headers: Sequence[tuple[str, bytes | None]], name: str) -> str | None:
-    for header_name, value in headers:
-        if header_name == name:
-            return (value or b"").decode("utf-8", "replace")
-    return None
-
-
 def topic_of_source(source: str) -> str:
     """`dlq-source` is `topic-partition@offset`; topic names may contain dashes, the partition is after the last."""
-    topic_partition, at, offset = source.rpartition("@")
-    topic, dash, partition = topic_partition.rpartition("-")
-    if not (at and dash and topic and partition.isdigit() and offset.isdigit()):
-        raise NotReplayable(f"malformed dlq-source header {source!r}")
-    return topic
-
-
-def _original_value(envelope: dict[str, Any], reason: str) -> bytes | None:
-    """Undo the ingestion function's `_dead_letter`: it stored parsed JSON, or the text when it was not JSON."""
-    if reason == "EMPTY_VALUE":
-        return None  # the only way the function gives this reason: the record had no value
-    value = envelope.get("value")
-    if reason == "MALFORMED_JSON" and isinstance(value, str):
-        return value.encode("utf-8")
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        return RecordPosition.parse(source).topic
+    except NotADeadLetter as exc:
+        raise NotReplayable(f"malformed dlq-source header {source!r}") from exc
 
 
 def recover_kafka_record(dead: DeadRecord, default_topic: str = DEFAULT_SOURCE_TOPIC) -> OriginalRecord:
-    """The original record of a dead letter, whichever of the two writers produced it."""
-    reason = _header(dead.headers, "dlq-reason")
-    if reason is None:
-        raise NotReplayable("no dlq-reason header: not a dead letter of this application")
-    source = _header(dead.headers, "dlq-source")
-    replayed_from = [(REPLAYED_FROM_HEADER, dead.position.encode())]
-    if _header(dead.headers, BRIDGE_ONLY_HEADER) is not None:
-        original_headers = [(name, value or b"") for name, value in dead.headers if not name.startswith("dlq-")]
-        topic = topic_of_source(source) if source else default_topic
-        return OriginalRecord(topic, dead.key, dead.value, original_headers + replayed_from, reason)
+    """The original record of a dead letter, back to the topic it was read from, its `dlq-*` headers dropped."""
     try:
-        envelope = json.loads(dead.value or b"")
-    except ValueError as exc:
-        raise NotReplayable(f"dead-letter value is not the JSON envelope: {exc}") from exc
-    if not isinstance(envelope, dict) or "value" not in envelope or "key" not in envelope:
-        raise NotReplayable("dead-letter value lacks the envelope's key/value")
-    source_topic = (envelope.get("source") or {}).get("topic") if isinstance(envelope.get("source"), dict) else None
-    topic = source_topic or (topic_of_source(source) if source else default_topic)
-    # The function wrote the original key bytes as the DLQ key (b"" when there was none, then the envelope says null).
-    key = dead.key if envelope["key"] is not None else None
-    return OriginalRecord(topic, key, _original_value(envelope, reason), replayed_from, reason)
+        letter = DeadLetter.decode(dead.key, dead.value, dead.headers)
+    except NotADeadLetter as exc:
+        raise NotReplayable(str(exc)) from exc
+    topic = letter.source.topic if letter.source is not None else default_topic
+    headers = [*letter.headers, (REPLAYED_FROM_HEADER, dead.position.encode())]
+    return OriginalRecord(topic, letter.key, letter.value, headers, letter.reason)
 
 
 # ------------------------------------------------------------------------------------------ RabbitMQ recovery
@@ -385,10 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def stack_parameters(stack_name: str) -> dict[str, str]:
     """The deployed stack's parameter values (infra/common.sh points boto3 at the local stack)."""
-    import boto3
+    from infra.stack import Stack
 
-    stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
-    return {item["ParameterKey"]: item.get("ParameterValue", "") for item in stack.get("Parameters", [])}
+    return Stack(stack_name).parameters()
 
 
 def rabbit_names(args: argparse.Namespace) -> tuple[str, str]:

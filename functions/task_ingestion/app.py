@@ -12,6 +12,8 @@ from taskapp import coldstart
 # isort: split
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes import event_source
+from aws_lambda_powertools.utilities.data_classes.kafka_event import KafkaEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from taskapp.domain.ingestion import ingest_batch, records_of
@@ -19,9 +21,10 @@ from taskapp.observability import instrumented, logger
 
 
 @instrumented
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@event_source(data_class=KafkaEvent)
+def handler(event: KafkaEvent, context: LambdaContext) -> dict[str, Any]:
     records = records_of(event)
-    outcome = ingest_batch(records)
+    outcome = ingest_batch(records, function_name=context.function_name)
     logger.info(
         "ingest batch done",
         extra={

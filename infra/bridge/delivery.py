@@ -15,7 +15,15 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from infra.bridge.events import MAX_KAFKA_EVENT_BYTES, KafkaRecord, RabbitMessage, kafka_record_json_bytes
+from infra.bridge.events import (
+    MAX_KAFKA_EVENT_BYTES,
+    RECORD_SEPARATOR_BYTES,
+    KafkaRecord,
+    RabbitMessage,
+    kafka_record_json_bytes,
+    partition_group_bytes,
+)
+from taskapp.messaging.dead_letter import NotADeadLetter, RecordPosition
 
 
 @dataclass(frozen=True)
@@ -102,10 +110,14 @@ def parse_item_identifier(identifier: Any) -> tuple[str, int, int]:
     - string form: `"<topic>-<partition>@<offset>"`
     Topic names may contain '-', so the partition number is taken after the last one.
     """
+    if isinstance(identifier, str) and "@" in identifier:
+        try:
+            position = RecordPosition.parse(identifier)
+        except NotADeadLetter as exc:
+            raise InvalidBatchResponse(f"itemIdentifier {identifier!r} is not '<topic>-<partition>@<offset>'") from exc
+        return position.topic, position.partition, position.offset
     if isinstance(identifier, Mapping):
         topic_partition, offset = identifier.get("partition"), identifier.get("offset")
-    elif isinstance(identifier, str) and "@" in identifier:
-        topic_partition, offset = identifier.rsplit("@", 1)
     else:
         raise InvalidBatchResponse(f"unrecognised itemIdentifier {identifier!r}")
     if not isinstance(topic_partition, str) or "-" not in topic_partition:
@@ -185,16 +197,22 @@ def event_chunks(
 ) -> list[list[KafkaRecord]]:
     """The records in (topic, partition, offset) order, cut into events under the payload limit and BatchSize.
 
-    Like AWS's poller, which cuts a batch at 6 MB. A record bigger than the limit goes alone: its invoke fails
-    and the record ends in the DLQ, as on AWS.
+    Like AWS's poller, which cuts a batch at 6 MB. The size counted is exactly what the records add to the
+    encoded event: each record's JSON, the `", "` between records, and each `"topic-partition": [...]` group.
+    A record bigger than the limit goes alone: its invoke fails and the record ends in the DLQ, as on AWS.
     """
     chunks: list[list[KafkaRecord]] = [[]]
     size = 0
     for record in sorted(records, key=lambda r: r.identifier):
-        needed = record_bytes(record)
-        too_many = max_records is not None and len(chunks[-1]) >= max_records
-        if chunks[-1] and (too_many or size + needed > max_event_bytes):
+        current = chunks[-1]
+        new_group = not current or (current[-1].topic, current[-1].partition) != (record.topic, record.partition)
+        overhead = partition_group_bytes(record.topic, record.partition) if new_group else RECORD_SEPARATOR_BYTES
+        own = record_bytes(record)
+        needed = own + overhead
+        too_many = max_records is not None and len(current) >= max_records
+        if current and (too_many or size + needed > max_event_bytes):
             chunks.append([])
+            needed = own + partition_group_bytes(record.topic, record.partition)
             size = 0
         chunks[-1].append(record)
         size += needed
@@ -258,6 +276,26 @@ def deliver_kafka_partitions(
         combined.dead_letters.extend(result.dead_letters)
         combined.last_error = combined.last_error or result.last_error
     return combined
+
+
+def rabbit_event_chunks(
+    sized: Sequence[tuple[RabbitMessage, int]], max_event_bytes: int = MAX_KAFKA_EVENT_BYTES
+) -> list[list[RabbitMessage]]:
+    """Messages (with their exact encoded sizes) in order, cut into events under the payload limit.
+
+    Like AWS's MQ poller, which also stops a batch at 6 MB. A message bigger than the limit goes alone: its
+    invoke fails and, after the retries, it is dead-lettered.
+    """
+    chunks: list[list[RabbitMessage]] = []
+    size = 0
+    for message, encoded in sized:
+        needed = encoded + RECORD_SEPARATOR_BYTES
+        if not chunks or size + needed > max_event_bytes:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(message)
+        size += needed
+    return chunks
 
 
 def deliver_rabbit_batch(

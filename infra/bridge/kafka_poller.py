@@ -31,6 +31,7 @@ from infra.bridge.log import logger
 from infra.bridge.settings import BridgeSettings
 from infra.bridge.template import KafkaSource
 from infra.bridge.topics import ensure_topics
+from taskapp.messaging.dead_letter import DeadLetter, EncodedRecord, RecordPosition
 
 DLQ_SUFFIX = ".dlq"
 POLL_IDLE_MS = 500  # how often an idle poller checks for a stop request
@@ -54,15 +55,22 @@ def to_record(raw: Any) -> KafkaRecord:
     )
 
 
+def dead_letter(record: KafkaRecord, reason: str, function_name: str, attempts: int) -> EncodedRecord:
+    """The record as the DLQ contract writes it: untouched, plus why and from where it was dead-lettered."""
+    return DeadLetter(
+        reason=reason,
+        source=RecordPosition(record.topic, record.partition, record.offset),
+        key=record.key,
+        value=record.value,
+        headers=tuple((name, value or b"") for name, value in record.headers),
+        function=function_name,
+        attempts=attempts,
+    ).encode()
+
+
 def dead_letter_headers(record: KafkaRecord, reason: str, function_name: str, attempts: int) -> list[tuple[str, bytes]]:
     """The original headers plus why and from where the record was dead-lettered."""
-    return [
-        *((name, value or b"") for name, value in record.headers),
-        ("dlq-reason", reason.encode()),
-        ("dlq-function", function_name.encode()),
-        ("dlq-source", f"{record.topic}-{record.partition}@{record.offset}".encode()),
-        ("dlq-attempts", str(attempts).encode()),
-    ]
+    return list(dead_letter(record, reason, function_name, attempts).headers)
 
 
 class KafkaPoller:
@@ -224,6 +232,13 @@ class KafkaPoller:
             self._log_batch(batch, started, "broker-error", None, error=repr(exc))
             self.stop.wait(1.0)
             return
+        except Exception as exc:  # noqa: BLE001 - no record and no bug may end the poller (the runner would stop)
+            # Same as a broker error: nothing was committed, so rewinding redelivers the batch; nothing is lost.
+            logger.exception("kafka batch failed unexpectedly", extra={"source": self.source.label})
+            self._rewind(batch)
+            self._log_batch(batch, started, "bridge-error", None, error=repr(exc))
+            self.stop.wait(1.0)
+            return
         self._log_batch(batch, started, result.outcome, result)
 
     def _build_event(self, records: Sequence[KafkaRecord]) -> dict[str, Any]:
@@ -231,14 +246,15 @@ class KafkaPoller:
 
     def _dead_letter(self, result: BatchResult) -> None:
         assert self._producer is not None
+        letters = [
+            (record.topic, dead_letter(record, reason, self.function_name, result.attempts))
+            for record, reason in result.dead_letters
+        ]
         futures = [
             self._producer.send(
-                f"{record.topic}{DLQ_SUFFIX}",
-                key=record.key,
-                value=record.value,
-                headers=dead_letter_headers(record, reason, self.function_name, result.attempts),
+                f"{topic}{DLQ_SUFFIX}", key=letter.key, value=letter.value, headers=list(letter.headers)
             )
-            for record, reason in result.dead_letters
+            for topic, letter in letters
         ]
         for future in futures:
             future.get(timeout=30)  # raise if the dead letter was not stored: then nothing is committed

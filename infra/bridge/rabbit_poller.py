@@ -23,6 +23,7 @@ import pika
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 
+from infra.bridge import amqp_floats
 from infra.bridge.delivery import (
     BatchResult,
     Invoker,
@@ -30,8 +31,9 @@ from infra.bridge.delivery import (
     StopRequested,
     batch_log_fields,
     deliver_rabbit_batch,
+    rabbit_event_chunks,
 )
-from infra.bridge.events import RabbitMessage, rabbit_event
+from infra.bridge.events import RabbitMessage, encode_event, rabbit_event, rabbit_message_json
 from infra.bridge.log import logger
 from infra.bridge.settings import BridgeSettings
 from infra.bridge.template import RabbitSource
@@ -43,6 +45,8 @@ IDLE_TICK_SECONDS = 0.2  # how often an idle consumer checks for a stop request
 QUEUE_IDLE_SECONDS = 0.005
 NOT_FOUND = 404
 MAX_LOGGED_IDS = 10
+
+amqp_floats.install()  # before any frame is decoded: float/double headers arrive as floats, NaN included
 
 
 def to_message(method: Any, properties: Any, body: bytes) -> RabbitMessage:
@@ -148,6 +152,9 @@ class RabbitPoller:
                     waiting_logged = True
             except AMQPError as exc:
                 logger.warning("rabbitmq connection lost", extra={"queue": self.queue, "error": repr(exc)})
+            except Exception:  # noqa: BLE001 - no message and no bug may end the poller: reconnect instead
+                # Closing the connection requeues what was not acked yet, so nothing is lost.
+                logger.exception("rabbitmq poller error, reconnecting", extra={"queue": self.queue})
             finally:
                 if connection.is_open:
                     connection.close()  # unacked messages go back to the queue
@@ -190,6 +197,19 @@ class RabbitPoller:
         waited: float,
     ) -> None:
         started = time.monotonic()
+        for event_messages in rabbit_event_chunks(self._encodable(channel, batch)):
+            if not self._deliver(connection, channel, event_messages, started, waited):
+                return
+
+    def _deliver(
+        self,
+        connection: pika.BlockingConnection,
+        channel: BlockingChannel,
+        batch: Sequence[RabbitMessage],
+        started: float,
+        waited: float,
+    ) -> bool:
+        """One event: ack its messages after a successful invoke, nack them after the retries; False on stop."""
 
         def sleep(seconds: float) -> None:
             # Sleep through the connection so heartbeats keep flowing; wake up on stop.
@@ -208,13 +228,31 @@ class RabbitPoller:
             )
         except StopRequested:
             self._log_batch(batch, started, waited, "abandoned-on-stop", None)
-            return
+            return False
         last_tag = max(message.delivery_tag for message in batch)
         if result.dead_letters:
             channel.basic_nack(delivery_tag=last_tag, multiple=True, requeue=False)
         else:
             channel.basic_ack(delivery_tag=last_tag, multiple=True)
         self._log_batch(batch, started, waited, result.outcome, result)
+        return True
+
+    def _encodable(self, channel: BlockingChannel, batch: Sequence[RabbitMessage]) -> list[tuple[RabbitMessage, int]]:
+        """Each message the event can carry, with its exact encoded size; the others are dead-lettered (nack, no
+        requeue) one by one, with the reason in the log."""
+        kept = []
+        for message in batch:
+            try:
+                size = len(encode_event(rabbit_message_json(message)))
+            except (TypeError, ValueError) as exc:
+                channel.basic_nack(delivery_tag=message.delivery_tag, requeue=False)
+                logger.warning(
+                    "message dead-lettered: not encodable as an aws:rmq event",
+                    extra={"queue": self.queue, "message_id": message.message_id, "reason": str(exc)},
+                )
+            else:
+                kept.append((message, size))
+        return kept
 
     def _log_batch(
         self,

@@ -10,12 +10,13 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from infra.bridge.aws import DeployedStack, LambdaInvoker, StackLookupError
+from infra.bridge.aws import LambdaInvoker
 from infra.bridge.kafka_poller import KafkaPoller, default_group_id, start_thread
 from infra.bridge.log import logger
 from infra.bridge.rabbit_poller import RabbitPoller
 from infra.bridge.settings import BridgeSettings
 from infra.bridge.template import Resolver, TemplateError, event_sources, load_template
+from infra.stack import Stack, StackLookupError
 
 READY_TIMEOUT_SECONDS = 120.0
 
@@ -35,9 +36,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     settings = BridgeSettings.from_env()
-    stack = DeployedStack(args.stack_name)
+    stack = Stack(args.stack_name)
     try:
-        sources = event_sources(load_template(args.template), Resolver(stack.parameters()))
+        sources = event_sources(load_template(args.template), Resolver(stack.parameters_with_pseudo()))
         logical_ids = {s.function_logical_id for s in sources.kafka} | {s.function_logical_id for s in sources.rabbit}
         names = {logical_id: stack.physical_id(logical_id) for logical_id in sorted(logical_ids)}
     except (TemplateError, StackLookupError, OSError) as exc:

@@ -6,13 +6,22 @@ parameters, so the bridge polls exactly the topics and queues the stack was depl
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from samcli.yamlhelper import yaml_parse  # SAM CLI's own loader: understands the short-form intrinsic tags
+from infra.sam_template import Resolver, TemplateError, default_parameters, load_template, serverless_functions
+
+__all__ = [
+    "EventSources",
+    "KafkaSource",
+    "RabbitSource",
+    "Resolver",
+    "TemplateError",
+    "default_parameters",
+    "event_sources",
+    "load_template",
+]
 
 # AWS defaults for the event-source mapping properties the template may leave out.
 DEFAULT_KAFKA_BATCH_SIZE = 100
@@ -20,10 +29,6 @@ DEFAULT_MQ_BATCH_SIZE = 100
 DEFAULT_BATCHING_WINDOW_SECONDS = 0.5  # Lambda's default for Kafka and MQ pollers is 500 ms
 DEFAULT_STARTING_POSITION = "TRIM_HORIZON"
 DEFAULT_VIRTUAL_HOST = "/"
-
-
-class TemplateError(ValueError):
-    """The template declares an event source the bridge cannot serve as written."""
 
 
 @dataclass(frozen=True)
@@ -67,50 +72,6 @@ class EventSources:
         return not self.kafka and not self.rabbit
 
 
-_SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
-
-
-class Resolver:
-    """Resolves `Ref` and `Fn::Sub` of parameters and pseudo parameters; anything else is an error."""
-
-    def __init__(self, parameters: Mapping[str, str], pseudo: Mapping[str, str] | None = None) -> None:
-        self._values = {**(pseudo or {}), **parameters}
-
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            if set(value) == {"Ref"}:
-                return self._lookup(value["Ref"])
-            if set(value) == {"Fn::Sub"}:
-                return self._sub(value["Fn::Sub"])
-            return {key: self.resolve(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self.resolve(item) for item in value]
-        return value
-
-    def _lookup(self, name: str) -> str:
-        if name not in self._values:
-            raise TemplateError(f"cannot resolve Ref {name!r}: not a parameter of the deployed stack")
-        return self._values[name]
-
-    def _sub(self, spec: Any) -> str:
-        if isinstance(spec, list):
-            text, extra = spec[0], {k: str(self.resolve(v)) for k, v in spec[1].items()}
-        else:
-            text, extra = spec, {}
-        return _SUB_VARIABLE.sub(lambda m: extra.get(m.group(1)) or self._lookup(m.group(1)), text)
-
-
-def load_template(path: Path) -> dict[str, Any]:
-    return dict(yaml_parse(path.read_text()))
-
-
-def default_parameters(template: Mapping[str, Any]) -> dict[str, str]:
-    """Parameter defaults, so a template can be inspected without a deployed stack (tests, dry runs)."""
-    return {
-        name: str(spec["Default"]) for name, spec in (template.get("Parameters") or {}).items() if "Default" in spec
-    }
-
-
 def _as_tuple(value: Any, what: str, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
@@ -143,10 +104,8 @@ def event_sources(template: Mapping[str, Any], resolver: Resolver) -> EventSourc
     AWS emulator does not try to poll) while the bridge stands in for it.
     """
     sources = EventSources()
-    for logical_id, resource in (template.get("Resources") or {}).items():
-        if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        for event_name, event in ((resource.get("Properties") or {}).get("Events") or {}).items():
+    for logical_id, properties in serverless_functions(template):
+        for event_name, event in (properties.get("Events") or {}).items():
             kind = event.get("Type")
             if kind not in ("SelfManagedKafka", "MQ"):
                 continue

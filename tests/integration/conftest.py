@@ -17,8 +17,8 @@ import boto3
 import pytest
 import redis
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
+from infra.stack import Stack, StackLookupError
 from tests.support import unique
 
 ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL") or "http://127.0.0.1:4566"
@@ -55,11 +55,10 @@ def _stack_outputs() -> dict[str, str]:
         config=Config(retries={"max_attempts": 1}, connect_timeout=3, read_timeout=10),
     )
     try:
-        stack = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
-    except (ClientError, BotoCoreError) as exc:
+        return Stack(STACK_NAME, cloudformation).outputs()
+    except StackLookupError as exc:
         _fail(f"stack {STACK_NAME!r} not found on {ENDPOINT_URL} ({exc}); deploy it with infra/deploy.sh")
         raise  # unreachable: pytest.exit raises
-    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
 
 
 def _configure_environment() -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from infra.stack import Stack
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
@@ -29,7 +31,7 @@ def stack_env() -> dict[str, str]:
         "cloudformation", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_DEFAULT_REGION"]
     )
     try:
-        cloudformation.describe_stacks(StackName=env["STACK_NAME"])
+        Stack(env["STACK_NAME"], cloudformation).description()
     except Exception as exc:  # noqa: BLE001 - fail loudly with the reason, never skip
         pytest.fail(f"stack {env['STACK_NAME']} is not deployed on {env['AWS_ENDPOINT_URL']}: {exc} (make deploy)")
     return env

@@ -12,9 +12,10 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import boto3
+
+from infra.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "infra" / "private-servers.sh"
@@ -46,12 +47,10 @@ class PrivateServers:
 
     def verify_stack_uses_them(self) -> None:
         """Raise unless the deployed stack's Redis, Kafka and RabbitMQ are exactly these private servers."""
-        description: Any = boto3.client("cloudformation").describe_stacks(StackName=self.stack_name)["Stacks"][0]
-        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in description["Parameters"]}
+        stack = Stack(self.stack_name)
+        parameters = stack.parameters()
         # RabbitMqUrl is NoEcho: read it where the functions see it.
-        resource = boto3.client("cloudformation").describe_stack_resource(
-            StackName=self.stack_name, LogicalResourceId="OutboxPublisherFunction"
-        )["StackResourceDetail"]["PhysicalResourceId"]
+        resource = stack.physical_id("OutboxPublisherFunction")
         function_env = boto3.client("lambda").get_function_configuration(FunctionName=resource)["Environment"]
         seen = {
             "REDIS_URL": parameters.get("RedisUrl"),

@@ -19,6 +19,7 @@ import pytest
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
+from infra.stack import Stack
 from tests.support import servers
 from tests.support.bridge_harness import FIXTURE_TEMPLATE, KAFKA, RABBITMQ_URL, ROOT, BridgeProcess, FixtureStack
 
@@ -66,8 +67,7 @@ def fixture_stack(kafka_broker: str, rabbitmq: str, aws_stack_endpoint: str) -> 
     )
     if deploy.returncode != 0:
         pytest.fail(f"deploying the bridge fixture stack failed:\n{deploy.stdout[-3000:]}\n{deploy.stderr[-3000:]}")
-    cfn = boto3.client("cloudformation")
-    outputs = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]["Outputs"]
+    outputs = Stack(stack_name).outputs()
     stack = FixtureStack(
         run_id=run_id,
         stack_name=stack_name,
@@ -76,13 +76,13 @@ def fixture_stack(kafka_broker: str, rabbitmq: str, aws_stack_endpoint: str) -> 
         group_id=f"bridge-test-{run_id}",
         queue=f"bridge-test.{run_id}",
         rabbit_dlq=f"bridge-test.{run_id}.dlq",
-        table_name=next(o["OutputValue"] for o in outputs if o["OutputKey"] == "RecordsTableName"),
+        table_name=outputs["RecordsTableName"],
     )
     admin = KafkaAdminClient(bootstrap_servers=KAFKA)
     admin.create_topics([NewTopic(stack.topic, num_partitions=3, replication_factor=1)])
     admin.close()
     yield stack
-    cfn.delete_stack(StackName=stack_name)
+    boto3.client("cloudformation").delete_stack(StackName=stack_name)
     with pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL)) as connection:
         channel = connection.channel()
         channel.queue_delete(stack.queue)

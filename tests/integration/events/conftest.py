@@ -18,6 +18,8 @@ import pytest
 import requests
 from kafka import KafkaProducer
 
+from infra.stack import Stack as DeployedStack
+
 T = TypeVar("T")
 # The stack's own brokers: infra/test-all.sh deploys the test stack against private servers
 # (infra/private-servers.sh) and names them in STACK_*; without those, the machine's (or KAFKA_/RABBITMQ_ env).
@@ -36,8 +38,7 @@ class Stack:
 
     @cached_property
     def _description(self) -> dict[str, Any]:
-        stacks = boto3.client("cloudformation").describe_stacks(StackName=self.name)["Stacks"]
-        return dict(stacks[0])
+        return DeployedStack(self.name).description()
 
     def output(self, key: str) -> str:
         return next(o["OutputValue"] for o in self._description["Outputs"] if o["OutputKey"] == key)

@@ -13,6 +13,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from taskapp.messaging.dead_letter import DeadLetter
 from tests.integration.events.conftest import KAFKA, RABBITMQ_URL, Stack
 from tests.support.private_servers import process_dead
 from tests.support.waiting import wait_until
@@ -127,6 +128,7 @@ def test_poison_records_are_dead_lettered_with_a_reason_and_the_rest_stored(
         f"{owner}-invalid".encode(): "VALIDATION_ERROR",
         f"{owner}-mismatch".encode(): "KEY_MISMATCH",
     }
-    body = json.loads(letters[f"{owner}-invalid".encode()].value)
-    assert body["reason"] == "VALIDATION_ERROR" and body["value"]["ownerId"] == owner
+    invalid = letters[f"{owner}-invalid".encode()]
+    body = DeadLetter.decode(invalid.key, invalid.value, invalid.headers)
+    assert body.reason == "VALIDATION_ERROR" and json.loads(body.value or b"")["ownerId"] == owner
     assert stack.count("TasksTableName", owner) == 5

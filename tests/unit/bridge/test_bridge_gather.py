@@ -136,3 +136,17 @@ def test_a_trickle_is_delivered_after_the_window(concurrency: int):
     consumer = FakeConsumer({0: 3, 1: 2, 2: 0})
     batch = poller(consumer, batch_size=1000, concurrency=concurrency, window=0.05)._next_batch()
     assert {p: len(o) for p, o in per_partition(batch).items()} == {0: 3, 1: 2}
+
+
+def test_an_unexpected_error_rewinds_the_batch_and_the_poller_carries_on():
+    """Issue 15 defect 4's class on the Kafka side: an error outside the delivery rules must not end the thread."""
+    consumer = FakeConsumer({0: 3})
+
+    def broken(function_name: str, event: Mapping[str, Any]) -> InvokeOutcome:
+        raise TypeError("not JSON serializable")
+
+    instance = poller(consumer, batch_size=10, concurrency=1, window=0.0)
+    instance.invoke = broken
+    batch = instance._next_batch()
+    instance._handle(batch)  # must not raise
+    assert consumer.seeks[-1] == (0, 0)  # rewound to the batch's first record: delivered again, never skipped

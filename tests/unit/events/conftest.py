@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from infra.bridge.events import KafkaRecord, kafka_event
 from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord
 from taskapp.messaging.rabbitmq import RabbitMqUnavailable
 from taskapp.schemas.events import TaskEvent
@@ -30,23 +29,14 @@ class FakeKafka:
         return [record for record in self.produced if record.topic == topic]
 
     def as_kafka_event(self, topic: str, partitions: int = 3) -> dict[str, Any]:
-        """The AWS SelfManagedKafka event a poller would build from what was produced to `topic`."""
-        by_partition: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for offset, record in enumerate(self.on(topic)):
-            partition = hash(record.key) % partitions
-            by_partition[f"{topic}-{partition}"].append(
-                {
-                    "topic": topic,
-                    "partition": partition,
-                    "offset": offset,
-                    "timestamp": 1795424400000,
-                    "timestampType": "CREATE_TIME",
-                    "key": base64.b64encode(record.key).decode(),
-                    "value": base64.b64encode(record.value).decode(),
-                    "headers": [{name: list(value)} for name, value in record.headers],
-                }
+        """The AWS SelfManagedKafka event the bridge would build from what was produced to `topic`."""
+        consumed = [
+            KafkaRecord(
+                topic, hash(record.key) % partitions, offset, 1795424400000, 0, record.key, record.value, record.headers
             )
-        return {"eventSource": "SelfManagedKafka", "bootstrapServers": "fake:9092", "records": dict(by_partition)}
+            for offset, record in enumerate(self.on(topic))
+        ]
+        return kafka_event(consumed, "fake:9092")
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from taskapp.data.tasks import TaskModel
+from taskapp.messaging.dead_letter import DeadLetter
 from taskapp.schemas.ingest import IngestedTaskMessage
 from tests.support.api_client import ApiClient, load_template
 from tests.support.lambda_events import FakeLambdaContext, load_function, sample_event
@@ -42,8 +43,8 @@ def test_ingest_sample_is_accepted_and_produced_keyed_by_task_id(client: ApiClie
     assert ids[0] == "sample-task-1" and len(ids) == 2 and ids[1]
     assert response["body"]["topic"] == "task.ingested"
     produced = fake_kafka.on("task.ingested")
-    assert [record.key.decode() for record in produced] == ids
-    message = IngestedTaskMessage.model_validate_json(produced[0].value)
+    assert [(record.key or b"").decode() for record in produced] == ids
+    message = IngestedTaskMessage.model_validate_json(produced[0].value or b"")
     assert message.owner_id == OWNER and message.task.title == "Write the quarterly report"
     assert message.task.due_date == "2026-12-15" and message.created_at is not None
 
@@ -106,7 +107,8 @@ def test_batch_with_bad_records_stores_the_good_and_dead_letters_the_bad(aws: No
     assert set(stored) == {"ingested-task-1", "ingested-task-2"}
     assert stored["ingested-task-1"].priority == "high" and stored["ingested-task-2"].tags == {"security"}
     dead = fake_kafka.on("task.ingested.dlq")
-    reasons = {json.loads(record.value)["source"]["offset"]: json.loads(record.value)["reason"] for record in dead}
+    letters = [DeadLetter.decode(record.key, record.value, record.headers) for record in dead]
+    reasons = {letter.source.offset: letter.reason for letter in letters if letter.source}
     assert reasons == {7: "MALFORMED_JSON", 8: "VALIDATION_ERROR", 9: "KEY_MISMATCH"}
     assert all(dict(record.headers)["dlq-reason"] for record in dead)
     assert dict(dead[0].headers)["dlq-source"] == b"task.ingested-1@7"

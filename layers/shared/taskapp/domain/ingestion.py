@@ -2,8 +2,9 @@
 
 Producing side: POST /tasks/ingest validates with the same rules as POST /tasks, assigns ids, and produces one
 record per task (key = task id). Consuming side: every record of a batch is validated; valid tasks that are not
-stored yet are written with BatchWriteItem; invalid records are parked on `task.ingested.dlq` with the reason.
-A redelivered record finds its task already stored and is skipped, so a task is created exactly once.
+stored yet are written with BatchWriteItem; invalid records are parked on `task.ingested.dlq` with the reason
+(the dead-letter contract is `taskapp.messaging.dead_letter`). A redelivered record finds its task already stored
+and is skipped, so a task is created exactly once.
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ import binascii
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes.kafka_event import KafkaEvent, KafkaEventRecord
 from pydantic import ValidationError
 
 from taskapp.data import StorageUnavailable
 from taskapp.data import tasks as store
 from taskapp.domain.records.tasks import Task
 from taskapp.domain.tasks import new_task
-from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord, json_bytes, produce_all
+from taskapp.messaging.dead_letter import DeadLetter, RecordPosition
+from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord, produce_all
 from taskapp.observability import logger, metrics
 from taskapp.schemas.ingest import IngestedTaskMessage
 from taskapp.settings import get_settings
@@ -37,6 +39,11 @@ class InboundRecord:
     offset: int
     key: bytes | None
     value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    @property
+    def position(self) -> RecordPosition:
+        return RecordPosition(self.topic, self.partition, self.offset)
 
     @property
     def identifier(self) -> dict[str, Any]:
@@ -59,21 +66,30 @@ class InvalidRecord(Exception):
         self.details = details
 
 
-def records_of(event: dict[str, Any]) -> list[InboundRecord]:
-    """Flatten `records` (keyed `topic-partition`) in partition order, offsets ascending."""
-    flattened = []
-    for batch in (event.get("records") or {}).values():
-        for raw in batch:
-            flattened.append(
-                InboundRecord(
-                    topic=str(raw["topic"]),
-                    partition=int(raw["partition"]),
-                    offset=int(raw["offset"]),
-                    key=_b64(raw.get("key")),
-                    value=_b64(raw.get("value")),
-                )
-            )
-    return sorted(flattened, key=lambda record: (record.topic, record.partition, record.offset))
+def records_of(event: KafkaEvent | dict[str, Any]) -> list[InboundRecord]:
+    """Every record of the `records` map (keyed `topic-partition`), in partition order, offsets ascending."""
+    kafka_event = event if isinstance(event, KafkaEvent) else KafkaEvent(event)
+    if not kafka_event.get("records"):
+        return []
+    records = [_inbound(record) for record in kafka_event.records]
+    return sorted(records, key=lambda record: (record.topic, record.partition, record.offset))
+
+
+def _inbound(record: KafkaEventRecord) -> InboundRecord:
+    # Not Powertools' decoded_key/decoded_value: they accept any text as base64, and a value may be absent.
+    return InboundRecord(
+        topic=str(record.topic),
+        partition=int(record.partition),
+        offset=int(record.offset),
+        key=_b64(record.key),
+        value=_b64(record.get("value")),
+        # A list per header keeps repeated names (decoded_headers is a dict); & 0xFF reads signed bytes too.
+        headers=tuple(
+            (name, bytes(byte & 0xFF for byte in values or ()))
+            for header in record.get("headers") or ()
+            for name, values in header.items()
+        ),
+    )
 
 
 def _b64(text: str | None) -> bytes | None:
@@ -103,33 +119,24 @@ def parse_record(record: InboundRecord) -> Task:
     return new_task(message.owner_id, message.task, task_id=message.id, now=message.created_at)
 
 
-def _dead_letter(record: InboundRecord, error: InvalidRecord) -> OutgoingRecord:
-    value = record.value or b""
-    try:
-        original: Any = json.loads(value)
-    except ValueError:
-        original = value.decode("utf-8", "replace")
-    body = {
-        "reason": error.reason,
-        "details": error.details,
-        "source": {"topic": record.topic, "partition": record.partition, "offset": record.offset},
-        "key": record.key.decode("utf-8", "replace") if record.key is not None else None,
-        "value": original,
-        "deadLetteredAt": datetime.now(UTC).isoformat(),
-    }
-    return OutgoingRecord(
-        topic=get_settings().ingest_dlq_topic,
-        key=record.key or b"",
-        value=json_bytes(body),
-        headers=[
-            ("dlq-reason", error.reason.encode()),
-            ("dlq-source", f"{record.topic}-{record.partition}@{record.offset}".encode()),
-        ],
-    )
+def _dead_letter(record: InboundRecord, error: InvalidRecord, function_name: str = "") -> OutgoingRecord:
+    letter = DeadLetter(
+        reason=error.reason,
+        source=record.position,
+        key=record.key,
+        value=record.value,
+        headers=record.headers,
+        function=function_name,
+        details=error.details,
+    ).encode()
+    return OutgoingRecord(get_settings().ingest_dlq_topic, letter.key, letter.value, letter.headers)
 
 
-def ingest_batch(records: Iterable[InboundRecord]) -> BatchOutcome:
-    """Validate, park the invalid, store the new; transient failures come back in `failed` for a retry."""
+def ingest_batch(records: Iterable[InboundRecord], function_name: str = "") -> BatchOutcome:
+    """Validate, park the invalid, store the new; transient failures come back in `failed` for a retry.
+
+    `function_name` (the consumer's own) goes into each dead letter's `dlq-function` header.
+    """
     outcome = BatchOutcome()
     valid: dict[tuple[str, str], tuple[InboundRecord, Task]] = {}
     dead: list[tuple[InboundRecord, OutgoingRecord]] = []
@@ -138,7 +145,7 @@ def ingest_batch(records: Iterable[InboundRecord]) -> BatchOutcome:
             task = parse_record(record)
         except InvalidRecord as error:
             logger.warning("invalid ingest record", extra={"reason": error.reason, "source": record.identifier})
-            dead.append((record, _dead_letter(record, error)))
+            dead.append((record, _dead_letter(record, error, function_name)))
             continue
         valid[(task.owner_id, task.task_id)] = (record, task)  # same id twice in a batch: the later one wins
 

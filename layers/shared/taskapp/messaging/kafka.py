@@ -6,7 +6,6 @@ kafka-python is imported inside the functions so an API function that never prod
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 import time
 from collections.abc import Iterable, Sequence
@@ -27,8 +26,8 @@ class KafkaUnavailable(Exception):
 @dataclass(frozen=True)
 class OutgoingRecord:
     topic: str
-    key: bytes
-    value: bytes
+    key: bytes | None
+    value: bytes | None  # None only for a dead letter of a record that had no value
     headers: Sequence[tuple[str, bytes]] = ()
 
 
@@ -90,10 +89,6 @@ def _discard(producer: KafkaProducer) -> None:
     # Closing a broken producer must not hide the original error.
     with contextlib.suppress(Exception):
         producer.close(timeout=0)
-
-
-def json_bytes(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), default=str).encode("utf-8")
 
 
 def _require_reachable(servers: list[str]) -> None:
