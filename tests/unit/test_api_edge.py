@@ -56,6 +56,23 @@ def test_storage_failure_is_a_503_with_retry_after_not_a_500(client: ApiClient, 
     assert_error(answer.json(), "STORAGE_UNAVAILABLE")
 
 
+def test_the_data_layers_storage_unavailable_is_a_503_with_retry_after(
+    client: ApiClient, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Data operations that translate storage failures raise StorageUnavailable: the edge maps it like botocore's."""
+    from taskapp.data import StorageUnavailable
+    from taskapp.domain import tasks
+
+    def unavailable(*args: Any) -> None:
+        raise StorageUnavailable("throttled")
+
+    monkeypatch.setattr(tasks, "list_tasks", unavailable)
+    answer = client.get("/tasks", token=alice.access_token)
+    assert answer.status_code == 503
+    assert answer.headers.get("Retry-After") == "1"
+    assert_error(answer.json(), "STORAGE_UNAVAILABLE")
+
+
 def test_an_unexpected_error_is_a_json_500_that_leaks_nothing(
     client: ApiClient, alice: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:

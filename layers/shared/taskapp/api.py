@@ -360,7 +360,10 @@ def build_api(
         from botocore.exceptions import BotoCoreError, ClientError
         from pynamodb.exceptions import PynamoDBException
 
-        @app.exception_handler([PynamoDBException, BotoCoreError, ClientError])
+        from taskapp.data import StorageUnavailable
+
+        # The data layer's own failure type, and what pynamodb/botocore raise from operations it does not wrap.
+        @app.exception_handler([StorageUnavailable, PynamoDBException, BotoCoreError, ClientError])
         def _storage_down(exc: Exception) -> Response:
             logger.exception("storage call failed")
             metrics.add_metric(name="StorageError", unit="Count", value=1)
