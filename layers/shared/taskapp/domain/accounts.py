@@ -43,8 +43,10 @@ def register(request: RegisterRequest) -> UserOut:
     return _user_view(user)
 
 
-def _issue_pair(user_id: str, session_id: str, refresh_token: str, generation: int) -> TokenPairOut:
-    access = tokens.issue_access_token(user_id, session_id, session_generation=generation)
+def _issue_pair(
+    user_id: str, session_id: str, refresh_token: str, generation: int, issued_at: int | None = None
+) -> TokenPairOut:
+    access = tokens.issue_access_token(user_id, session_id, now=issued_at, session_generation=generation)
     return TokenPairOut(access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in)
 
 
@@ -93,12 +95,29 @@ def refresh(refresh_token: str) -> TokenPairOut:
         )
     except sessions.TokenAlreadyRotated:
         _revoke_on_reuse(current)
-    return _issue_pair(current.user_id, current.session_id, successor, generation)
+    # Dated from before the rotation: a racing request that detects reuse revokes the session after this rotation
+    # committed, so its revocation (one access-token lifetime from then) outlives this access token.
+    return _issue_pair(current.user_id, current.session_id, successor, generation, issued_at=now)
 
 
 def _revoke_on_reuse(token: RefreshToken) -> None:
-    """A rotated token came back: someone holds a stolen copy, so the whole login session dies."""
+    """A rotated token came back: someone holds a stolen copy, so the whole login session dies, exactly as at logout:
+    the refresh-token family in DynamoDB, then every access token carrying the session's `sid` in Redis (those of
+    earlier refreshes and the one a racing winner was just given).
+
+    If Redis cannot be told, the answer is still 401: the family is revoked durably, and while Redis is down the
+    token check refuses every access token anyway (it fails closed); as for a password change, only a Redis that
+    comes back having lost the marker lets the session's access tokens live out their minutes. Logged as an error.
+    """
     sessions.revoke_family(token.session_id)
+    try:
+        revocation.revoke_session_access_tokens(token.session_id)
+    except revocation.RevocationStoreUnavailable:
+        logger.error(
+            "refresh token reuse: session revoked but its access tokens could not be revoked in Redis",
+            extra={"user_id": token.user_id, "session_id": token.session_id},
+        )
+        metrics.add_metric(name="SessionRevocationIncomplete", unit=MetricUnit.Count, value=1)
     logger.warning(
         "refresh token reuse detected; session revoked",
         extra={"user_id": token.user_id, "session_id": token.session_id},
