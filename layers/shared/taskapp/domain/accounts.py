@@ -7,10 +7,11 @@ import uuid
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from taskapp import rate_limit
 from taskapp.auth import passwords, revocation, tokens
 from taskapp.data import sessions, users
 from taskapp.domain.records.accounts import RefreshToken, SessionGeneration, User
-from taskapp.errors import Conflict, Forbidden, ServiceUnavailable, Unauthorized, ValidationFailed
+from taskapp.errors import Conflict, Forbidden, RateLimited, ServiceUnavailable, Unauthorized, ValidationFailed
 from taskapp.observability import logger, metrics
 from taskapp.schemas.accounts import ChangePasswordRequest, LoginRequest, RegisterRequest, TokenPairOut, UserOut
 from taskapp.settings import get_settings
@@ -50,13 +51,30 @@ def _issue_pair(
     return TokenPairOut(access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in)
 
 
-def login(request: LoginRequest) -> TokenPairOut:
-    user = users.find_by_email(normalize_email(request.email))
+def _throttled(message: str, limit: int, retry_after_seconds: int, headers: dict[str, str]) -> RateLimited:
+    details = {"limit": limit, "retryAfterSeconds": retry_after_seconds}
+    return RateLimited(message, details, headers=headers)
+
+
+def login(request: LoginRequest, client_ip: str = "") -> TokenPairOut:
+    """The throttle decides before any password is checked, for known and unknown emails alike (same answers, same
+    timing), and forgets the attempt only once the password proved right."""
+    email = normalize_email(request.email)
+    admission = rate_limit.admit_login(email, client_ip)
+    if not admission.admitted:
+        raise _throttled(
+            "Too many failed sign-ins; retry after the time in Retry-After",
+            admission.limit,
+            admission.retry_after_seconds,
+            admission.headers(),
+        )
+    user = users.find_by_email(email)
     if user is None:
         passwords.burn_password_check(request.password)
         raise Unauthorized(INVALID_CREDENTIALS, code="INVALID_CREDENTIALS")
     if not passwords.verify_password(request.password, user.password_hash):
         raise Unauthorized(INVALID_CREDENTIALS, code="INVALID_CREDENTIALS")
+    admission.succeeded()
     now = int(time.time())
     session_id = str(uuid.uuid4())
     refresh_token = tokens.new_refresh_token()
@@ -88,6 +106,16 @@ def refresh(refresh_token: str) -> TokenPairOut:
         raise Unauthorized(INVALID_REFRESH, code="SESSION_REVOKED")
     if current.state != sessions.ACTIVE:
         _revoke_on_reuse(current)
+    # Per session, not per address: one page refreshing its token never counts against its colleagues. Counted
+    # after reuse detection, so a replayed token always ends its session however fast it is replayed.
+    limited = rate_limit.hit(rate_limit.RateLimitScope.REFRESH, current.session_id)
+    if limited is not None and not limited.allowed:
+        raise _throttled(
+            "Too many refreshes of this session; retry after the time in Retry-After",
+            limited.limit,
+            limited.retry_after_seconds,
+            limited.headers(),
+        )
     successor = tokens.new_refresh_token()
     try:
         sessions.rotate_token(
