@@ -239,6 +239,26 @@ def test_reuse_revocation_outlives_an_access_token_minted_while_the_winner_was_s
     assert claims["exp"] + LEEWAY_SECONDS <= real_time() + marker_ttl
 
 
+def test_access_tokens_are_dated_from_before_the_session_state_they_were_issued_from(
+    client: ApiClient, email: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Logout, reuse and a password change revoke for one access-token lifetime from when they happen; a login or
+    refresh racing them read the session's state before that, so its token, dated from then, cannot outlive them
+    however long it took to sign."""
+    import jwt
+
+    from taskapp.auth import tokens
+
+    started = int(time.time())
+    with monkeypatch.context() as slow:
+        slow.setattr(tokens, "time", SimpleNamespace(time=lambda: started + 30))
+        session = _login(client, email)
+        refreshed = client.post("/auth/refresh", json_body={"refreshToken": session.refresh}).json()
+    for token in (session.access, refreshed["accessToken"]):
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert started <= claims["iat"] <= time.time()
+
+
 def test_reuse_still_answers_401_and_ends_the_family_when_redis_is_down(
     client: ApiClient, email: str, monkeypatch: pytest.MonkeyPatch, fake_redis: fakeredis.FakeRedis
 ) -> None:

@@ -88,7 +88,9 @@ def login(request: LoginRequest, client_ip: str = "") -> TokenPairOut:
         generation=generation,
     )
     metrics.add_metric(name="Login", unit=MetricUnit.Count, value=1)
-    return _issue_pair(user.user_id, session_id, refresh_token, generation)
+    # Dated from before the generation was read, like a refresh's: a password change racing this login publishes
+    # its revocation after that read, for one access-token lifetime, so it outlives this token.
+    return _issue_pair(user.user_id, session_id, refresh_token, generation, issued_at=now)
 
 
 def refresh(refresh_token: str) -> TokenPairOut:
