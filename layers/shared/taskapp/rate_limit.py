@@ -21,9 +21,13 @@ is not counted, so hammering during the wait neither helps nor extends it.
 Login attempts are counted *before* the password is checked, as if they were failures, and refunded when the
 password proves right: checking first and counting afterwards would let 100 parallel guesses all pass the check
 before any of them was counted. Each decision is one Lua script (redis-py `register_script`: EVALSHA, falling back
-to EVAL), so checking and recording are atomic and cost one round trip; the clock is the caller's (tests pass
-`now`). If Redis is unavailable every limiter fails OPEN: an outage of the limiter must not become an outage of the
-API (sign-in included).
+to EVAL), so checking and recording are atomic and cost one round trip. Chosen over the `limits` library because
+this needs the decision *and* the header values (remaining, reset) from that same single call, and a login policy
+(consecutive failures, growing delay, refund on success) that a fixed or sliding window alone does not express,
+through the same breaker-guarded connection pool as the rest of the app. The clock is the caller's (Lambda hosts
+are NTP-synced; a few ms of skew only shifts a window edge), which keeps the scripts deterministic and lets tests
+pass `now`. If Redis is unavailable every limiter fails OPEN: an outage of the limiter must not become an outage
+of the API (sign-in included).
 """
 
 from __future__ import annotations
