@@ -22,7 +22,11 @@ overrides=(
 [ -z "${LAMBDA_DYNAMODB_ENDPOINT:-}" ] || overrides+=("DynamoDbEndpoint=$LAMBDA_DYNAMODB_ENDPOINT")
 # Rate limits: the test stack is hammered from one IP by e2e, load and fuzz runs, so test-all.sh raises them.
 [ -z "${RATE_LIMIT_USER_PER_MINUTE:-}" ] || overrides+=("RateLimitUserPerMinute=$RATE_LIMIT_USER_PER_MINUTE")
-[ -z "${RATE_LIMIT_IP_PER_MINUTE:-}" ] || overrides+=("RateLimitIpPerMinute=$RATE_LIMIT_IP_PER_MINUTE")
+[ -z "${RATE_LIMIT_REGISTRATIONS_PER_IP:-}" ] || overrides+=("RateLimitRegistrationsPerIp=$RATE_LIMIT_REGISTRATIONS_PER_IP")
+[ -z "${RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT:-}" ] ||
+  overrides+=("RateLimitLoginFailuresPerAccount=$RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT")
+[ -z "${RATE_LIMIT_LOGIN_FAILURES_PER_IP:-}" ] || overrides+=("RateLimitLoginFailuresPerIp=$RATE_LIMIT_LOGIN_FAILURES_PER_IP")
+[ -z "${RATE_LIMIT_REFRESHES_PER_SESSION:-}" ] || overrides+=("RateLimitRefreshesPerSession=$RATE_LIMIT_REFRESHES_PER_SESSION")
 # Extra Key=Value overrides, space separated (e.g. private broker names for a second stack on one RabbitMQ).
 # shellcheck disable=SC2206
 [ -z "${EXTRA_PARAMETER_OVERRIDES:-}" ] || overrides+=($EXTRA_PARAMETER_OVERRIDES)

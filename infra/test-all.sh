@@ -9,10 +9,14 @@ export STACK_NAME="${TEST_STACK_NAME:-taskapp-test}"
 export STAGE=test
 export BCRYPT_ROUNDS="${BCRYPT_ROUNDS:-4}"
 export API_URL_FILE="$LOCAL_DIR/api-url-test"
-# Every e2e/load/fuzz request comes from 127.0.0.1: deploy the test stack with generous limits. The limiter itself
-# is proven by tests/unit/test_rate_limit.py and tests/integration/test_rate_limit_redis.py.
+# Every e2e/load/fuzz request comes from 127.0.0.1, and the fuzzer repeats emails and refreshes: deploy the test
+# stack with generous limits. The limits themselves are proven by tests/unit/test_rate_limit.py and
+# tests/integration/test_rate_limit_redis.py.
 export RATE_LIMIT_USER_PER_MINUTE="${RATE_LIMIT_USER_PER_MINUTE:-100000}"
-export RATE_LIMIT_IP_PER_MINUTE="${RATE_LIMIT_IP_PER_MINUTE:-100000}"
+export RATE_LIMIT_REGISTRATIONS_PER_IP="${RATE_LIMIT_REGISTRATIONS_PER_IP:-100000}"
+export RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT="${RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT:-100000}"
+export RATE_LIMIT_LOGIN_FAILURES_PER_IP="${RATE_LIMIT_LOGIN_FAILURES_PER_IP:-100000}"
+export RATE_LIMIT_REFRESHES_PER_SESSION="${RATE_LIMIT_REFRESHES_PER_SESSION:-100000}"
 # Private RabbitMQ names, so a `make run` stack's bridge on the same broker never takes the test stack's messages.
 export EXTRA_PARAMETER_OVERRIDES="${EXTRA_PARAMETER_OVERRIDES:-EventsExchange=task.events.test NotificationsQueue=task.notifications.test}"
 

@@ -10,17 +10,17 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from taskapp.api import build_api, lambda_handler, respond
+from taskapp.api import build_api, client_ip_of, lambda_handler, respond
 from taskapp.domain import accounts
-from taskapp.rate_limit import RateLimitScope
 from taskapp.schemas.accounts import LoginRequest, TokenPairOut
 
-app = build_api(authenticated=False, rate_limit_scope=RateLimitScope.CLIENT_IP)
+# Failed attempts are limited per account and per client IP inside accounts.login (taskapp.rate_limit).
+app = build_api(authenticated=False)
 
 
 @app.post("/auth/login")
 def login(request: Annotated[LoginRequest, Body()]) -> Response[TokenPairOut]:
-    return respond(HTTPStatus.OK, accounts.login(request))
+    return respond(HTTPStatus.OK, accounts.login(request, client_ip=client_ip_of(app)))
 
 
 handler = lambda_handler(app)

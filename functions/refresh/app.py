@@ -12,10 +12,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from taskapp.api import build_api, lambda_handler, respond
 from taskapp.domain import accounts
-from taskapp.rate_limit import RateLimitScope
 from taskapp.schemas.accounts import RefreshRequest, TokenPairOut
 
-app = build_api(authenticated=False, rate_limit_scope=RateLimitScope.CLIENT_IP)
+# Limited per session inside accounts.refresh, once the token has named its session (taskapp.rate_limit).
+app = build_api(authenticated=False)
 
 
 @app.post("/auth/refresh")

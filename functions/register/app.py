@@ -15,7 +15,7 @@ from taskapp.domain import accounts
 from taskapp.rate_limit import RateLimitScope
 from taskapp.schemas.accounts import RegisterRequest, UserOut
 
-app = build_api(authenticated=False, rate_limit_scope=RateLimitScope.CLIENT_IP)
+app = build_api(authenticated=False, rate_limit_scope=RateLimitScope.REGISTRATION)
 
 
 @app.post("/auth/register", status_code=201)

@@ -61,7 +61,16 @@ def apply_environment(environment: dict[str, str]) -> None:
 
 
 # Load and fuzz runs send thousands of requests from one IP: they serve the API with these limits instead.
-UNLIMITED_RATES = {"RATE_LIMIT_USER_PER_MINUTE": "1000000", "RATE_LIMIT_IP_PER_MINUTE": "1000000"}
+UNLIMITED_RATES = dict.fromkeys(
+    (
+        "RATE_LIMIT_USER_PER_MINUTE",
+        "RATE_LIMIT_REGISTRATIONS_PER_IP",
+        "RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT",
+        "RATE_LIMIT_LOGIN_FAILURES_PER_IP",
+        "RATE_LIMIT_REFRESHES_PER_SESSION",
+    ),
+    "1000000",
+)
 
 
 def env_file_with(directory: Path, overrides: dict[str, str], base: Path = DEFAULT_ENV_FILE) -> Path:

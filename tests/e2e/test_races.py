@@ -50,3 +50,22 @@ def test_one_refresh_token_used_twice_at_once_never_yields_two_live_sessions(api
     # The loser is treated as reuse: the family is revoked, so the winner's new refresh token is dead too.
     successor = next(response.json()["refreshToken"] for response in responses if response.status_code == 200)
     assert_error(api.call("POST", "/auth/refresh", json={"refreshToken": successor}), 401)
+
+
+def test_twenty_parallel_refreshes_of_one_token_end_every_access_token_of_the_session(api: Api, alice: Account) -> None:
+    """Issue 15, defect 2: one refresh wins, the 19 that lose the race are reuse, and reuse ends the whole session:
+    the access token the login gave and the one the winner was just given both answer 401 from then on."""
+    assert api.call("GET", "/tasks", token=alice.access_token).status_code == 200  # its Allow is now cached
+    body = {"refreshToken": alice.refresh_token}
+
+    responses = _together([("POST", "/auth/refresh", None, body)] * 20, api)
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] + [401] * 19, [response.text for response in responses]
+    for loser in (response for response in responses if response.status_code == 401):
+        assert_error(loser, 401)
+    winner = next(response.json() for response in responses if response.status_code == 200)
+    for token in (alice.access_token, winner["accessToken"]):  # the handler guard or the authorizer refuses it
+        refused = api.call("GET", "/tasks", token=token)
+        assert refused.status_code == 401, refused.text
+    assert_error(api.call("POST", "/auth/refresh", json={"refreshToken": winner["refreshToken"]}), 401)

@@ -61,7 +61,10 @@ class ApiClient:
         token: str | None = None,
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        source_ip: str | None = None,
     ) -> ApiResponse:
+        """`source_ip` is the caller's address as API Gateway reports it (`identity.sourceIp`); MiniStack takes it
+        from the client's first `X-Forwarded-For` entry, so locally a client chooses it."""
         if self.gateway.match(method, path) is None:
             raise LookupError(f"no route {method} {path} in template.yaml")
         all_headers = dict(headers or {})
@@ -80,6 +83,7 @@ class ApiClient:
                 headers=list(all_headers.items()),
                 query=list((query or {}).items()),
                 body=text.encode("utf-8"),
+                source_ip=source_ip or HttpRequest.source_ip,
             )
         )
         merged: dict[str, str] = {}

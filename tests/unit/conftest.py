@@ -22,7 +22,10 @@ os.environ.update(
         "REDIS_URL": "redis://unit-test-redis:6379/0",
         # Unit tests log in many times from one fake IP; tests of the limiter set their own limits.
         "RATE_LIMIT_USER_PER_MINUTE": "100000",
-        "RATE_LIMIT_IP_PER_MINUTE": "100000",
+        "RATE_LIMIT_REGISTRATIONS_PER_IP": "100000",
+        "RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT": "100000",
+        "RATE_LIMIT_LOGIN_FAILURES_PER_IP": "100000",
+        "RATE_LIMIT_REFRESHES_PER_SESSION": "100000",
     }
 )
 for leaked in ("AWS_ENDPOINT_URL", "DYNAMODB_ENDPOINT", "JWT_SECRET_ARN", "AWS_PROFILE"):

@@ -178,7 +178,7 @@ def test_the_guards_of_each_kind_of_route_are_declared_in_the_order_they_run() -
     authenticated = build_api().guards
     assert names(authenticated.before_routing) == ["rate_limit_guard", "_body_shape_guard"]
     assert names(authenticated.after_validation) == ["revocation_guard"]
-    limited_public = build_api(authenticated=False, rate_limit_scope=RateLimitScope.CLIENT_IP).guards
+    limited_public = build_api(authenticated=False, rate_limit_scope=RateLimitScope.REGISTRATION).guards
     assert names(limited_public.before_routing) == ["rate_limit_guard", "_body_shape_guard"]
     assert limited_public.after_validation == ()
     public = build_api(authenticated=False, storage=False).guards

@@ -1,8 +1,11 @@
-"""Sliding-window rate limits: per user on task routes, per client IP on register/login/refresh, fail open."""
+"""Rate limits: per user on task routes, per IP on registration, failed logins per account (growing delay, never a
+lasting lock) and per IP, refresh per session; all fail open. The policy is in taskapp.rate_limit's docstring."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 import fakeredis
@@ -13,8 +16,23 @@ from taskapp.rate_limit import RateLimitScope
 from tests.support.api_client import ApiClient, ApiResponse
 from tests.support.faults import Configure, DownRedis, settings_configurer, switch_redis
 from tests.support.lambda_events import FakeLambdaContext, api_event, load_function
+from tests.unit.helpers import assert_error
 
 PASSWORD = "correct horse battery"
+POLICY_VARIABLES = (
+    "RATE_LIMIT_USER_PER_MINUTE",
+    "RATE_LIMIT_WINDOW_SECONDS",
+    "RATE_LIMIT_REGISTRATIONS_PER_IP",
+    "RATE_LIMIT_REGISTRATION_WINDOW_SECONDS",
+    "RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT",
+    "RATE_LIMIT_LOGIN_FORGET_SECONDS",
+    "RATE_LIMIT_LOGIN_DELAY_BASE_SECONDS",
+    "RATE_LIMIT_LOGIN_DELAY_MAX_SECONDS",
+    "RATE_LIMIT_LOGIN_FAILURES_PER_IP",
+    "RATE_LIMIT_LOGIN_IP_WINDOW_SECONDS",
+    "RATE_LIMIT_REFRESHES_PER_SESSION",
+    "RATE_LIMIT_REFRESH_WINDOW_SECONDS",
+)
 
 
 @pytest.fixture
@@ -93,9 +111,14 @@ def test_window_slides_and_refusals_are_not_counted(fake_redis: fakeredis.FakeRe
 
 
 def test_scopes_and_identities_have_separate_windows(fake_redis: fakeredis.FakeRedis, configure: Configure) -> None:
-    configure(RATE_LIMIT_USER_PER_MINUTE=1, RATE_LIMIT_IP_PER_MINUTE=1)
+    configure(RATE_LIMIT_USER_PER_MINUTE=1, RATE_LIMIT_REGISTRATIONS_PER_IP=1, RATE_LIMIT_REFRESHES_PER_SESSION=1)
     now = 1_800_000_000.0
-    for scope, identity in [(RateLimitScope.USER, "a"), (RateLimitScope.USER, "b"), (RateLimitScope.CLIENT_IP, "a")]:
+    for scope, identity in [
+        (RateLimitScope.USER, "a"),
+        (RateLimitScope.USER, "b"),
+        (RateLimitScope.REGISTRATION, "a"),
+        (RateLimitScope.REFRESH, "a"),
+    ]:
         decision = rate_limit.hit(scope, identity, now=now)
         assert decision is not None and decision.allowed, (scope, identity)
     again = rate_limit.hit(RateLimitScope.USER, "a", now=now)
@@ -150,10 +173,10 @@ def test_error_responses_also_carry_the_headers(client: ApiClient, configure: Co
     assert _header(missing, "X-RateLimit-Remaining") == "4"
 
 
-def test_auth_routes_are_limited_per_client_ip(
+def test_failed_logins_are_limited_per_client_ip(
     aws: None, fake_redis: fakeredis.FakeRedis, configure: Configure
 ) -> None:
-    configure(RATE_LIMIT_IP_PER_MINUTE=2)
+    configure(RATE_LIMIT_LOGIN_FAILURES_PER_IP=2)
     statuses = [_login_from("203.0.113.7")["statusCode"] for _ in range(3)]
     assert statuses == [401, 401, 429]
     refused = _login_from("203.0.113.7")
@@ -162,23 +185,44 @@ def test_auth_routes_are_limited_per_client_ip(
     assert _login_from("198.51.100.1")["statusCode"] == 401  # another client is unaffected
 
 
-def test_register_and_refresh_share_the_ip_limit(client: ApiClient, configure: Configure) -> None:
-    configure(RATE_LIMIT_IP_PER_MINUTE=2)
-    body = {"name": "R", "email": "ip@example.com", "password": PASSWORD}
-    assert client.post("/auth/register", json_body=body).status_code == 201
-    assert client.post("/auth/refresh", json_body={"refreshToken": "x" * 43}).status_code == 401
-    assert client.post("/auth/login", json_body={"email": "ip@example.com", "password": PASSWORD}).status_code == 429
+def test_registrations_are_limited_per_client_ip(client: ApiClient, configure: Configure) -> None:
+    configure(RATE_LIMIT_REGISTRATIONS_PER_IP=2)
+
+    def register(ip: str) -> ApiResponse:
+        body = {"name": "R", "email": f"{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD}
+        return client.post("/auth/register", json_body=body, source_ip=ip)
+
+    assert [register("203.0.113.9").status_code for _ in range(2)] == [201, 201]
+    refused = register("203.0.113.9")
+    assert refused.status_code == 429
+    assert_error(refused.json(), "RATE_LIMITED")
+    assert int(_header(refused, "Retry-After") or 0) > 3500  # the window is an hour
+    assert register("198.51.100.2").status_code == 201
+
+
+def test_register_login_and_refresh_no_longer_share_one_limit(client: ApiClient, configure: Configure) -> None:
+    """The old policy counted these three routes in one window per IP; now each has its own, and a successful
+    login counts against nothing."""
+    configure(RATE_LIMIT_REGISTRATIONS_PER_IP=1, RATE_LIMIT_LOGIN_FAILURES_PER_IP=1, RATE_LIMIT_REFRESHES_PER_SESSION=1)
+    credentials = {"email": "ip@example.com", "password": PASSWORD}
+    assert client.post("/auth/register", json_body={"name": "R", **credentials}).status_code == 201
+    first, second = (client.post("/auth/login", json_body=credentials) for _ in range(2))
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert client.post("/auth/refresh", json_body={"refreshToken": first.json()["refreshToken"]}).status_code == 200
+    assert client.post("/auth/refresh", json_body={"refreshToken": second.json()["refreshToken"]}).status_code == 200
+    wrong = {**credentials, "password": "not the password"}
+    assert [client.post("/auth/login", json_body=wrong).status_code for _ in range(2)] == [401, 429]
 
 
 def test_health_is_not_rate_limited(client: ApiClient, configure: Configure) -> None:
-    configure(RATE_LIMIT_IP_PER_MINUTE=1, RATE_LIMIT_USER_PER_MINUTE=1)
+    configure(RATE_LIMIT_REGISTRATIONS_PER_IP=1, RATE_LIMIT_LOGIN_FAILURES_PER_IP=1, RATE_LIMIT_USER_PER_MINUTE=1)
     assert [client.get("/health").status_code for _ in range(3)] == [200, 200, 200]
 
 
 def test_login_still_works_when_the_limiter_is_down(
     client: ApiClient, monkeypatch: pytest.MonkeyPatch, configure: Configure
 ) -> None:
-    configure(RATE_LIMIT_IP_PER_MINUTE=1)
+    configure(RATE_LIMIT_LOGIN_FAILURES_PER_IP=1, RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT=1)
     email = "open@example.com"
     assert (
         client.post("/auth/register", json_body={"name": "O", "email": email, "password": PASSWORD}).status_code == 201
@@ -190,14 +234,273 @@ def test_login_still_works_when_the_limiter_is_down(
         assert _header(response, "X-RateLimit-Limit") is None
 
 
-def test_defaults_are_100_per_user_and_10_per_ip_per_minute(
-    monkeypatch: pytest.MonkeyPatch, configure: Configure
-) -> None:
+def test_defaults_match_the_documented_policy(monkeypatch: pytest.MonkeyPatch, configure: Configure) -> None:
+    """docs/hardening.md and template.yaml state these numbers; the settings' own defaults are the same."""
     from taskapp.settings import get_settings
 
-    for name in ("RATE_LIMIT_USER_PER_MINUTE", "RATE_LIMIT_IP_PER_MINUTE", "RATE_LIMIT_WINDOW_SECONDS"):
+    for name in POLICY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     configure()
     settings = get_settings()
-    assert (settings.rate_limit_user_per_window, settings.rate_limit_ip_per_window) == (100, 10)
-    assert settings.rate_limit_window_seconds == 60
+    assert (settings.rate_limit_user_per_window, settings.rate_limit_window_seconds) == (100, 60)
+    assert (settings.rate_limit_registrations_per_ip, settings.rate_limit_registration_window_seconds) == (50, 3600)
+    assert settings.rate_limit_login_failures_per_account == 5
+    assert settings.rate_limit_login_forget_seconds == 900
+    assert (settings.rate_limit_login_delay_base_seconds, settings.rate_limit_login_delay_max_seconds) == (30, 900)
+    assert (settings.rate_limit_login_failures_per_ip, settings.rate_limit_login_ip_window_seconds) == (100, 900)
+    assert (settings.rate_limit_refreshes_per_session, settings.rate_limit_refresh_window_seconds) == (10, 60)
+
+
+def test_template_parameters_default_to_the_same_numbers() -> None:
+    from tests.support.api_client import load_template
+
+    template = load_template()
+    environment = template["Globals"]["Function"]["Environment"]["Variables"]
+    parameters = template["Parameters"]
+    defaults = {
+        "RATE_LIMIT_USER_PER_MINUTE": 100,
+        "RATE_LIMIT_REGISTRATIONS_PER_IP": 50,
+        "RATE_LIMIT_REGISTRATION_WINDOW_SECONDS": 3600,
+        "RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT": 5,
+        "RATE_LIMIT_LOGIN_FORGET_SECONDS": 900,
+        "RATE_LIMIT_LOGIN_DELAY_BASE_SECONDS": 30,
+        "RATE_LIMIT_LOGIN_DELAY_MAX_SECONDS": 900,
+        "RATE_LIMIT_LOGIN_FAILURES_PER_IP": 100,
+        "RATE_LIMIT_LOGIN_IP_WINDOW_SECONDS": 900,
+        "RATE_LIMIT_REFRESHES_PER_SESSION": 10,
+        "RATE_LIMIT_REFRESH_WINDOW_SECONDS": 60,
+    }
+    for variable, default in defaults.items():
+        reference = environment[variable]
+        assert isinstance(reference, dict) and "Ref" in reference, f"{variable} must come from a template parameter"
+        assert parameters[reference["Ref"]]["Default"] == default, variable
+
+
+# --- the login policy itself ----------------------------------------------------------------------------------
+
+START = 1_800_000_000.0
+
+
+def _fail_login(email: str, ip: str, now: float) -> rate_limit.LoginAdmission:
+    """One attempt with a wrong password: admitted (and so counted) or refused."""
+    return rate_limit.admit_login(email, ip, now=now)
+
+
+@pytest.fixture
+def defaults(monkeypatch: pytest.MonkeyPatch, configure: Configure) -> Configure:
+    """The documented policy: the unit suite's generous limits removed."""
+    for name in POLICY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    configure()
+    return configure
+
+
+def test_five_failures_are_free_then_each_attempt_waits_twice_as_long(
+    fake_redis: fakeredis.FakeRedis, defaults: Configure
+) -> None:
+    now = START
+    for _ in range(5):
+        assert _fail_login("ann@example.com", "192.0.2.1", now).admitted
+    waits = []
+    for _ in range(7):
+        refused = _fail_login("ann@example.com", "192.0.2.1", now)
+        assert not refused.admitted and refused.refused_by is rate_limit.LoginLimit.ACCOUNT
+        waits.append(refused.retry_after_seconds)
+        now = refused.retry_at  # the first moment the next attempt is admitted
+        assert _fail_login("ann@example.com", "192.0.2.1", now).admitted
+    assert waits == [30, 60, 120, 240, 480, 900, 900]  # doubling, and never more than 15 minutes
+
+
+def test_attempts_during_the_wait_are_refused_without_being_counted(
+    fake_redis: fakeredis.FakeRedis, defaults: Configure
+) -> None:
+    for i in range(5):
+        _fail_login("ann@example.com", "192.0.2.1", START + i)
+    for offset in (5, 10, 20, 33):  # hammering while refused neither extends the wait nor counts
+        refused = _fail_login("ann@example.com", "192.0.2.1", START + offset)
+        assert not refused.admitted and refused.retry_at == START + 4 + 30
+    assert _fail_login("ann@example.com", "192.0.2.1", START + 34).admitted
+
+
+def test_a_correct_password_resets_the_count(fake_redis: fakeredis.FakeRedis, defaults: Configure) -> None:
+    for i in range(4):
+        _fail_login("ann@example.com", "192.0.2.1", START + i)
+    rate_limit.admit_login("ann@example.com", "192.0.2.1", now=START + 5).succeeded()
+    for i in range(5):
+        assert _fail_login("ann@example.com", "192.0.2.1", START + 10 + i).admitted, i
+    assert not _fail_login("ann@example.com", "192.0.2.1", START + 15).admitted
+
+
+def test_failures_are_forgotten_a_quarter_hour_after_the_wait(
+    fake_redis: fakeredis.FakeRedis, defaults: Configure
+) -> None:
+    for i in range(5):
+        _fail_login("ann@example.com", "192.0.2.1", START + i)
+    key = rate_limit.account_key("ann@example.com")
+    assert (900 + 30 - 1) * 1000 < fake_redis.pttl(key) <= (900 + 30) * 1000  # forget period + the delay owed
+    assert set(fake_redis.hkeys(key)) == {"n", "last"}  # a count and a time: no email, no address
+    assert "ann@example.com" not in key
+
+
+def test_the_ip_ceiling_counts_failures_over_all_accounts_and_never_successes(
+    fake_redis: fakeredis.FakeRedis, defaults: Configure
+) -> None:
+    for i in range(100):
+        assert _fail_login(f"user{i}@example.com", "192.0.2.1", START + i).admitted, i
+    for i in range(30):  # successes neither count nor are refused before the ceiling
+        assert rate_limit.admit_login(f"ok{i}@example.com", "192.0.2.2", now=START + 100).admitted
+        rate_limit.admit_login(f"ok{i}@example.com", "192.0.2.2", now=START + 100).succeeded()
+    refused = _fail_login("someone@example.com", "192.0.2.1", START + 100)
+    assert not refused.admitted and refused.refused_by is rate_limit.LoginLimit.CLIENT_IP
+    assert refused.retry_at == START + 900  # when the oldest failure leaves the 15-minute window
+    assert refused.headers() == {
+        "X-RateLimit-Limit": "100",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": str(int(START + 900)),
+        "Retry-After": "800",
+    }
+    assert _fail_login("someone@example.com", "192.0.2.1", START + 900).admitted
+    assert _fail_login("someone@example.com", "192.0.2.2", START + 100).admitted  # another address
+
+
+def test_a_refused_ip_does_not_count_against_the_account(fake_redis: fakeredis.FakeRedis, configure: Configure) -> None:
+    configure(RATE_LIMIT_LOGIN_FAILURES_PER_IP=1, RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT=2)
+    assert _fail_login("ann@example.com", "192.0.2.1", START).admitted
+    for _ in range(5):
+        assert not _fail_login("ann@example.com", "192.0.2.1", START).admitted
+    assert _fail_login("ann@example.com", "192.0.2.9", START).admitted  # the account's 2nd failure, not its 7th
+
+
+def test_zero_disables_the_login_limits(fake_redis: fakeredis.FakeRedis, configure: Configure) -> None:
+    configure(RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT=0, RATE_LIMIT_LOGIN_FAILURES_PER_IP=0)
+    assert all(_fail_login("ann@example.com", "192.0.2.1", START).admitted for _ in range(20))
+    assert not fake_redis.keys("ratelimit:*")
+
+
+def test_the_login_limits_fail_open_when_redis_is_down(monkeypatch: pytest.MonkeyPatch, defaults: Configure) -> None:
+    down = DownRedis()
+    switch_redis(monkeypatch, down)
+    admission = rate_limit.admit_login("ann@example.com", "192.0.2.1")
+    assert admission.admitted
+    admission.succeeded()  # nothing to forget, and no error
+    assert down.attempts >= 1
+
+
+# --- through the API: an office, a guesser, a page that refreshes ----------------------------------------------
+
+
+def _clock(monkeypatch: pytest.MonkeyPatch, start: float) -> list[float]:
+    """The limiter's clock, moved by the test: `clock[0] += 60`."""
+    clock = [start]
+    monkeypatch.setattr(rate_limit, "time", SimpleNamespace(time=lambda: clock[0]))
+    return clock
+
+
+def _register(client: ApiClient, email: str, ip: str = "127.0.0.1") -> None:
+    body = {"name": "Colleague", "email": email, "password": PASSWORD}
+    response = client.post("/auth/register", json_body=body, source_ip=ip)
+    assert response.status_code == 201, response.body
+
+
+def test_eleven_colleagues_behind_one_address_all_sign_in_within_a_minute(
+    client: ApiClient, defaults: Configure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The office NAT case: the old 10-per-minute-per-IP window refused the eleventh. Each colleague mistypes once
+    first, and each one's page then refreshes its token: none of it counts against the others."""
+    office = "198.51.100.20"
+    clock = _clock(monkeypatch, time.time())
+    emails = [f"colleague{i}@example.com" for i in range(11)]
+    for email in emails:
+        _register(client, email, office)
+    for email in emails:
+        clock[0] += 2  # eleven sign-ins spread over 22 seconds
+        mistyped = {"email": email, "password": "correct horse batery"}
+        typo = client.post("/auth/login", json_body=mistyped, source_ip=office)
+        assert typo.status_code == 401, typo.body
+        signed_in = client.post("/auth/login", json_body={"email": email, "password": PASSWORD}, source_ip=office)
+        assert signed_in.status_code == 200, signed_in.body
+        refreshed = client.post(
+            "/auth/refresh", json_body={"refreshToken": signed_in.json()["refreshToken"]}, source_ip=office
+        )
+        assert refreshed.status_code == 200, refreshed.body
+
+
+def test_a_guesser_rotating_forwarded_addresses_is_stopped_and_the_owner_gets_back_in(
+    client: ApiClient, defaults: Configure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MiniStack takes `sourceIp` from the first X-Forwarded-For entry: each guess claims a new address. The
+    per-account rule holds anyway, and the lock it causes ends: after the wait the owner's password works."""
+    owner = "victim@example.com"
+    _register(client, owner)
+    clock = _clock(monkeypatch, time.time())
+    answers = []
+    for i in range(60):
+        guess = {"email": owner, "password": f"guess-number-{i:03d}"}
+        answers.append(client.post("/auth/login", json_body=guess, source_ip=f"203.0.113.{i + 1}"))
+        clock[0] += 0.5
+    statuses = [answer.status_code for answer in answers]
+    assert statuses == [401] * 5 + [429] * 55  # five guesses checked in 30 s, then none
+    refused = answers[-1]
+    assert_error(refused.json(), "RATE_LIMITED")
+    retry_after = int(_header(refused, "Retry-After") or 0)
+    assert 0 < retry_after <= 30
+    assert refused.json()["error"]["details"]["retryAfterSeconds"] == retry_after
+
+    right = {"email": owner, "password": PASSWORD}
+    assert client.post("/auth/login", json_body=right, source_ip="192.0.2.50").status_code == 429  # still waiting
+    clock[0] += retry_after
+    assert client.post("/auth/login", json_body=right, source_ip="192.0.2.50").status_code == 200
+    # ... and the success wiped the guesser's progress: five fresh failures before the next wait
+    wrong = {"email": owner, "password": "yet another guess"}
+    assert [client.post("/auth/login", json_body=wrong).status_code for _ in range(6)] == [401] * 5 + [429]
+
+
+def test_a_throttled_login_looks_the_same_for_unknown_and_known_emails(
+    client: ApiClient, defaults: Configure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _register(client, "known@example.com")
+    _clock(monkeypatch, START)
+    answers = {}
+    for email in ("known@example.com", "unknown@example.com"):
+        for _ in range(5):
+            client.post("/auth/login", json_body={"email": email, "password": "wrong password"})
+        answers[email] = client.post("/auth/login", json_body={"email": email, "password": "wrong password"})
+    known, unknown = answers["known@example.com"], answers["unknown@example.com"]
+    assert known.status_code == unknown.status_code == 429
+    assert known.json() == unknown.json()
+    assert _header(known, "Retry-After") == _header(unknown, "Retry-After") == "30"
+
+
+def test_refresh_is_limited_per_session_not_per_address(
+    client: ApiClient, defaults: Configure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _register(client, "tabs@example.com")
+    credentials = {"email": "tabs@example.com", "password": PASSWORD}
+    busy = client.post("/auth/login", json_body=credentials).json()["refreshToken"]
+    quiet = client.post("/auth/login", json_body=credentials).json()["refreshToken"]
+    clock = _clock(monkeypatch, time.time())
+    for _ in range(10):
+        answer = client.post("/auth/refresh", json_body={"refreshToken": busy})
+        assert answer.status_code == 200, answer.body
+        busy = answer.json()["refreshToken"]
+        clock[0] += 1
+    limited = client.post("/auth/refresh", json_body={"refreshToken": busy})
+    assert limited.status_code == 429
+    assert_error(limited.json(), "RATE_LIMITED")
+    assert _header(limited, "Retry-After") == "50"  # the first of the ten leaves the minute's window
+    assert client.post("/auth/refresh", json_body={"refreshToken": quiet}).status_code == 200  # same user, same IP
+    clock[0] += 50
+    assert client.post("/auth/refresh", json_body={"refreshToken": busy}).status_code == 200  # not rotated by the 429
+
+
+def test_a_replayed_refresh_token_ends_its_session_even_while_the_session_is_throttled(
+    client: ApiClient, configure: Configure
+) -> None:
+    configure(RATE_LIMIT_REFRESHES_PER_SESSION=1)
+    _register(client, "replay@example.com")
+    stolen = client.post("/auth/login", json_body={"email": "replay@example.com", "password": PASSWORD}).json()
+    rotated = client.post("/auth/refresh", json_body={"refreshToken": stolen["refreshToken"]}).json()
+    replay = client.post("/auth/refresh", json_body={"refreshToken": stolen["refreshToken"]})
+    assert replay.status_code == 401
+    assert_error(replay.json(), "REFRESH_TOKEN_REUSED")
+    assert client.post("/auth/refresh", json_body={"refreshToken": rotated["refreshToken"]}).status_code == 401

@@ -3,8 +3,10 @@ the family it came from. "Ended" means both the access token (authorizer and han
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import fakeredis
 import pytest
@@ -183,6 +185,90 @@ def test_refresh_token_reuse_ends_the_whole_family(client: ApiClient, email: str
     assert _refresh(client, session.refresh) == (401, "REFRESH_TOKEN_REUSED")  # the stolen copy comes back
     assert _refresh(client, rotated) == (401, "INVALID_REFRESH_TOKEN")  # and the legitimate successor dies too
     assert _refresh(client, other.refresh)[0] == 200  # a separate login is a separate family
+
+
+def test_refresh_token_reuse_also_ends_every_access_token_of_the_session(client: ApiClient, email: str) -> None:
+    """docs/auth.md: reuse ends every token of the session, exactly as logout does (issue 15, defect 2)."""
+    session, other = _login(client, email), _login(client, email)
+    winner = client.post("/auth/refresh", json_body={"refreshToken": session.refresh}).json()
+    assert _works(client, session) and _works(client, Session(winner["accessToken"], winner["refreshToken"]))
+    assert _refresh(client, session.refresh) == (401, "REFRESH_TOKEN_REUSED")
+    assert not _works(client, session)  # the access token the stolen refresh token came with
+    assert not _works(client, Session(winner["accessToken"], winner["refreshToken"]))  # and the rotation's
+    assert _works(client, other)  # another login of the same user is another session
+
+
+def test_losing_a_refresh_race_ends_the_winners_access_token_too(
+    client: ApiClient, email: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parallel refreshes of one token all read it while it is still active: the first rotation wins, every later
+    one fails its condition. That loser must end the access token the winner has just been given."""
+    from taskapp.auth.tokens import hash_refresh_token
+    from taskapp.data import sessions
+
+    session = _login(client, email)
+    read_while_active = sessions.get_token(hash_refresh_token(session.refresh))
+    assert read_while_active is not None and read_while_active.state == sessions.ACTIVE
+    winner = client.post("/auth/refresh", json_body={"refreshToken": session.refresh}).json()
+    with monkeypatch.context() as loser:
+        loser.setattr(sessions, "get_token", lambda token_hash: read_while_active)  # its read, before the winner's
+        assert _refresh(client, session.refresh) == (401, "REFRESH_TOKEN_REUSED")
+    assert not _works(client, Session(winner["accessToken"], winner["refreshToken"]))
+    assert not _works(client, session)
+
+
+def test_reuse_revocation_outlives_an_access_token_minted_while_the_winner_was_slow(
+    client: ApiClient, email: str, fake_redis: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session's revocation lasts one access-token lifetime from when reuse is detected; the winner's access
+    token must not outlive it even if the winner signed it seconds after its rotation committed."""
+    import jwt
+
+    from taskapp.auth import tokens
+    from taskapp.auth.keys import LEEWAY_SECONDS
+
+    session = _login(client, email)
+    real_time = time.time
+    with monkeypatch.context() as slow:  # the winner signs its access token 30 s after its rotation committed
+        slow.setattr(tokens, "time", SimpleNamespace(time=lambda: real_time() + 30))
+        winner = client.post("/auth/refresh", json_body={"refreshToken": session.refresh}).json()
+    assert _refresh(client, session.refresh) == (401, "REFRESH_TOKEN_REUSED")
+    claims = jwt.decode(winner["accessToken"], options={"verify_signature": False})
+    marker_ttl = fake_redis.ttl(f"revoked:sid:{claims['sid']}")
+    assert marker_ttl > 0
+    assert claims["exp"] + LEEWAY_SECONDS <= real_time() + marker_ttl
+
+
+def test_access_tokens_are_dated_from_before_the_session_state_they_were_issued_from(
+    client: ApiClient, email: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Logout, reuse and a password change revoke for one access-token lifetime from when they happen; a login or
+    refresh racing them read the session's state before that, so its token, dated from then, cannot outlive them
+    however long it took to sign."""
+    import jwt
+
+    from taskapp.auth import tokens
+
+    started = int(time.time())
+    with monkeypatch.context() as slow:
+        slow.setattr(tokens, "time", SimpleNamespace(time=lambda: started + 30))
+        session = _login(client, email)
+        refreshed = client.post("/auth/refresh", json_body={"refreshToken": session.refresh}).json()
+    for token in (session.access, refreshed["accessToken"]):
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert started <= claims["iat"] <= time.time()
+
+
+def test_reuse_still_answers_401_and_ends_the_family_when_redis_is_down(
+    client: ApiClient, email: str, monkeypatch: pytest.MonkeyPatch, fake_redis: fakeredis.FakeRedis
+) -> None:
+    session = _login(client, email)
+    status, rotated = _refresh(client, session.refresh)
+    assert status == 200
+    switch_redis(monkeypatch, DownRedis())
+    assert _refresh(client, session.refresh) == (401, "REFRESH_TOKEN_REUSED")
+    switch_redis(monkeypatch, fake_redis)
+    assert _refresh(client, rotated) == (401, "INVALID_REFRESH_TOKEN")
 
 
 @pytest.mark.parametrize("generation", [-1, "1795000000000", True, 1.5, None])

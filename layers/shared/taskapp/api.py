@@ -39,6 +39,7 @@ from taskapp.errors import (
     Conflict,
     Forbidden,
     NotFound,
+    RateLimited,
     ServiceUnavailable,
     Unauthorized,
     ValidationFailed,
@@ -59,10 +60,6 @@ class UnsupportedMediaType(AppError):
     """The edge's own refusal of a body that is not application/json (the domain never sees one)."""
 
     code = "UNSUPPORTED_MEDIA_TYPE"
-
-
-class RateLimited(AppError):
-    code = "RATE_LIMITED"
 
 
 class InternalError(AppError):
@@ -97,14 +94,18 @@ def _json(value: Any) -> str:
 def error_response(error: AppError) -> Response[Any]:
     """The one error builder: `{"error": {"code", "message", "details"}}` with the error's status.
 
-    A 503 says when to retry (`Retry-After: 1`): every dependency outage here is one a client may simply retry.
+    A 503 says when to retry (`Retry-After: 1`): every dependency outage here is one a client may simply retry. A
+    429 carries the headers of the limit that refused it (Retry-After, X-RateLimit-*).
     """
     status = http_status_of(error)
+    headers = {"Retry-After": "1"} if status is HTTPStatus.SERVICE_UNAVAILABLE else None
+    if isinstance(error, RateLimited):
+        headers = dict(error.headers)
     return Response(
         status_code=int(status),
         content_type=content_types.APPLICATION_JSON,
         body={"error": {"code": error.code, "message": error.message, "details": error.details}},
-        headers={"Retry-After": "1"} if status is HTTPStatus.SERVICE_UNAVAILABLE else None,
+        headers=headers,
     )
 
 
@@ -215,7 +216,12 @@ def _run(guards: tuple[Guard, ...], request: EdgeRequest) -> GuardOutcome:
 def _rate_limit_identity(per_user: bool, request: EdgeRequest) -> str | None:
     if per_user:
         return request.caller.user_id if request.caller else None  # no caller: the revocation guard answers 401
-    identity = (request.event.get("requestContext") or {}).get("identity") or {}
+    return _source_ip(request.event)
+
+
+def _source_ip(event: dict[str, Any]) -> str:
+    """The caller's address as API Gateway saw it: the TCP peer on AWS; MiniStack trusts `X-Forwarded-For`."""
+    identity = (event.get("requestContext") or {}).get("identity") or {}
     return str(identity.get("sourceIp") or "unknown")
 
 
@@ -319,9 +325,11 @@ def build_api(
 ) -> TaskApiResolver:
     """A resolver with validation, the shared error shape and the guards every route of that kind needs.
 
-    Authenticated routes are always rate-limited per user; public routes opt in (per client IP) with
-    `rate_limit_scope=RateLimitScope.CLIENT_IP`. `storage=False` is for a function that never reaches DynamoDB
-    (its guards may still use Redis): no storage error mapping, so botocore and pynamodb are not loaded for it.
+    Authenticated routes are always rate-limited per user; a public route opts in to a limit counted before
+    routing with `rate_limit_scope` (registration: per client IP). Login and refresh are limited in the domain
+    instead, where the account, the outcome and the session are known (taskapp.rate_limit). `storage=False` is
+    for a function that never reaches DynamoDB (its guards may still use Redis): no storage error mapping, so
+    botocore and pynamodb are not loaded for it.
     """
     if authenticated:
         from taskapp.rate_limit import RateLimitScope
@@ -386,6 +394,11 @@ def caller_of(app: TaskApiResolver) -> AuthorizerContext:
         # Only reachable if a route is deployed without the authorizer: refuse rather than trust the request.
         raise Unauthorized("Missing authorizer context")
     return caller
+
+
+def client_ip_of(app: TaskApiResolver) -> str:
+    """The address of the request being served, for limits that only a handler can apply (failed logins)."""
+    return _source_ip(app.current_request().event)
 
 
 def _add_headers(result: dict[str, Any], headers: Mapping[str, str]) -> None:

@@ -6,6 +6,7 @@ The HTTP edge (`taskapp.api`) maps each class to its status in one table and ren
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -44,3 +45,15 @@ class Conflict(AppError):
 
 class ServiceUnavailable(AppError):
     code = "SERVICE_UNAVAILABLE"
+
+
+class RateLimited(AppError):
+    """A rate limit refused the request; `headers` (Retry-After and the X-RateLimit-* values) go on the answer."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(
+        self, message: str, details: Any = None, *, headers: Mapping[str, str] | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message, details, code=code)
+        self.headers: Mapping[str, str] = dict(headers or {})

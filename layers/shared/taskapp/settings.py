@@ -43,10 +43,20 @@ class Settings:
     bcrypt_rounds: int
     max_body_bytes: int
     cursor_ttl_seconds: int
-    # Hardening: rate limits (requests per window; 0 disables), Redis circuit breaker, revocation failure policy.
+    # Hardening: rate limits (0 disables a limit; taskapp.rate_limit has the policy), Redis circuit breaker,
+    # revocation failure policy.
     rate_limit_user_per_window: int
-    rate_limit_ip_per_window: int
     rate_limit_window_seconds: int
+    rate_limit_registrations_per_ip: int
+    rate_limit_registration_window_seconds: int
+    rate_limit_login_failures_per_account: int
+    rate_limit_login_forget_seconds: int
+    rate_limit_login_delay_base_seconds: int
+    rate_limit_login_delay_max_seconds: int
+    rate_limit_login_failures_per_ip: int
+    rate_limit_login_ip_window_seconds: int
+    rate_limit_refreshes_per_session: int
+    rate_limit_refresh_window_seconds: int
     redis_breaker_fail_max: int
     redis_breaker_reset_seconds: float
     revocation_fail_open: bool
@@ -89,8 +99,17 @@ def get_settings() -> Settings:
         max_body_bytes=_env_int("MAX_BODY_BYTES", 16 * 1024),
         cursor_ttl_seconds=_env_int("CURSOR_TTL_SECONDS", 24 * 3600),
         rate_limit_user_per_window=_env_int("RATE_LIMIT_USER_PER_MINUTE", 100),
-        rate_limit_ip_per_window=_env_int("RATE_LIMIT_IP_PER_MINUTE", 10),
         rate_limit_window_seconds=_env_int("RATE_LIMIT_WINDOW_SECONDS", 60),
+        rate_limit_registrations_per_ip=_env_int("RATE_LIMIT_REGISTRATIONS_PER_IP", 50),
+        rate_limit_registration_window_seconds=_env_int("RATE_LIMIT_REGISTRATION_WINDOW_SECONDS", 3600),
+        rate_limit_login_failures_per_account=_env_int("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT", 5),
+        rate_limit_login_forget_seconds=_env_int("RATE_LIMIT_LOGIN_FORGET_SECONDS", 900),
+        rate_limit_login_delay_base_seconds=_env_int("RATE_LIMIT_LOGIN_DELAY_BASE_SECONDS", 30),
+        rate_limit_login_delay_max_seconds=_env_int("RATE_LIMIT_LOGIN_DELAY_MAX_SECONDS", 900),
+        rate_limit_login_failures_per_ip=_env_int("RATE_LIMIT_LOGIN_FAILURES_PER_IP", 100),
+        rate_limit_login_ip_window_seconds=_env_int("RATE_LIMIT_LOGIN_IP_WINDOW_SECONDS", 900),
+        rate_limit_refreshes_per_session=_env_int("RATE_LIMIT_REFRESHES_PER_SESSION", 10),
+        rate_limit_refresh_window_seconds=_env_int("RATE_LIMIT_REFRESH_WINDOW_SECONDS", 60),
         redis_breaker_fail_max=_env_int("REDIS_BREAKER_FAIL_MAX", 3),
         redis_breaker_reset_seconds=float(_env_str("REDIS_BREAKER_RESET_SECONDS", "5")),
         # Default False = fail closed: when Redis cannot say whether a token is revoked, the token is refused.

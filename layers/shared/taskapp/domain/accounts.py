@@ -7,10 +7,11 @@ import uuid
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from taskapp import rate_limit
 from taskapp.auth import passwords, revocation, tokens
 from taskapp.data import sessions, users
 from taskapp.domain.records.accounts import RefreshToken, SessionGeneration, User
-from taskapp.errors import Conflict, Forbidden, ServiceUnavailable, Unauthorized, ValidationFailed
+from taskapp.errors import Conflict, Forbidden, RateLimited, ServiceUnavailable, Unauthorized, ValidationFailed
 from taskapp.observability import logger, metrics
 from taskapp.schemas.accounts import ChangePasswordRequest, LoginRequest, RegisterRequest, TokenPairOut, UserOut
 from taskapp.settings import get_settings
@@ -43,18 +44,37 @@ def register(request: RegisterRequest) -> UserOut:
     return _user_view(user)
 
 
-def _issue_pair(user_id: str, session_id: str, refresh_token: str, generation: int) -> TokenPairOut:
-    access = tokens.issue_access_token(user_id, session_id, session_generation=generation)
+def _issue_pair(
+    user_id: str, session_id: str, refresh_token: str, generation: int, issued_at: int | None = None
+) -> TokenPairOut:
+    access = tokens.issue_access_token(user_id, session_id, now=issued_at, session_generation=generation)
     return TokenPairOut(access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in)
 
 
-def login(request: LoginRequest) -> TokenPairOut:
-    user = users.find_by_email(normalize_email(request.email))
+def _throttled(message: str, limit: int, retry_after_seconds: int, headers: dict[str, str]) -> RateLimited:
+    details = {"limit": limit, "retryAfterSeconds": retry_after_seconds}
+    return RateLimited(message, details, headers=headers)
+
+
+def login(request: LoginRequest, client_ip: str = "") -> TokenPairOut:
+    """The throttle decides before any password is checked, for known and unknown emails alike (same answers, same
+    timing), and forgets the attempt only once the password proved right."""
+    email = normalize_email(request.email)
+    admission = rate_limit.admit_login(email, client_ip)
+    if not admission.admitted:
+        raise _throttled(
+            "Too many failed sign-ins; retry after the time in Retry-After",
+            admission.limit,
+            admission.retry_after_seconds,
+            admission.headers(),
+        )
+    user = users.find_by_email(email)
     if user is None:
         passwords.burn_password_check(request.password)
         raise Unauthorized(INVALID_CREDENTIALS, code="INVALID_CREDENTIALS")
     if not passwords.verify_password(request.password, user.password_hash):
         raise Unauthorized(INVALID_CREDENTIALS, code="INVALID_CREDENTIALS")
+    admission.succeeded()
     now = int(time.time())
     session_id = str(uuid.uuid4())
     refresh_token = tokens.new_refresh_token()
@@ -68,7 +88,9 @@ def login(request: LoginRequest) -> TokenPairOut:
         generation=generation,
     )
     metrics.add_metric(name="Login", unit=MetricUnit.Count, value=1)
-    return _issue_pair(user.user_id, session_id, refresh_token, generation)
+    # Dated from before the generation was read, like a refresh's: a password change racing this login publishes
+    # its revocation after that read, for one access-token lifetime, so it outlives this token.
+    return _issue_pair(user.user_id, session_id, refresh_token, generation, issued_at=now)
 
 
 def refresh(refresh_token: str) -> TokenPairOut:
@@ -86,6 +108,16 @@ def refresh(refresh_token: str) -> TokenPairOut:
         raise Unauthorized(INVALID_REFRESH, code="SESSION_REVOKED")
     if current.state != sessions.ACTIVE:
         _revoke_on_reuse(current)
+    # Per session, not per address: one page refreshing its token never counts against its colleagues. Counted
+    # after reuse detection, so a replayed token always ends its session however fast it is replayed.
+    limited = rate_limit.hit(rate_limit.RateLimitScope.REFRESH, current.session_id)
+    if limited is not None and not limited.allowed:
+        raise _throttled(
+            "Too many refreshes of this session; retry after the time in Retry-After",
+            limited.limit,
+            limited.retry_after_seconds,
+            limited.headers(),
+        )
     successor = tokens.new_refresh_token()
     try:
         sessions.rotate_token(
@@ -93,12 +125,29 @@ def refresh(refresh_token: str) -> TokenPairOut:
         )
     except sessions.TokenAlreadyRotated:
         _revoke_on_reuse(current)
-    return _issue_pair(current.user_id, current.session_id, successor, generation)
+    # Dated from before the rotation: a racing request that detects reuse revokes the session after this rotation
+    # committed, so its revocation (one access-token lifetime from then) outlives this access token.
+    return _issue_pair(current.user_id, current.session_id, successor, generation, issued_at=now)
 
 
 def _revoke_on_reuse(token: RefreshToken) -> None:
-    """A rotated token came back: someone holds a stolen copy, so the whole login session dies."""
+    """A rotated token came back: someone holds a stolen copy, so the whole login session dies, exactly as at logout:
+    the refresh-token family in DynamoDB, then every access token carrying the session's `sid` in Redis (those of
+    earlier refreshes and the one a racing winner was just given).
+
+    If Redis cannot be told, the answer is still 401: the family is revoked durably, and while Redis is down the
+    token check refuses every access token anyway (it fails closed); as for a password change, only a Redis that
+    comes back having lost the marker lets the session's access tokens live out their minutes. Logged as an error.
+    """
     sessions.revoke_family(token.session_id)
+    try:
+        revocation.revoke_session_access_tokens(token.session_id)
+    except revocation.RevocationStoreUnavailable:
+        logger.error(
+            "refresh token reuse: session revoked but its access tokens could not be revoked in Redis",
+            extra={"user_id": token.user_id, "session_id": token.session_id},
+        )
+        metrics.add_metric(name="SessionRevocationIncomplete", unit=MetricUnit.Count, value=1)
     logger.warning(
         "refresh token reuse detected; session revoked",
         extra={"user_id": token.user_id, "session_id": token.session_id},
