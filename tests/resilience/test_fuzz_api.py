@@ -46,32 +46,45 @@ schema.config.generation.update(
 )
 cases_run: dict[str, int] = {}
 
-# What a hostile client puts in a query string. Schema-driven text rarely has the shape that reaches past the
-# first check (a cursor is base64url, a dot, base64url: `eyJ9.é` was a 500), so each query parameter is, in about
-# half the cases, one of these instead. Surrogates are left out: no HTTP client can encode them.
+# What a hostile client puts in a query string or a path. Schema-driven text rarely has the shape that reaches past
+# the first check (a cursor is base64url, a dot, base64url: `eyJ9.é` was a 500), so each query and path parameter
+# is, in about half the cases, one of these instead. Surrogates are left out: no HTTP client can encode them.
 BASE64URL_TEXT = st.text(alphabet=string.ascii_letters + string.digits + "-_=+/", max_size=16)
-UNUSUAL_QUERY_TEXT = st.one_of(
+UNUSUAL_TEXT = st.one_of(
     st.tuples(BASE64URL_TEXT, st.text(max_size=24)).map(".".join),
     st.tuples(st.text(max_size=8), BASE64URL_TEXT).map(".".join),
     st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40),
     st.text(st.characters(min_codepoint=0x80, exclude_categories=["Cs"]), min_size=1, max_size=8),
     st.sampled_from(["eyJ9.\u00e9", "\x00", " ", "+5", "1_0", " 5", "5.0", "\uff15", "%", "..", "\u202e", "x" * 2049]),
 )
-QUERY_PARAMETERS = {
-    (method.upper(), path): [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+PARAMETERS = {
+    (location, method.upper(), path): [p["name"] for p in operation.get("parameters", []) if p["in"] == location]
     for path, methods in json.loads(SPEC_PATH.read_text())["paths"].items()
     for method, operation in methods.items()
+    for location in ("query", "path")
 }
 
 
-@schema.hook("flatmap_query")
-def unusual_query_text(context: Any, query: dict[str, Any] | None) -> st.SearchStrategy[dict[str, Any] | None]:
-    """Every query parameter of the operation (cursors, filters, counts) may be replaced by unusual text."""
-    names = QUERY_PARAMETERS.get((context.operation.method.upper(), context.operation.path), [])
+def _with_unusual_text(location: str, context: Any, values: dict[str, Any] | None) -> st.SearchStrategy[Any]:
+    names = PARAMETERS.get((location, context.operation.method.upper(), context.operation.path), [])
     if not names:
-        return st.just(query)
-    overrides = st.fixed_dictionaries({}, optional=dict.fromkeys(names, UNUSUAL_QUERY_TEXT))
-    return overrides.map(lambda extra: {**(query or {}), **extra} or query)
+        return st.just(values)
+    # A path parameter cannot be left out (nor be empty): it is replaced, or kept as generated.
+    text = UNUSUAL_TEXT.filter(bool) if location == "path" else UNUSUAL_TEXT
+    overrides = st.fixed_dictionaries({}, optional=dict.fromkeys(names, text))
+    return overrides.map(lambda extra: {**(values or {}), **extra} or values)
+
+
+@schema.hook("flatmap_query")
+def unusual_query_text(context: Any, query: dict[str, Any] | None) -> st.SearchStrategy[Any]:
+    """Every query parameter of the operation (cursors, filters, counts) may be replaced by unusual text."""
+    return _with_unusual_text("query", context, query)
+
+
+@schema.hook("flatmap_path_parameters")
+def unusual_path_text(context: Any, path_parameters: dict[str, Any] | None) -> st.SearchStrategy[Any]:
+    """Every path parameter (task ids) may be replaced by unusual text."""
+    return _with_unusual_text("path", context, path_parameters)
 
 
 @pytest.fixture(scope="module")
