@@ -9,9 +9,15 @@ responses. Usage: `python -m infra.openapi_spec [--check]` (make openapi), which
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
+import typing
+from types import ModuleType
 from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel
 
 from infra.local_api.loader import HandlerLoader, add_layers_to_path, module_name_for
 from infra.local_api.template import ROOT, SamTemplate
@@ -58,6 +64,26 @@ def _resolver_spec(loader: HandlerLoader, template: SamTemplate, logical_id: str
     return schema
 
 
+def _query_parameter_schemas(module: ModuleType) -> dict[str, dict[str, Any]]:
+    """Each query parameter's full JSON schema, from the query model the handler declares (`Annotated[M, Query()]`).
+
+    Powertools expands a query model into one parameter per field but gives each only its basic type; the
+    model's own schema keeps what a client needs to know (enum values, bounds, maximum length, default).
+    """
+    schemas: dict[str, dict[str, Any]] = {}
+    for function in vars(module).values():
+        if not inspect.isfunction(function) or function.__module__ != module.__name__:
+            continue
+        for hint in typing.get_type_hints(function, include_extras=True).values():
+            if typing.get_origin(hint) is not typing.Annotated:
+                continue
+            model, *metadata = typing.get_args(hint)
+            if inspect.isclass(model) and issubclass(model, BaseModel) and any(isinstance(m, Query) for m in metadata):
+                model_schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+                schemas.update(model_schema["properties"])
+    return schemas
+
+
 def _summary(template: SamTemplate, logical_id: str) -> str:
     """The handler module's docstring first line, e.g. 'POST /tasks: create a task owned by the caller.'"""
     source = (template.function(logical_id).code_dir / "app.py").read_text()
@@ -82,6 +108,10 @@ def generate_spec(template: SamTemplate | None = None) -> dict[str, Any]:
                 "but its handler registers no such route"
             )
         schemas.update(generated.get("components", {}).get("schemas", {}))
+        query_schemas = _query_parameter_schemas(sys.modules[module_name_for(template.function(route.logical_id))])
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and parameter["name"] in query_schemas:
+                parameter["schema"] = query_schemas[parameter["name"]]
         operation["operationId"] = route.logical_id.removesuffix("Function")
         operation["summary"] = _summary(template, route.logical_id)
         operation["tags"] = [route.resource.strip("/").split("/")[0] or "root"]

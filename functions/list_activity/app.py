@@ -10,19 +10,17 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from taskapp.api import build_api, caller_of, lambda_handler, respond
+from taskapp.api import build_api, caller_of, lambda_handler, refuse_unknown_query_parameters, respond
 from taskapp.domain import activity
 from taskapp.schemas.events import ActivityPageOut
+from taskapp.schemas.queries import ListActivityQuery
 
 app = build_api()
 
 
-@app.get("/activity")
-def list_activity(
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    next_token: Annotated[str | None, Query(alias="nextToken", max_length=2048)] = None,
-) -> Response[ActivityPageOut]:
-    page = activity.list_activity(caller_of(app).user_id, limit, next_token)
+@app.get("/activity", middlewares=[refuse_unknown_query_parameters])
+def list_activity(query: Annotated[ListActivityQuery, Query()]) -> Response[ActivityPageOut]:
+    page = activity.list_activity(caller_of(app).user_id, query.limit, query.next_token)
     return respond(HTTPStatus.OK, page)
 
 

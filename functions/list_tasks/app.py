@@ -10,20 +10,17 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from taskapp.api import build_api, caller_of, lambda_handler, respond
+from taskapp.api import build_api, caller_of, lambda_handler, refuse_unknown_query_parameters, respond
 from taskapp.domain import tasks
-from taskapp.schemas.tasks import TaskListOut, TaskStatus
+from taskapp.schemas.queries import ListTasksQuery
+from taskapp.schemas.tasks import TaskListOut
 
 app = build_api()
 
 
-@app.get("/tasks")
-def list_tasks(
-    status: Annotated[TaskStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    next_token: Annotated[str | None, Query(alias="nextToken", max_length=2048)] = None,
-) -> Response[TaskListOut]:
-    page = tasks.list_tasks(caller_of(app).user_id, status, limit, next_token)
+@app.get("/tasks", middlewares=[refuse_unknown_query_parameters])
+def list_tasks(query: Annotated[ListTasksQuery, Query()]) -> Response[TaskListOut]:
+    page = tasks.list_tasks(caller_of(app).user_id, query.status, query.limit, query.next_token)
     return respond(HTTPStatus.OK, page)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import time
 import uuid
@@ -15,6 +16,8 @@ from taskapp.settings import get_settings
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
+# RFC 7519 NumericDate claims. PyJWT checks them through int(), which also accepts "1767225600" and true.
+TIME_CLAIMS = ("exp", "nbf", "iat")
 
 
 class InvalidToken(Exception):
@@ -66,6 +69,11 @@ def issue_access_token(
     return IssuedAccessToken(token=token, claims=claims, expires_in=ttl)
 
 
+def _is_numeric_date(value: object) -> bool:
+    """A JSON number: bool is an int in Python; NaN and Infinity (which json.loads reads) are no dates."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def verify_access_token(token: str) -> AccessClaims:
     settings = get_settings()
     try:
@@ -80,6 +88,9 @@ def verify_access_token(token: str) -> AccessClaims:
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
+    for claim in TIME_CLAIMS:
+        if not _is_numeric_date(payload.get(claim)):
+            raise InvalidToken(f"{claim} must be a JSON number (RFC 7519 NumericDate)")
     subject, jti, session_id = payload.get("sub"), payload.get("jti"), payload.get("sid", "")
     if not isinstance(subject, str) or not subject or not isinstance(jti, str) or not jti:
         raise InvalidToken("sub and jti must be non-empty strings")
@@ -92,7 +103,7 @@ def verify_access_token(token: str) -> AccessClaims:
         user_id=subject,
         jti=jti,
         session_id=session_id,
-        expires_at=int(payload["exp"]),
+        expires_at=int(payload["exp"]),  # the integer part, as PyJWT compares it (a NumericDate may be 1.5)
         session_generation=generation,
     )
 

@@ -1,0 +1,55 @@
+"""Query strings of the list routes: one model per route, so the spec, validation and errors come from one place.
+
+A query value is text, and pydantic's lax int parsing reads `+5`, `1_0`, ` 5` and `5.0` as numbers: a count here is
+the digits 0-9 and nothing else. Only wire names are accepted (no `populate_by_name`): `next_token` is not a second
+spelling of `nextToken` but an unknown parameter, which `taskapp.api.refuse_unknown_query_parameters` refuses.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from taskapp.schemas.tasks import TaskStatus
+
+# Nine digits bound the work int() does on client text; every count a route accepts is far below that.
+_DIGITS = re.compile(r"[0-9]{1,9}", re.ASCII)
+
+
+def _digits_only(value: object) -> object:
+    """Text must be plain digits; anything else goes on to the strict int check (which refuses str and bool)."""
+    if isinstance(value, str):
+        if _DIGITS.fullmatch(value) is None:
+            raise ValueError("must be a whole number written with the digits 0-9 only")
+        return int(value)
+    return value
+
+
+# The bounds come before the validator that wraps them, so the JSON schema shows them as minimum and maximum.
+PageLimit = Annotated[
+    StrictInt, Field(ge=1, le=100, description="Items per page, 1 to 100"), BeforeValidator(_digits_only)
+]
+NextToken = Annotated[
+    Annotated[StrictStr, StringConstraints(max_length=2048)] | None,
+    Field(description="The previous page's nextToken; absent or empty for the first page"),
+]
+
+
+class QueryModel(BaseModel):
+    """A route's query string. Unknown names never reach the model (Powertools passes it declared fields only)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True, defer_build=True)
+
+
+class ListTasksQuery(QueryModel):
+    status: Annotated[TaskStatus | None, Field(description="Only tasks in this status")] = None
+    limit: PageLimit = 20
+    next_token: NextToken = None
+
+
+class ListActivityQuery(QueryModel):
+    limit: PageLimit = 20
+    next_token: NextToken = None
