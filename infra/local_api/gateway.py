@@ -221,6 +221,8 @@ class LocalGateway:
         except Exception:  # a crashed Lambda is API Gateway's 502, never a dead server
             logging.getLogger("local_api").exception("function %s crashed", route.logical_id)
             return self._gateway_error("DEFAULT_5XX", 502, "Internal server error", request_id)
+        if not isinstance(result, dict) or "statusCode" not in result:  # a malformed proxy response: 502 too
+            return self._gateway_error("DEFAULT_5XX", 502, "Internal server error", request_id)
         return self._to_http(result, request_id)
 
     def _gateway_error(self, kind: str, default_status: int, default_message: str, request_id: str) -> GatewayResponse:

@@ -142,3 +142,22 @@ def test_the_local_gateway_answers_gateway_errors_in_the_error_shape(
     assert response.status == status, response.body
     assert response.header("Content-Type") == "application/json"
     assert _assert_error_shape(response.body)["code"] == code
+
+
+@pytest.mark.parametrize("outcome", ["crash", "malformed"])
+def test_a_function_that_crashes_or_answers_malformed_is_a_502_in_the_error_shape(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch, outcome: str
+) -> None:
+    """API Gateway answers DEFAULT_5XX with 502 here; the project's functions never do it, the gateway still must."""
+
+    def broken(spec: Any, event: dict[str, Any]) -> Any:
+        if outcome == "crash":
+            raise RuntimeError("boom")
+        return {"body": "no status code"}
+
+    monkeypatch.setattr(client.gateway, "invoke", broken)
+
+    response = _call(client, "GET", "/health")
+
+    assert response.status == 502
+    _assert_error_shape(response.body)
