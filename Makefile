@@ -100,8 +100,12 @@ invoke: ## invoke FN=<LogicalId|folder> EVENT=<file.json> on the deployed stack 
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=GetTaskFunction EVENT=events/get_task.json [LOCAL=1]" >&2; exit 2; }
 	@source $(INFRA)/common.sh && .venv/bin/python -m infra.oncall invoke "$(FN)" "$(EVENT)" $(if $(LOCAL),--local,)
 
-replay-dlq: ## after a fix, put dead letters back: [BROKER=kafka|rabbitmq] [DRY_RUN=1] [LIMIT=N] [STACK_NAME=...]
-	@source $(INFRA)/common.sh && for broker in $(or $(BROKER),kafka rabbitmq); do \
+replay-dlq: ## after a fix, put dead letters back: [BROKER=kafka|rabbitmq|outbox] [DRY_RUN=1] [LIMIT=N] [STACK_NAME=...]
+	@source $(INFRA)/common.sh && for broker in $(or $(BROKER),kafka rabbitmq outbox); do \
+	  if [ "$$broker" = outbox ]; then \
+	    PYTHONPATH=layers/shared .venv/bin/python -m infra.replay_outbox --stack "$$STACK_NAME" \
+	      $(if $(DRY_RUN),--dry-run,) $(if $(LIMIT),--limit $(LIMIT),) || exit 1; continue; \
+	  fi; \
 	  .venv/bin/python -m infra.replay_dlq $$broker $(if $(DRY_RUN),--dry-run,) $(if $(LIMIT),--limit $(LIMIT),) \
 	    $$( [ "$$broker" = rabbitmq ] && [ -n "$(STACK_NAME)" ] && echo --stack "$(STACK_NAME)" ) || exit 1; \
 	done

@@ -17,6 +17,8 @@ overrides=(
   "BcryptRounds=${BCRYPT_ROUNDS:-11}"
   "TracingDisabled=true"
   "LogLevel=${LOG_LEVEL:-INFO}"
+  # MiniStack ignores the gateway responses SAM writes into the API body; it applies them as resources.
+  "ExplicitGatewayResponses=true"
 )
 # Empty values are not accepted by --parameter-overrides; unset means "the template's default".
 [ -z "${LAMBDA_DYNAMODB_ENDPOINT:-}" ] || overrides+=("DynamoDbEndpoint=$LAMBDA_DYNAMODB_ENDPOINT")

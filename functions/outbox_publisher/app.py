@@ -1,39 +1,46 @@
 """Tasks-table stream -> `task.events` exchange: the outbox publisher.
 
-Publishes every record's event in stream order with publisher confirms and raises on the first failure, so the
-whole batch is retried by the stream poller (already published events are deduped downstream by message id).
+Publishes every record's event in stream order with publisher confirms. A row it cannot read goes to the failure
+queue with the reason and the batch goes on; RabbitMQ down fails the whole batch so the stream retries it (already
+published events are deduped downstream by message id); see taskapp/domain/outbox_batch.py.
 """
 
 # First of all: pauses the garbage collector while the modules below load; ready() at the end resumes it.
 from taskapp import coldstart
 
 # isort: split
+from collections import Counter
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
+from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from taskapp.domain.outbox import event_from_stream_record
+from taskapp.domain.outbox_batch import DEAD_LETTERED, OrderedStreamProcessor, publish_record, summary
+from taskapp.messaging.outbox_failures import OutboxFailureQueue
 from taskapp.messaging.rabbitmq import EventPublisher
 from taskapp.observability import instrumented, logger, metrics
 
 publisher = EventPublisher()
+failure_queue = OutboxFailureQueue()
+processor = OrderedStreamProcessor(logger=logger)
 
 
 @instrumented
-@event_source(data_class=DynamoDBStreamEvent)
-def handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[str, Any]:
-    published = skipped = 0
-    for record in event.records:
-        task_event = event_from_stream_record(record)
-        if task_event is None:
-            skipped += 1
-            continue
-        publisher.publish(task_event)  # raises RabbitMqUnavailable: the batch is retried
-        published += 1
-    metrics.add_metric(name="TaskEventsPublished", unit="Count", value=published)
-    logger.info("outbox batch published", extra={"published": published, "skipped": skipped})
-    return {"published": published, "skipped": skipped}
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    outcomes: Counter[str] = Counter()
+
+    def record_handler(record: DynamoDBRecord) -> None:
+        outcomes[publish_record(record, publisher, failure_queue)] += 1
+
+    response = process_partial_response(event, record_handler, processor, context)
+    result = summary(outcomes, dict(response))
+    metrics.add_metric(name="TaskEventsPublished", unit="Count", value=outcomes["published"])
+    if outcomes[DEAD_LETTERED]:
+        metrics.add_metric(name="TaskEventsDeadLettered", unit="Count", value=outcomes[DEAD_LETTERED])
+        logger.warning("outbox set unreadable rows aside", extra={"deadLettered": outcomes[DEAD_LETTERED]})
+    logger.info("outbox batch published", extra=result)
+    return result
 
 
 coldstart.ready()

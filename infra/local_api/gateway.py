@@ -1,10 +1,11 @@
 """API Gateway REST (v1) in-process: match a route, run the TOKEN authorizer, build the proxy event, call the handler.
 
-Behaviour follows API Gateway's: unknown method/path is 403 "Missing Authentication Token", a missing token header
-is the UNAUTHORIZED gateway response (401), an authorizer raising "Unauthorized" is 401, a Deny policy is
-ACCESS_DENIED (403), an authorizer crash is 500; the authorizer's context reaches the handler with values turned
-into strings, as API Gateway does. Unlike API Gateway, Allow decisions are not cached (the authorizer runs per
-request; handlers check revocation anyway).
+Behaviour follows API Gateway's: unknown method/path is MISSING_AUTHENTICATION_TOKEN (403 unless customised), a
+missing token header is the UNAUTHORIZED gateway response (401), an authorizer raising "Unauthorized" is 401, a Deny
+policy is ACCESS_DENIED (403), an authorizer crash is AUTHORIZER_FAILURE (500); each answers with the template's
+gateway response of its type (else its DEFAULT_4XX/DEFAULT_5XX, else API Gateway's built-in body). The authorizer's
+context reaches the handler with values turned into strings, as API Gateway does. Unlike API Gateway, Allow decisions
+are not cached (the authorizer runs per request; handlers check revocation anyway).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import base64
 import fnmatch
 import json
 import logging
+import re
 import threading
 import time
 import uuid
@@ -27,6 +29,8 @@ from infra.local_api.template import FunctionSpec, Route, SamTemplate
 
 ACCOUNT_ID = "000000000000"
 API_ID = "localapi"
+# $context.x.y or ${context.x.y} in a gateway response's mapping template.
+_TEMPLATE_VARIABLE = re.compile(r"\$(?:\{(context(?:\.\w+)+)\}|(context(?:\.\w+)+))")
 
 
 @dataclass
@@ -195,7 +199,7 @@ class LocalGateway:
         request_id = str(uuid.uuid4())
         matched = self.match(request.method, request.path)
         if matched is None:
-            return _json_response(403, '{"message":"Missing Authentication Token"}', request_id)
+            return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token", request_id)
         route, path_parameters = matched
         context = None
         if route.authorized:
@@ -216,14 +220,30 @@ class LocalGateway:
             result = self.invoke(self.template.function(route.logical_id), event)
         except Exception:  # a crashed Lambda is API Gateway's 502, never a dead server
             logging.getLogger("local_api").exception("function %s crashed", route.logical_id)
-            return _json_response(502, '{"message": "Internal server error"}', request_id)
+            return self._gateway_error("DEFAULT_5XX", 502, "Internal server error", request_id)
+        if not isinstance(result, dict) or "statusCode" not in result:  # a malformed proxy response: 502 too
+            return self._gateway_error("DEFAULT_5XX", 502, "Internal server error", request_id)
         return self._to_http(result, request_id)
 
     def _gateway_error(self, kind: str, default_status: int, default_message: str, request_id: str) -> GatewayResponse:
-        custom = self.template.gateway_response(kind)
-        if custom:
-            return _json_response(custom[0], custom[1], request_id)
-        return _json_response(default_status, json.dumps({"message": default_message}), request_id)
+        """Answer like API Gateway: the type's customised response, else the customised DEFAULT_4XX/DEFAULT_5XX
+        (templates and headers, the type's own status), else the built-in `{"message": ...}`."""
+        responses = self.template.gateway_responses
+        family = responses.get("DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX")
+        spec = responses.get(kind) or family
+        status = (responses[kind].status if kind in responses else None) or default_status
+        template = spec.template if spec and spec.template else '{"message":$context.error.messageString}'
+        variables = {
+            "context.error.message": default_message,
+            "context.error.messageString": json.dumps(default_message),
+            "context.error.responseType": kind,
+            "context.requestId": request_id,
+            "context.stage": self.stage,
+        }
+        body = _TEMPLATE_VARIABLE.sub(lambda m: variables.get(m.group(1) or m.group(2), m.group(0)), template)
+        response = _json_response(status, body, request_id)
+        response.headers.extend((spec.headers if spec else {}).items())
+        return response
 
     def _authorize(self, request: HttpRequest, route: Route, request_id: str) -> dict[str, Any] | GatewayResponse:
         header = request.header(self.template.authorizer_header)

@@ -33,6 +33,25 @@ class Route:
         return re.compile(f"^{regex}$")
 
 
+@dataclass(frozen=True)
+class GatewayResponseSpec:
+    """One customised gateway response: status (None keeps the type's own), mapping template, static headers."""
+
+    status: int | None
+    template: str | None
+    headers: dict[str, str]
+
+    @staticmethod
+    def of(props: dict[str, Any], headers: dict[str, str]) -> GatewayResponseSpec:
+        status = props.get("StatusCode")
+        template = (props.get("ResponseTemplates") or {}).get("application/json")
+        # Header values are mapping expressions; only static ones ('1') can be answered without a request.
+        static = {
+            name: value[1:-1] for name, value in headers.items() if len(value) >= 2 and value[0] == value[-1] == "'"
+        }
+        return GatewayResponseSpec(int(status) if status is not None else None, template, static)
+
+
 class SamTemplate(sam_template.SamTemplate):
     """The shared template reader plus what API Gateway reads: routes, the authorizer, media types, layers."""
 
@@ -88,13 +107,27 @@ class SamTemplate(sam_template.SamTemplate):
     def binary_media_types(self) -> tuple[str, ...]:
         return tuple(str(t).replace("~1", "/") for t in self.api.get("BinaryMediaTypes") or ())
 
-    def gateway_response(self, kind: str) -> tuple[int, str] | None:
-        """(status, body) of a GatewayResponses entry such as UNAUTHORIZED, as the template customises it."""
-        spec = (self.api.get("GatewayResponses") or {}).get(kind)
-        if not spec:
-            return None
-        body = (spec.get("ResponseTemplates") or {}).get("application/json", "")
-        return int(spec.get("StatusCode", 500)), str(body)
+    @cached_property
+    def gateway_responses(self) -> dict[str, GatewayResponseSpec]:
+        """The API's customised gateway responses by type (UNAUTHORIZED, DEFAULT_4XX, ...).
+
+        Both spellings count: SAM's `GatewayResponses` of the Api and `AWS::ApiGateway::GatewayResponse` resources
+        (which win, as the later PUT does in API Gateway). Conditions are ignored: the local gateway answers like
+        the stack that has them.
+        """
+        specs: dict[str, GatewayResponseSpec] = {}
+        for kind, spec in (self.api.get("GatewayResponses") or {}).items():
+            headers = ((spec.get("ResponseParameters") or {}).get("Headers")) or {}
+            specs[str(kind)] = GatewayResponseSpec.of(spec, {str(k): str(v) for k, v in headers.items()})
+        prefix = "gatewayresponse.header."
+        for resource in self.resources.values():
+            if resource.get("Type") != "AWS::ApiGateway::GatewayResponse":
+                continue
+            props = resource.get("Properties") or {}
+            parameters = props.get("ResponseParameters") or {}
+            headers = {k[len(prefix) :]: str(v) for k, v in parameters.items() if str(k).startswith(prefix)}
+            specs[str(props["ResponseType"])] = GatewayResponseSpec.of(props, headers)
+        return specs
 
     @cached_property
     def layer_dirs(self) -> tuple[Path, ...]:

@@ -82,11 +82,6 @@ def test_a_genuine_token_with_the_scheme_in_another_case_is_accepted(api: Api, a
     assert response.status_code == 200, response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MiniStack 1.5.33 ignores the template's GatewayResponses: an authorizer refusal answers "
-    '{"message":"Unauthorized"}; API Gateway in AWS sends the UNAUTHORIZED template. Strict, so a fix shows up.',
-)
 def test_an_authorizer_refusal_uses_the_error_shape(api: Api) -> None:
     response = api.call("GET", "/tasks", token="not.a.jwt")
 

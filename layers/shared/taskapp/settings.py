@@ -72,6 +72,8 @@ class Settings:
     notifications_dlq: str
     notifications_delivery_limit: int
     broker_timeout_seconds: float
+    # Where the outbox sends the stream records it cannot publish (and Lambda its on-failure records).
+    outbox_failure_queue_url: str
 
 
 @lru_cache(maxsize=1)
@@ -126,4 +128,5 @@ def get_settings() -> Settings:
         notifications_dlq=_env_str("NOTIFICATIONS_DLQ", f"{notifications_queue}.dlq"),
         notifications_delivery_limit=_env_int("NOTIFICATIONS_DELIVERY_LIMIT", 5),
         broker_timeout_seconds=float(_env_str("BROKER_TIMEOUT_SECONDS", "3")),
+        outbox_failure_queue_url=_env_str("OUTBOX_FAILURE_QUEUE_URL"),
     )

@@ -24,6 +24,15 @@ def _version(image: dict[str, Any]) -> int:
     return int(image.get("version") or 1)
 
 
+def _previous_version(image: dict[str, Any]) -> int | None:
+    """The old image only tells whether the version changed: one the outbox cannot read (the row an operator just
+    repaired) means "changed", so the repaired row's event goes out instead of failing like the bad row did."""
+    try:
+        return _version(image)
+    except (TypeError, ValueError):
+        return None
+
+
 def _status(image: dict[str, Any]) -> TaskStatus | None:
     raw = str(image.get("status") or "")
     return TaskStatus(raw) if raw in TaskStatus._value2member_map_ else None
@@ -51,7 +60,11 @@ def _occurred_at(event_type: TaskEventType, image: dict[str, Any], record_time: 
 
 
 def event_from_stream_record(record: DynamoDBRecord) -> TaskEvent | None:
-    """None for changes that are not task events (e.g. a rewrite that kept the same version)."""
+    """None for changes that are not task events (e.g. a rewrite that kept the same version).
+
+    Raises (ValueError, pydantic's ValidationError, ...) for a row it cannot read, e.g. `version: "two"` or
+    `updatedAt: "yesterday"`: the publisher sends such a record to the failure queue (domain/outbox_batch.py).
+    """
     stream = record.dynamodb
     if stream is None:
         return None
@@ -59,7 +72,7 @@ def event_from_stream_record(record: DynamoDBRecord) -> TaskEvent | None:
     if record.event_name == DynamoDBRecordEventName.INSERT:
         image, event_type = new, TaskEventType.CREATED
     elif record.event_name == DynamoDBRecordEventName.MODIFY:
-        if _version(new) == _version(old):
+        if _version(new) == _previous_version(old):
             return None
         image = new
         completed = _status(new) == TaskStatus.DONE and _status(old) != TaskStatus.DONE

@@ -106,6 +106,25 @@ def _require_reachable(servers: list[str]) -> None:
     raise KafkaUnavailable("; ".join(errors) or "no bootstrap servers configured")
 
 
+def partition_lag(topic: str, partition: int, committed: int | None, end: int) -> dict[str, Any]:
+    """One partition's health entry; the lag is never negative.
+
+    Tansu reports the end of a partition whose last batch holds several records as that batch's base offset + 1,
+    so a group can have committed past the reported end (seen: committed 10, end 1). A negative lag is not a
+    number anyone can act on: it is reported as 0 with `inconsistent: true`, and logged.
+    """
+    lag = end - (committed or 0)
+    if lag >= 0:
+        return {"committed": committed, "end": end, "lag": lag}
+    from taskapp.observability import logger
+
+    logger.warning(
+        "broker reported an end offset below the committed offset",
+        extra={"topic": topic, "partition": partition, "committed": committed, "end": end},
+    )
+    return {"committed": committed, "end": end, "lag": 0, "inconsistent": True}
+
+
 def consumer_group_lag(topic: str, group_id: str) -> dict[str, Any]:
     """Committed offset, end offset and lag per partition of `topic` for `group_id` (health report).
 
@@ -132,7 +151,7 @@ def consumer_group_lag(topic: str, group_id: str) -> dict[str, Any]:
         for tp in topic_partitions:
             end = int(end_offsets.get(tp, 0))
             committed = consumer.committed(tp)
-            report[str(tp.partition)] = {"committed": committed, "end": end, "lag": end - (committed or 0)}
+            report[str(tp.partition)] = partition_lag(topic, tp.partition, committed, end)
         return report
     finally:
         consumer.close(autocommit=False)
