@@ -26,7 +26,9 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-UNREADABLE_ROW = "outbox.unreadable-row"  # taskapp.messaging.outbox_failures.UNREADABLE_ROW (not imported: no layer)
+from infra.stack import Stack, StackLookupError, default_stack_name
+from taskapp.messaging.outbox_failures import UNREADABLE_ROW
+
 STREAM_BATCH = "stream-batch"
 
 Printer = Callable[[str], None]
@@ -212,16 +214,6 @@ def _replay_message(
     return not summary.dry_run
 
 
-def stack_output(stack_name: str, key: str) -> str:
-    import boto3
-
-    stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
-    for output in stack.get("Outputs", []):
-        if output["OutputKey"] == key:
-            return str(output["OutputValue"])
-    raise SystemExit(f"stack {stack_name} has no output {key}")
-
-
 def _positive(text: str) -> int:
     number = int(text)
     if number < 1:
@@ -231,7 +223,7 @@ def _positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra.replay_outbox", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", default=os.environ.get("STACK_NAME", "taskapp"), help="take the queue from here")
+    parser.add_argument("--stack", default=default_stack_name(), help="take the queue from here")
     parser.add_argument("--queue-url", default=None, help="the failure queue (default: the stack's output)")
     parser.add_argument("--dry-run", action="store_true", help="list what would be published, change nothing")
     parser.add_argument("--limit", type=_positive, default=None, help="read at most N messages")
@@ -244,12 +236,15 @@ def main(argv: Sequence[str] | None = None, out: Printer = print) -> int:
     import boto3
 
     args = build_parser().parse_args(argv)
-    queue_url = args.queue_url or stack_output(args.stack, "OutboxFailureQueueUrl")
-    if not args.queue_url and "EVENTS_EXCHANGE" not in os.environ:
-        stack = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
-        parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
-        if parameters.get("EventsExchange"):
-            os.environ["EVENTS_EXCHANGE"] = parameters["EventsExchange"]
+    stack = Stack(args.stack)
+    try:
+        queue_url = args.queue_url or stack.output("OutboxFailureQueueUrl")
+        if not args.queue_url and "EVENTS_EXCHANGE" not in os.environ:
+            exchange = stack.parameters().get("EventsExchange")
+            if exchange:
+                os.environ["EVENTS_EXCHANGE"] = exchange
+    except StackLookupError as exc:
+        raise SystemExit(str(exc)) from exc
     from taskapp.messaging.rabbitmq import EventPublisher
 
     publisher = EventPublisher()
