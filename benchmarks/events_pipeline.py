@@ -41,6 +41,7 @@ from kafka import KafkaProducer
 
 from benchmarks import harness
 from benchmarks.harness import ROOT, markdown_table
+from infra.stack import Stack
 
 
 def _user(api: str) -> dict[str, str]:
@@ -440,18 +441,22 @@ def write_mq_only_template(source: Path, target: Path) -> None:
 
 
 @cache
-def _stack_description(stack: str) -> Any:
-    """The deployed stack's outputs and parameters, looked up once per run.
-    lead: switch to infra.stack after merge."""
-    return boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+def _stack_outputs(stack: str) -> dict[str, str]:
+    """The deployed stack's outputs, looked up once per run."""
+    return Stack(stack).outputs()
+
+
+@cache
+def _stack_parameters(stack: str) -> dict[str, str]:
+    return Stack(stack).parameters()
 
 
 def _stack_output(stack: str, key: str) -> str:
-    return str(next(o["OutputValue"] for o in _stack_description(stack)["Outputs"] if o["OutputKey"] == key))
+    return _stack_outputs(stack)[key]
 
 
 def _stack_parameter(stack: str, key: str) -> str:
-    return str(next(p["ParameterValue"] for p in _stack_description(stack)["Parameters"] if p["ParameterKey"] == key))
+    return _stack_parameters(stack)[key]
 
 
 def main() -> int:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from infra.local_api.template import SamTemplate
+    from infra.sam_template import SamTemplate
     from taskapp.auth.tokens import IssuedAccessToken
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,9 +155,8 @@ def start_local_api(*extra: str, stderr: int = subprocess.DEVNULL) -> tuple[subp
 
 @cache
 def template(path: Path | None = None) -> SamTemplate:
-    """template.yaml through the local gateway's reader (one parse per run).
-    lead: switch to infra.sam_template after merge."""
-    from infra.local_api.template import SamTemplate
+    """template.yaml through the project's one template reader (one parse per run)."""
+    from infra.sam_template import SamTemplate
 
     return SamTemplate(path) if path else SamTemplate()
 
