@@ -119,10 +119,13 @@ def invoke_deployed(spec: FunctionSpec, event: Any, stack: str | None = None) ->
     response = json.loads(payload_text)
     if result.get("FunctionError"):
         response = {"functionError": result["FunctionError"], "payload": response}
-    if result.get("LogResult"):
-        return response, base64.b64decode(result["LogResult"]).decode(errors="replace"), name
+    tail = base64.b64decode(result.get("LogResult") or "").decode(errors="replace")
+    if "REPORT RequestId" in tail:
+        return response, tail, name
+    # MiniStack returns only what the function printed as LogResult (nothing when it printed nothing), without
+    # Lambda's START/END/REPORT lines; CloudWatch Logs has the whole invocation there.
     request_id = result.get("ResponseMetadata", {}).get("RequestId", "")
-    return response, _cloudwatch_tail(name, started_ms, request_id), name
+    return response, _cloudwatch_tail(name, started_ms, request_id) or tail, name
 
 
 def _cloudwatch_tail(name: str, since_ms: int, request_id: str = "", wait_seconds: float = 3.0) -> str:
