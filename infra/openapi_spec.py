@@ -28,14 +28,31 @@ TABLE_START, TABLE_END = "<!-- endpoints:start (make openapi) -->", "<!-- endpoi
 # Powertools documents its own 422 validation shape; taskapp.api answers 400 with the shared error shape instead.
 POWERTOOLS_ONLY_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 ERROR_RESPONSES = {
-    "400": "Invalid request: malformed JSON, failed validation (details list each field) or body too large",
+    "400": "Invalid request: malformed JSON or failed validation (details list each field)",
     "401": "Missing, invalid, expired or revoked token, or wrong credentials",
     "403": "Access denied by the authorizer",
     "404": "No such resource (another user's task is also 404)",
-    "409": "Conflict: the resource exists already or its version changed",
+    "409": "Conflict: the resource exists already, its version changed, or a request with this Idempotency-Key is "
+    "still in progress (Retry-After)",
+    "413": "Request body exceeds the route's limit (details.maxBytes)",
     "415": "Request body is not application/json",
     "429": "Too many requests; retry after the Retry-After header",
     "503": "A dependency (DynamoDB, Redis) is unavailable; retry after the Retry-After header",
+}
+# Answers only some routes give (conditional requests, Idempotency-Key), with the shared error shape unless noted.
+ROUTE_ERROR_RESPONSES = {
+    "412": "If-Match does not name the current version; the ETag header and details.currentETag give it",
+    "422": "This Idempotency-Key was already used with a different request body (IDEMPOTENCY_KEY_REUSED)",
+    "428": "PATCH without If-Match or a body version while REQUIRE_IF_MATCH is on",
+}
+ROUTE_RESPONSES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("POST", "/tasks"): ("422",),
+    ("POST", "/tasks/ingest"): ("422",),
+    ("PATCH", "/tasks/{id}"): ("412", "428"),
+    ("DELETE", "/tasks/{id}"): ("412",),
+}
+NOT_MODIFIED = {
+    "description": "Not modified: If-None-Match names the current ETag (no body; ETag and Last-Modified repeated)"
 }
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -119,8 +136,10 @@ def generate_spec(template: SamTemplate | None = None) -> dict[str, Any]:
         for status, response in responses.items():
             if status == "204":
                 response.pop("content", None)
-        for status in ERROR_RESPONSES:
+        for status in (*ERROR_RESPONSES, *ROUTE_RESPONSES.get((route.method, route.resource), ())):
             responses.setdefault(status, {"$ref": f"#/components/responses/Error{status}"})
+        if (route.method, route.resource) == ("GET", "/tasks/{id}"):
+            responses["304"] = NOT_MODIFIED
         operation["responses"] = dict(sorted(responses.items()))
         operation["security"] = [{"bearerAuth": []}] if route.authorized else []
         paths.setdefault(route.resource, {})[method] = operation
@@ -143,7 +162,7 @@ def generate_spec(template: SamTemplate | None = None) -> dict[str, Any]:
                     "description": description,
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
                 }
-                for status, description in ERROR_RESPONSES.items()
+                for status, description in sorted({**ERROR_RESPONSES, **ROUTE_ERROR_RESPONSES}.items())
             },
             "securitySchemes": {
                 "bearerAuth": {
