@@ -162,11 +162,9 @@ def test_if_match_losing_the_race_between_read_and_write_is_412(
     etag = _header(_get(client, alice, task["id"]), "ETag") or ""
     real_update = store.update_task
 
-    def another_write_first(model: Any, actions: Any, expected_version: int) -> None:
-        rival = store.get_task(alice.user_id, task["id"])
-        assert rival is not None
-        real_update(rival, [store.TaskModel.title.set("rival")], expected_version)
-        real_update(model, actions, expected_version)
+    def another_write_first(current: Any, changes: Any, expected_version: int) -> Any:
+        real_update(current, {"title": "rival"}, expected_version)
+        return real_update(current, changes, expected_version)
 
     monkeypatch.setattr(store, "update_task", another_write_first)
     answer = _patch(client, alice, task["id"], {"title": "mine"}, **{"If-Match": etag})
@@ -247,11 +245,11 @@ def test_delete_with_if_match_losing_the_race_is_412(
     etag = _header(_get(client, alice, task["id"]), "ETag") or ""
     real_delete = store.delete_task
 
-    def another_write_first(model: Any, expected_version: int | None = None) -> bool:
-        rival = store.get_task(alice.user_id, task["id"])
+    def another_write_first(owner_id: str, task_id: str, expected_version: int | None = None) -> bool:
+        rival = store.get_task(owner_id, task_id)
         assert rival is not None
-        store.update_task(rival, [store.TaskModel.title.set("rival")], int(rival.version))
-        return real_delete(model, expected_version)
+        store.update_task(rival, {"title": "rival"}, rival.version)
+        return real_delete(owner_id, task_id, expected_version)
 
     monkeypatch.setattr(store, "delete_task", another_write_first)
     answer = client.delete(f"/tasks/{task['id']}", token=alice.access_token, headers={"If-Match": etag})

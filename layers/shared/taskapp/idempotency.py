@@ -19,13 +19,13 @@ import hashlib
 import json
 from collections.abc import Callable
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from taskapp.api import caller_of
+from taskapp.api import TaskApiResolver, caller_of
 from taskapp.errors import RequestInProgress, ServiceUnavailable, Unprocessable, ValidationFailed
 from taskapp.observability import logger, metrics
 from taskapp.settings import get_settings
@@ -126,7 +126,7 @@ def idempotent(route: str) -> Middleware:
             IdempotencyValidationError,
         )
 
-        request = {"key": key, "caller": caller_of(app).user_id, "body": body_digest(app)}
+        request = {"key": key, "caller": caller_of(cast(TaskApiResolver, app)).user_id, "body": body_digest(app)}
         config, run_once = _runner(route)
         config.register_lambda_context(app.lambda_context)  # an abandoned in-progress record expires with the call
         try:

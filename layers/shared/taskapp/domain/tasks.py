@@ -23,8 +23,8 @@ from taskapp.domain.records.tasks import Task
 from taskapp.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
 from taskapp.observability import logger, metrics
 from taskapp.redis_client import RedisUnavailable
-from taskapp.settings import get_settings
 from taskapp.schemas.tasks import CreateTaskRequest, TaskListOut, TaskOut, TaskPriority, TaskStatus, UpdateTaskRequest
+from taskapp.settings import get_settings
 
 TASK_NOT_FOUND = "Task not found"
 
