@@ -136,6 +136,22 @@ def aws(_moto: None) -> Iterator[None]:
     _empty_idempotency_table()
 
 
+SetSetting = Callable[[str, str], None]
+
+
+@pytest.fixture
+def set_setting(monkeypatch: pytest.MonkeyPatch) -> Iterator[SetSetting]:
+    """Change one setting (env var) for this test; Settings are rebuilt now and again once it is restored."""
+    from taskapp.settings import get_settings
+
+    def set_(name: str, value: str) -> None:
+        monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield set_
+    get_settings.cache_clear()  # monkeypatch restores the variables after this; the next read sees them
+
+
 @pytest.fixture
 def client(aws: None, fake_redis: fakeredis.FakeRedis) -> ApiClient:
     return ApiClient()

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
 
 from tests.support.api_client import ApiClient, ApiResponse
-from tests.unit.conftest import Account
+from tests.unit.conftest import Account, SetSetting
 from tests.unit.helpers import assert_error
-
-SetSetting = Callable[[str, str], None]
-
-
-@pytest.fixture
-def set_setting(monkeypatch: pytest.MonkeyPatch) -> Iterator[SetSetting]:
-    from taskapp.settings import get_settings
-
-    def set_(name: str, value: str) -> None:
-        monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-
-    yield set_
-    get_settings.cache_clear()  # monkeypatch restores the variables; the next read sees them
 
 
 @pytest.fixture
