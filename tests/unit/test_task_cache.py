@@ -93,7 +93,12 @@ def test_a_revoked_token_is_refused_before_the_cache_is_read(
 
     reads: list[str] = []
     real_read = task_cache.read
-    monkeypatch.setattr(task_cache, "read", lambda owner, task_id: reads.append(task_id) or real_read(owner, task_id))
+
+    def recorded_read(owner_id: str, task_id: str) -> str | None:
+        reads.append(task_id)
+        return real_read(owner_id, task_id)
+
+    monkeypatch.setattr(task_cache, "read", recorded_read)
     assert client.post("/auth/logout", token=alice.access_token).status_code == 204
     assert client.get(f"/tasks/{task['id']}", token=alice.access_token).status_code == 401
     assert reads == []
