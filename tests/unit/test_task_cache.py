@@ -124,16 +124,42 @@ def test_a_deleted_task_is_never_served_from_the_cache(client: ApiClient, alice:
 
 
 @pytest.mark.usefixtures("cache_on")
-def test_redis_down_reads_dynamodb(
+def test_redis_down_reads_dynamodb_and_refuses_writes_it_cannot_announce(
     client: ApiClient, alice: Account, task: dict[str, Any], redis_server: fakeredis.FakeServer, set_setting: SetSetting
 ) -> None:
+    """Reads fall back to DynamoDB; a write that cannot raise the floor is a retryable 503 and changes nothing, so
+    no reader that still reaches Redis can be served the version it would have replaced."""
     set_setting("REVOCATION_FAIL_OPEN", "true")  # so the request gets past the token check with Redis gone
     redis_server.connected = False
     answer = client.get(f"/tasks/{task['id']}", token=alice.access_token)
     assert answer.status_code == 200, answer.body
     assert answer.json() == task
     patched = client.patch(f"/tasks/{task['id']}", json_body={"version": 1, "title": "x"}, token=alice.access_token)
+    assert patched.status_code == 503
+    assert patched.headers.get("Retry-After") == "1"
+    assert_error(patched.json(), "CACHE_UNAVAILABLE")
+    assert client.delete(f"/tasks/{task['id']}", token=alice.access_token).status_code == 503
+    redis_server.connected = True
+    from taskapp import redis_client
+
+    redis_client.redis_breaker.cache_clear()
+    assert client.get(f"/tasks/{task['id']}", token=alice.access_token).json() == task
+
+
+@pytest.mark.usefixtures("cache_on")
+def test_a_failed_write_through_still_serves_the_new_version(
+    client: ApiClient, alice: Account, task: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taskapp.data import task_cache
+    from taskapp.redis_client import RedisUnavailable
+
+    def unavailable(*args: object) -> None:
+        raise RedisUnavailable("gone after the floor")
+
+    monkeypatch.setattr(task_cache, "after_write", unavailable)
+    patched = client.patch(f"/tasks/{task['id']}", json_body={"version": 1, "title": "v2"}, token=alice.access_token)
     assert patched.status_code == 200
+    assert client.get(f"/tasks/{task['id']}", token=alice.access_token).json()["version"] == 2
 
 
 def test_a_reader_that_filled_from_dynamodb_before_a_write_cannot_store_its_old_copy(

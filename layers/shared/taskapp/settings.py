@@ -148,7 +148,7 @@ def get_settings() -> Settings:
         idempotency_ttl_seconds=_env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
         # Default False: a PATCH with neither If-Match nor a body version is the 400 it always was, not a 428.
         require_if_match=_env_bool("REQUIRE_IF_MATCH", False),
-        # Default False: on the local stack a cache hit did not pay for itself (docs/data-model.md).
+        # Off unless configured (the template turns it on: docs/data-model.md has the numbers).
         task_cache_enabled=_env_bool("TASK_CACHE_ENABLED", False),
         task_cache_ttl_seconds=_env_int("TASK_CACHE_TTL_SECONDS", 5),
     )

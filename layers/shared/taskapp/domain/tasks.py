@@ -5,7 +5,10 @@ Works with `records.Task` only; keys, update expressions and conditions are task
 A write names the version it expects either in the body (`version`) or as an entity tag (`If-Match`, a
 `conditional.EntityTagCondition`); a stale version is 409 VERSION_CONFLICT, a stale tag 412 PRECONDITION_FAILED.
 Single reads go through the Redis task cache when TASK_CACHE_ENABLED is on (taskapp.data.task_cache says why it
-never serves an older version than one already sent); any Redis failure is a miss, never an error.
+never serves an older version than one already sent). A read that cannot reach Redis reads DynamoDB; a write that
+cannot raise the cache's version floor first is refused (503 CACHE_UNAVAILABLE, retryable) rather than risk a
+reader elsewhere being served the version it replaces. With REVOCATION_FAIL_OPEN off (the default) such a write
+was already refused by the token check, so the cache adds no new way to fail.
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ from taskapp.cursor import decode_cursor, encode_cursor
 from taskapp.data import task_cache
 from taskapp.data import tasks as store
 from taskapp.domain.records.tasks import Task
-from taskapp.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
+from taskapp.errors import (
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from taskapp.observability import logger, metrics
 from taskapp.redis_client import RedisUnavailable
 from taskapp.schemas.tasks import CreateTaskRequest, TaskListOut, TaskOut, TaskPriority, TaskStatus, UpdateTaskRequest
@@ -193,7 +203,7 @@ def delete_task(owner_id: str, task_id: str, if_match: EntityTagCondition | None
     _check_preconditions(task, None, if_match)
     expected_version = task.version if if_match is not None and not if_match.any else None
     if task_cache.enabled():
-        _quietly("invalidate", lambda: task_cache.before_delete(owner_id, task_id))
+        _or_refuse_the_write(lambda: task_cache.before_delete(owner_id, task_id))
     try:
         deleted = store.delete_task(owner_id, task_id, expected_version)
     except store.VersionConflict as exc:
@@ -205,7 +215,7 @@ def delete_task(owner_id: str, task_id: str, if_match: EntityTagCondition | None
         raise NotFound(TASK_NOT_FOUND, details={"id": task_id})
 
 
-# --- the task cache: every Redis failure is logged and ignored (a miss, or nothing to invalidate) ---------------
+# --- the task cache: a failed read or write-through is logged and ignored; a failed floor refuses the write ------
 
 
 def _cache_payload(view: TaskOut) -> str:
@@ -221,9 +231,20 @@ def _quietly(operation: str, call: Callable[[], _T]) -> _T | None:
         return None
 
 
+def _or_refuse_the_write(raise_floor: Callable[[], None]) -> None:
+    try:
+        raise_floor()
+    except RedisUnavailable as exc:
+        logger.warning("task cache floor not raised; write refused", extra={"error": str(exc)})
+        metrics.add_metric(name="TaskCacheUnavailable", unit="Count", value=1)
+        raise ServiceUnavailable(
+            "The task cache cannot be told about this write; try again", code="CACHE_UNAVAILABLE"
+        ) from exc
+
+
 def _cache_before_write(owner_id: str, task_id: str, next_version: int) -> None:
     if task_cache.enabled():
-        _quietly("invalidate", lambda: task_cache.before_write(owner_id, task_id, next_version))
+        _or_refuse_the_write(lambda: task_cache.before_write(owner_id, task_id, next_version))
 
 
 def _cache_after_write(owner_id: str, view: TaskOut) -> None:
