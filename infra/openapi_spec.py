@@ -51,9 +51,34 @@ ROUTE_RESPONSES: dict[tuple[str, str], tuple[str, ...]] = {
     ("PATCH", "/tasks/{id}"): ("412", "428"),
     ("DELETE", "/tasks/{id}"): ("412",),
 }
+# Response headers the edge sets, documented where they appear (none is required: a 2xx replay adds one more).
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {"description": "Strong entity tag of this version of the task", "schema": {"type": "string"}},
+    "Last-Modified": {"description": "The task's updatedAt as an HTTP date", "schema": {"type": "string"}},
+    "Location": {"description": "Where the created task lives", "schema": {"type": "string"}},
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key",
+        "schema": {"type": "string"},
+    },
+}
+SUCCESS_HEADERS: dict[tuple[str, str, str], tuple[str, ...]] = {
+    ("POST", "/tasks", "201"): ("Location", "ETag", "Last-Modified", "Idempotent-Replayed"),
+    ("POST", "/tasks/ingest", "202"): ("Idempotent-Replayed",),
+    ("GET", "/tasks/{id}", "200"): ("ETag", "Last-Modified"),
+    ("GET", "/tasks/{id}", "304"): ("ETag", "Last-Modified"),
+    ("PATCH", "/tasks/{id}", "200"): ("ETag", "Last-Modified"),
+}
+ERROR_HEADERS = {"409": ("Retry-After",), "412": ("ETag",), "429": ("Retry-After",), "503": ("Retry-After",)}
 NOT_MODIFIED = {
     "description": "Not modified: If-None-Match names the current ETag (no body; ETag and Last-Modified repeated)"
 }
+
+
+def _headers(names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: RESPONSE_HEADERS[name] for name in names}
+
+
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
@@ -139,7 +164,11 @@ def generate_spec(template: SamTemplate | None = None) -> dict[str, Any]:
         for status in (*ERROR_RESPONSES, *ROUTE_RESPONSES.get((route.method, route.resource), ())):
             responses.setdefault(status, {"$ref": f"#/components/responses/Error{status}"})
         if (route.method, route.resource) == ("GET", "/tasks/{id}"):
-            responses["304"] = NOT_MODIFIED
+            responses["304"] = dict(NOT_MODIFIED)
+        for status, response in responses.items():
+            names = SUCCESS_HEADERS.get((route.method, route.resource, status))
+            if names and "$ref" not in response:
+                response["headers"] = _headers(names)
         operation["responses"] = dict(sorted(responses.items()))
         operation["security"] = [{"bearerAuth": []}] if route.authorized else []
         paths.setdefault(route.resource, {})[method] = operation
@@ -160,6 +189,7 @@ def generate_spec(template: SamTemplate | None = None) -> dict[str, Any]:
             "responses": {
                 f"Error{status}": {
                     "description": description,
+                    **({"headers": _headers(ERROR_HEADERS[status])} if status in ERROR_HEADERS else {}),
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
                 }
                 for status, description in sorted({**ERROR_RESPONSES, **ROUTE_ERROR_RESPONSES}.items())

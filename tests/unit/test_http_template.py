@@ -65,3 +65,16 @@ def test_the_http_settings_deployed_by_default() -> None:
     assert parameters["TaskCacheEnabled"]["Default"] == "true"
     variables = TEMPLATE.function_globals["Environment"]["Variables"]
     assert variables["IDEMPOTENCY_TTL_SECONDS"] == "86400"
+
+
+def test_the_in_process_api_creates_the_idempotency_table_under_the_env_files_name() -> None:
+    """`make local-api` creates every table an env var refers to (infra/local_api/tables.py); env.local.json names
+    this one, so the create functions find it on MiniStack."""
+    import json
+
+    from infra.local_api.server import process_environment
+    from infra.local_api.tables import table_names
+
+    env_file = json.loads((ROOT / "env.local.json").read_text())
+    environment = process_environment(TEMPLATE, env_file)
+    assert table_names(TEMPLATE, environment)["IdempotencyTable"] == env_file["Parameters"]["IDEMPOTENCY_TABLE"]
