@@ -150,13 +150,18 @@ def test_redis_down_reads_dynamodb_and_refuses_writes_it_cannot_announce(
 def test_a_failed_write_through_still_serves_the_new_version(
     client: ApiClient, alice: Account, task: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Redis goes away between the floor and the write-through: the PATCH succeeds, the old entry is never served."""
     from taskapp.data import task_cache
     from taskapp.redis_client import RedisUnavailable
 
-    def unavailable(*args: object) -> None:
-        raise RedisUnavailable("gone after the floor")
+    real_advance = task_cache._advance
 
-    monkeypatch.setattr(task_cache, "after_write", unavailable)
+    def floor_only(owner_id: str, task_id: str, version: int, payload: str) -> None:
+        if payload:
+            raise RedisUnavailable("gone after the floor")
+        real_advance(owner_id, task_id, version, payload)
+
+    monkeypatch.setattr(task_cache, "_advance", floor_only)
     patched = client.patch(f"/tasks/{task['id']}", json_body={"version": 1, "title": "v2"}, token=alice.access_token)
     assert patched.status_code == 200
     assert client.get(f"/tasks/{task['id']}", token=alice.access_token).json()["version"] == 2

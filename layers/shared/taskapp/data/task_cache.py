@@ -12,16 +12,15 @@ floor is already at least N and no older entry can be served or stored. FLOOR_TT
 (Lambda's timeout is seconds), so no reader still holding an old copy can outlive the floor that refuses it.
 
 The key starts with the owner id: the cache is only ever asked for the caller's own tasks, after the revocation
-check, exactly like the table's partition key. Every call goes through the Redis breaker; callers treat
-RedisUnavailable as a miss (read DynamoDB) or as nothing to invalidate.
+check, exactly like the table's partition key. Every call goes through the Redis breaker. A read, an offer or a
+write-through that fails is logged and counted and reads as a miss; a floor that cannot be raised raises
+CacheUnavailable, because the write it announces must not happen without it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from taskapp.redis_client import guarded
+from taskapp.observability import logger, metrics
+from taskapp.redis_client import RedisUnavailable, guarded
 from taskapp.settings import get_settings
 
 FLOOR_TTL_SECONDS = 3600
@@ -63,6 +62,15 @@ return 1
 """
 
 
+class CacheUnavailable(Exception):
+    """Redis could not be told about a write (its floor not raised): the write must not proceed."""
+
+
+def _unavailable(operation: str, exc: RedisUnavailable) -> None:
+    logger.warning("task cache unavailable", extra={"operation": operation, "error": str(exc)})
+    metrics.add_metric(name="TaskCacheUnavailable", unit="Count", value=1)
+
+
 def enabled() -> bool:
     return get_settings().task_cache_enabled
 
@@ -77,8 +85,12 @@ def _entry_ttl_ms() -> int:
 
 
 def read(owner_id: str, task_id: str) -> str | None:
-    """The cached JSON of the task, or None (absent, expired, or older than a version already written)."""
-    entry, floor = guarded(lambda r: r.mget(_keys(owner_id, task_id)))
+    """The cached JSON of the task, or None (absent, expired, older than a version already written, Redis down)."""
+    try:
+        entry, floor = guarded(lambda r: r.mget(_keys(owner_id, task_id)))
+    except RedisUnavailable as exc:
+        _unavailable("read", exc)
+        return None
     if not entry:
         return None
     version, _, payload = str(entry).partition("|")
@@ -90,7 +102,11 @@ def read(owner_id: str, task_id: str) -> str | None:
 def offer(owner_id: str, task_id: str, version: int, payload: str) -> bool:
     """Store what a reader got from DynamoDB, unless a newer version is known; True when stored."""
     keys = _keys(owner_id, task_id)
-    stored = guarded(lambda r: r.register_script(_OFFER)(keys=keys, args=[version, payload, _entry_ttl_ms()]))
+    try:
+        stored = guarded(lambda r: r.register_script(_OFFER)(keys=keys, args=[version, payload, _entry_ttl_ms()]))
+    except RedisUnavailable as exc:
+        _unavailable("offer", exc)
+        return False
     return bool(stored)
 
 
@@ -100,22 +116,27 @@ def _advance(owner_id: str, task_id: str, version: int, payload: str) -> None:
     guarded(lambda r: r.register_script(_ADVANCE)(keys=keys, args=args))
 
 
+def _raise_floor(owner_id: str, task_id: str, version: int) -> None:
+    try:
+        _advance(owner_id, task_id, version, "")
+    except RedisUnavailable as exc:
+        _unavailable("floor", exc)
+        raise CacheUnavailable(str(exc)) from exc
+
+
 def before_write(owner_id: str, task_id: str, next_version: int) -> None:
-    """Called before a write stores `next_version`: from now on no older version is served."""
-    _advance(owner_id, task_id, next_version, "")
+    """Called before a write stores `next_version`: from now on no older version is served (or CacheUnavailable)."""
+    _raise_floor(owner_id, task_id, next_version)
 
 
 def after_write(owner_id: str, task_id: str, version: int, payload: str) -> None:
-    """Write the stored view through, so the next read is a hit with the version just sent."""
-    _advance(owner_id, task_id, version, payload)
+    """Write the stored view through, so the next read is a hit with the version just sent (best effort)."""
+    try:
+        _advance(owner_id, task_id, version, payload)
+    except RedisUnavailable as exc:
+        _unavailable("write", exc)
 
 
 def before_delete(owner_id: str, task_id: str) -> None:
-    """Called before a delete: nothing cached for the task is served again."""
-    _advance(owner_id, task_id, TOMBSTONE, "")
-
-
-def entries(owner_id: str, task_id: str) -> Mapping[str, Any]:
-    """Both keys as stored (tests and the benchmark look at them)."""
-    entry, floor = guarded(lambda r: r.mget(_keys(owner_id, task_id)))
-    return {"entry": entry, "floor": floor}
+    """Called before a delete: nothing cached for the task is served again (or CacheUnavailable)."""
+    _raise_floor(owner_id, task_id, TOMBSTONE)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from taskapp.conditional import EntityTagCondition, entity_tag
 from taskapp.cursor import decode_cursor, encode_cursor
@@ -31,14 +31,11 @@ from taskapp.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from taskapp.observability import logger, metrics
-from taskapp.redis_client import RedisUnavailable
+from taskapp.observability import metrics
 from taskapp.schemas.tasks import CreateTaskRequest, TaskListOut, TaskOut, TaskPriority, TaskStatus, UpdateTaskRequest
 from taskapp.settings import get_settings
 
 TASK_NOT_FOUND = "Task not found"
-
-_T = TypeVar("_T")
 
 
 def to_view(task: Task) -> TaskOut:
@@ -103,12 +100,12 @@ def get_task(owner_id: str, task_id: str) -> TaskOut:
     """The caller's task; with the cache on, a hit costs one Redis round trip and no DynamoDB read."""
     if not task_cache.enabled():
         return to_view(_require(owner_id, task_id))
-    cached = _quietly("read", lambda: task_cache.read(owner_id, task_id))
+    cached = task_cache.read(owner_id, task_id)
     if cached:
         metrics.add_metric(name="TaskCacheHit", unit="Count", value=1)
         return TaskOut.model_validate_json(cached)
     view = to_view(_require(owner_id, task_id))
-    _quietly("offer", lambda: task_cache.offer(owner_id, task_id, view.version, _cache_payload(view)))
+    task_cache.offer(owner_id, task_id, view.version, _cache_payload(view))
     return view
 
 
@@ -215,28 +212,17 @@ def delete_task(owner_id: str, task_id: str, if_match: EntityTagCondition | None
         raise NotFound(TASK_NOT_FOUND, details={"id": task_id})
 
 
-# --- the task cache: a failed read or write-through is logged and ignored; a failed floor refuses the write ------
+# --- the task cache: a failed read or write-through is a miss (data.task_cache logs it); a failed floor refuses ----
 
 
 def _cache_payload(view: TaskOut) -> str:
     return view.model_dump_json(by_alias=True)
 
 
-def _quietly(operation: str, call: Callable[[], _T]) -> _T | None:
-    try:
-        return call()
-    except RedisUnavailable as exc:
-        logger.warning("task cache unavailable", extra={"operation": operation, "error": str(exc)})
-        metrics.add_metric(name="TaskCacheUnavailable", unit="Count", value=1)
-        return None
-
-
 def _or_refuse_the_write(raise_floor: Callable[[], None]) -> None:
     try:
         raise_floor()
-    except RedisUnavailable as exc:
-        logger.warning("task cache floor not raised; write refused", extra={"error": str(exc)})
-        metrics.add_metric(name="TaskCacheUnavailable", unit="Count", value=1)
+    except task_cache.CacheUnavailable as exc:
         raise ServiceUnavailable(
             "The task cache cannot be told about this write; try again", code="CACHE_UNAVAILABLE"
         ) from exc
@@ -249,4 +235,4 @@ def _cache_before_write(owner_id: str, task_id: str, next_version: int) -> None:
 
 def _cache_after_write(owner_id: str, view: TaskOut) -> None:
     if task_cache.enabled():
-        _quietly("write", lambda: task_cache.after_write(owner_id, view.id, view.version, _cache_payload(view)))
+        task_cache.after_write(owner_id, view.id, view.version, _cache_payload(view))
