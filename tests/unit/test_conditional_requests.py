@@ -257,3 +257,18 @@ def test_entity_tag_lists_parse_as_rfc_9110_says() -> None:
     assert not listed.matches_strongly('"b"') and listed.matches_weakly('"b"')
     star = EntityTagCondition.parse("*")
     assert star is not None and star.matches_strongly('"anything"')
+
+
+def test_last_modified_is_an_imf_fixdate() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from taskapp.conditional import http_date
+
+    for moment in (
+        datetime(2026, 12, 1, 8, 5, 9, 123456, tzinfo=UTC),
+        datetime(2024, 2, 29, 23, 59, 59, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(2027, 1, 3, 0, 0, 0),  # naive: stored timestamps are UTC
+    ):
+        expected = format_datetime(moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC), usegmt=True)
+        assert http_date(moment) == expected
