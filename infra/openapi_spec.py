@@ -28,15 +28,57 @@ TABLE_START, TABLE_END = "<!-- endpoints:start (make openapi) -->", "<!-- endpoi
 # Powertools documents its own 422 validation shape; taskapp.api answers 400 with the shared error shape instead.
 POWERTOOLS_ONLY_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 ERROR_RESPONSES = {
-    "400": "Invalid request: malformed JSON, failed validation (details list each field) or body too large",
+    "400": "Invalid request: malformed JSON or failed validation (details list each field)",
     "401": "Missing, invalid, expired or revoked token, or wrong credentials",
     "403": "Access denied by the authorizer",
     "404": "No such resource (another user's task is also 404)",
-    "409": "Conflict: the resource exists already or its version changed",
+    "409": "Conflict: the resource exists already, its version changed, or a request with this Idempotency-Key is "
+    "still in progress (Retry-After)",
+    "413": "Request body exceeds the route's limit (details.maxBytes)",
     "415": "Request body is not application/json",
     "429": "Too many requests; retry after the Retry-After header",
     "503": "A dependency (DynamoDB, Redis) is unavailable; retry after the Retry-After header",
 }
+# Answers only some routes give (conditional requests, Idempotency-Key), with the shared error shape unless noted.
+ROUTE_ERROR_RESPONSES = {
+    "412": "If-Match does not name the current version; the ETag header and details.currentETag give it",
+    "422": "This Idempotency-Key was already used with a different request body (IDEMPOTENCY_KEY_REUSED)",
+    "428": "PATCH without If-Match or a body version while REQUIRE_IF_MATCH is on",
+}
+ROUTE_RESPONSES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("POST", "/tasks"): ("422",),
+    ("POST", "/tasks/ingest"): ("422",),
+    ("PATCH", "/tasks/{id}"): ("412", "428"),
+    ("DELETE", "/tasks/{id}"): ("412",),
+}
+# Response headers the edge sets, documented where they appear (none is required: a 2xx replay adds one more).
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {"description": "Strong entity tag of this version of the task", "schema": {"type": "string"}},
+    "Last-Modified": {"description": "The task's updatedAt as an HTTP date", "schema": {"type": "string"}},
+    "Location": {"description": "Where the created task lives", "schema": {"type": "string"}},
+    "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key",
+        "schema": {"type": "string"},
+    },
+}
+SUCCESS_HEADERS: dict[tuple[str, str, str], tuple[str, ...]] = {
+    ("POST", "/tasks", "201"): ("Location", "ETag", "Last-Modified", "Idempotent-Replayed"),
+    ("POST", "/tasks/ingest", "202"): ("Idempotent-Replayed",),
+    ("GET", "/tasks/{id}", "200"): ("ETag", "Last-Modified"),
+    ("GET", "/tasks/{id}", "304"): ("ETag", "Last-Modified"),
+    ("PATCH", "/tasks/{id}", "200"): ("ETag", "Last-Modified"),
+}
+ERROR_HEADERS = {"409": ("Retry-After",), "412": ("ETag",), "429": ("Retry-After",), "503": ("Retry-After",)}
+NOT_MODIFIED = {
+    "description": "Not modified: If-None-Match names the current ETag (no body; ETag and Last-Modified repeated)"
+}
+
+
+def _headers(names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: RESPONSE_HEADERS[name] for name in names}
+
+
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
@@ -119,8 +161,14 @@ def generate_spec(template: SamTemplate | None = None) -> dict[str, Any]:
         for status, response in responses.items():
             if status == "204":
                 response.pop("content", None)
-        for status in ERROR_RESPONSES:
+        for status in (*ERROR_RESPONSES, *ROUTE_RESPONSES.get((route.method, route.resource), ())):
             responses.setdefault(status, {"$ref": f"#/components/responses/Error{status}"})
+        if (route.method, route.resource) == ("GET", "/tasks/{id}"):
+            responses["304"] = dict(NOT_MODIFIED)
+        for status, response in responses.items():
+            names = SUCCESS_HEADERS.get((route.method, route.resource, status))
+            if names and "$ref" not in response:
+                response["headers"] = _headers(names)
         operation["responses"] = dict(sorted(responses.items()))
         operation["security"] = [{"bearerAuth": []}] if route.authorized else []
         paths.setdefault(route.resource, {})[method] = operation
@@ -141,9 +189,10 @@ def generate_spec(template: SamTemplate | None = None) -> dict[str, Any]:
             "responses": {
                 f"Error{status}": {
                     "description": description,
+                    **({"headers": _headers(ERROR_HEADERS[status])} if status in ERROR_HEADERS else {}),
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
                 }
-                for status, description in ERROR_RESPONSES.items()
+                for status, description in sorted({**ERROR_RESPONSES, **ROUTE_ERROR_RESPONSES}.items())
             },
             "securitySchemes": {
                 "bearerAuth": {

@@ -1,6 +1,7 @@
 """API Gateway REST (v1) in-process: match a route, run the TOKEN authorizer, build the proxy event, call the handler.
 
-Behaviour follows API Gateway's: unknown method/path is MISSING_AUTHENTICATION_TOKEN (403 unless customised), a
+Behaviour follows API Gateway's: an unknown path is MISSING_AUTHENTICATION_TOKEN (403 unless customised; an unknown
+method on a known path is 405 with Allow instead, the one deliberate difference: see `_method_not_allowed`), a
 missing token header is the UNAUTHORIZED gateway response (401), an authorizer raising "Unauthorized" is 401, a Deny
 policy is ACCESS_DENIED (403), an authorizer crash is AUTHORIZER_FAILURE (500); each answers with the template's
 gateway response of its type (else its DEFAULT_4XX/DEFAULT_5XX, else API Gateway's built-in body). The authorizer's
@@ -186,6 +187,17 @@ class LocalGateway:
                 return route, found.groupdict()
         return None
 
+    def allowed_methods(self, path: str) -> tuple[str, ...]:
+        """The methods the template routes for this path (empty when no route has the path).
+
+        A literal resource wins over a templated one, as in API Gateway: /tasks/ingest is not /tasks/{id}.
+        """
+        routes = [route for route in self.template.routes if route.pattern.match(path)]
+        if not routes:
+            return ()
+        fewest_parameters = min(route.resource.count("{") for route in routes)
+        return tuple(sorted({route.method for route in routes if route.resource.count("{") == fewest_parameters}))
+
     def invoke(self, spec: FunctionSpec, event: dict[str, Any]) -> Any:
         handler: Handler = self.loader.load(spec)
         started = time.perf_counter()
@@ -199,6 +211,9 @@ class LocalGateway:
         request_id = str(uuid.uuid4())
         matched = self.match(request.method, request.path)
         if matched is None:
+            allowed = self.allowed_methods(request.path)
+            if allowed:
+                return _method_not_allowed(request.method, allowed, request_id)
             return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token", request_id)
         route, path_parameters = matched
         context = None
@@ -284,6 +299,24 @@ def authorizer_request_context(policy: dict[str, Any]) -> dict[str, Any]:
     from taskapp.auth.context import delivered
 
     return {**delivered(policy.get("context") or {}), "principalId": policy.get("principalId"), "integrationLatency": 0}
+
+
+def _method_not_allowed(method: str, allowed: tuple[str, ...], request_id: str) -> GatewayResponse:
+    """A known path, another method: 405 with Allow (RFC 9110 15.5.6) in the API's error shape.
+
+    Deliberately not API Gateway's answer: the deployed REST API never passes an undeclared method to a Lambda and
+    answers its MISSING_AUTHENTICATION_TOKEN gateway response (403) instead; here our code sees the request.
+    """
+    body = {
+        "error": {
+            "code": "METHOD_NOT_ALLOWED",
+            "message": f"{method} is not allowed on this path",
+            "details": {"allow": list(allowed)},
+        }
+    }
+    response = _json_response(405, json.dumps(body, separators=(",", ":")), request_id)
+    response.headers.append(("Allow", ", ".join(allowed)))
+    return response
 
 
 def _allows(policy: Any, method_arn: str) -> bool:

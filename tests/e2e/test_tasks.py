@@ -220,10 +220,10 @@ def test_malformed_json_and_non_objects_are_400(api: Api, alice: Account) -> Non
         assert_error(response, 400)
 
 
-def test_an_oversize_body_is_400(api: Api, alice: Account) -> None:
+def test_an_oversize_body_is_413(api: Api, alice: Account) -> None:
     body = {"title": "big", "description": "x" * 20_000}
 
-    assert_error(api.call("POST", "/tasks", token=alice.access_token, json=body), 400, "BODY_TOO_LARGE")
+    assert_error(api.call("POST", "/tasks", token=alice.access_token, json=body), 413, "BODY_TOO_LARGE")
 
 
 def test_a_body_that_is_not_json_is_refused_with_415(api: Api, alice: Account) -> None:

@@ -14,6 +14,7 @@ os.environ.update(
         "USERS_TABLE": "unit-users",
         "TASKS_TABLE": "unit-tasks",
         "SESSIONS_TABLE": "unit-sessions",
+        "IDEMPOTENCY_TABLE": "unit-idempotency",
         "JWT_SECRET": "unit-test-secret-that-is-long-enough-0123456789",
         "BCRYPT_ROUNDS": "4",
         "POWERTOOLS_METRICS_NAMESPACE": "TaskAppTests",
@@ -88,11 +89,32 @@ def _models() -> tuple[type[Model], ...]:
     return (UserModel, TaskModel, SessionItem, ActivityModel, NotificationModel)
 
 
+def _create_idempotency_table() -> None:
+    """Powertools' table has no pynamodb model: created from its key, as template.yaml declares it."""
+    import boto3
+
+    boto3.client("dynamodb").create_table(
+        TableName=os.environ["IDEMPOTENCY_TABLE"],
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+
+
+def _empty_idempotency_table() -> None:
+    import boto3
+
+    table = boto3.resource("dynamodb").Table(os.environ["IDEMPOTENCY_TABLE"])
+    for item in table.scan(ProjectionExpression="id").get("Items", []):
+        table.delete_item(Key={"id": item["id"]})
+
+
 @pytest.fixture(scope="session")
 def _moto() -> Iterator[None]:
     with mock_aws():
         for model in _models():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+        _create_idempotency_table()
         yield
 
 
@@ -111,6 +133,23 @@ def aws(_moto: None) -> Iterator[None]:
                     batch.delete(item)
         except PynamoDBException:  # the test deleted the table to simulate an outage: bring it back
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    _empty_idempotency_table()
+
+
+SetSetting = Callable[[str, str], None]
+
+
+@pytest.fixture
+def set_setting(monkeypatch: pytest.MonkeyPatch) -> Iterator[SetSetting]:
+    """Change one setting (env var) for this test; Settings are rebuilt now and again once it is restored."""
+    from taskapp.settings import get_settings
+
+    def set_(name: str, value: str) -> None:
+        monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield set_
+    get_settings.cache_clear()  # monkeypatch restores the variables after this; the next read sees them
 
 
 @pytest.fixture

@@ -131,9 +131,9 @@ def test_create_task_refuses_json_that_is_not_an_object_with_400(client: ApiClie
     assert_error(answer.json(), "VALIDATION_ERROR")
 
 
-def test_create_task_refuses_an_oversize_body_with_400(client: ApiClient, alice: Account) -> None:
+def test_create_task_refuses_an_oversize_body_with_413(client: ApiClient, alice: Account) -> None:
     answer = _create(client, alice, {"title": "t", "description": "d" * 17_000})
-    assert answer.status_code == 400
+    assert answer.status_code == 413
     assert_error(answer.json(), "BODY_TOO_LARGE")
 
 

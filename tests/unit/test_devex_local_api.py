@@ -128,10 +128,32 @@ def test_authorizer_outcomes_match_api_gateway(gateway: LocalGateway, headers: l
 
 
 def test_unknown_route_is_missing_authentication_token(gateway: LocalGateway) -> None:
-    for method, path in (("GET", "/nope"), ("DELETE", "/open")):
+    # An unknown method on a known path (DELETE /open) is 405 now: test_unknown_method_on_a_known_path_is_405.
+    for method, path in (("GET", "/nope"), ("DELETE", "/open/nested")):
         response = gateway.handle(HttpRequest(method=method, path=path))
         assert response.status == 403
         assert json.loads(response.body) == {"message": "Missing Authentication Token"}
+
+
+def test_unknown_method_on_a_known_path_is_405_with_allow(gateway: LocalGateway) -> None:
+    for method, path, allowed in (("DELETE", "/open", "GET"), ("GET", "/echo/x", "POST")):
+        response = gateway.handle(HttpRequest(method=method, path=path))
+        assert response.status == 405
+        assert response.header("Allow") == allowed
+        error = json.loads(response.body)["error"]
+        assert error["code"] == "METHOD_NOT_ALLOWED" and error["details"] == {"allow": allowed.split(", ")}
+
+
+def test_the_task_api_lists_every_method_of_a_path_in_allow() -> None:
+    from infra.local_api import SamTemplate as Template
+    from tests.support.lambda_events import ROOT
+
+    gateway = LocalGateway(Template(ROOT / "template.yaml"))
+    response = gateway.handle(HttpRequest(method="PUT", path="/tasks/0b9d6c1e-4f2a-4c3b-8e5d-7a6f1e2d3c4b"))
+    assert response.status == 405
+    assert response.header("Allow") == "DELETE, GET, PATCH"
+    assert gateway.handle(HttpRequest(method="PUT", path="/tasks")).header("Allow") == "GET, POST"
+    assert gateway.handle(HttpRequest(method="PUT", path="/tasks/ingest")).header("Allow") == "POST"
 
 
 def test_environment_comes_from_template_and_env_file(mini_api: Path) -> None:

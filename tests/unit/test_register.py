@@ -140,9 +140,9 @@ def test_register_refuses_a_request_without_body_with_400() -> None:
     assert_error(answer.body)
 
 
-def test_register_refuses_an_oversize_body_with_400_before_parsing_it(client: ApiClient) -> None:
+def test_register_refuses_an_oversize_body_with_413_before_parsing_it(client: ApiClient) -> None:
     answer = _register(client, name="x" * 20_000)
-    assert answer.status_code == 400
+    assert answer.status_code == 413
     error = assert_error(answer.json(), "BODY_TOO_LARGE")
     assert error["details"] == {"maxBytes": 16 * 1024}
 

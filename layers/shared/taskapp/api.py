@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import partial
 from http import HTTPStatus
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -27,6 +28,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -34,14 +36,20 @@ from pydantic import BaseModel
 
 from taskapp import coldstart
 from taskapp.auth.context import AuthorizerContext, InvalidAuthorizerContext
+from taskapp.conditional import EntityTagCondition, entity_tag, http_date
 from taskapp.errors import (
     AppError,
     Conflict,
     Forbidden,
     NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    PreconditionRequired,
     RateLimited,
+    RequestInProgress,
     ServiceUnavailable,
     Unauthorized,
+    Unprocessable,
     ValidationFailed,
 )
 from taskapp.observability import instrumented, logger, metrics
@@ -76,7 +84,11 @@ HTTP_STATUS: Mapping[type[AppError], HTTPStatus] = {
     Forbidden: HTTPStatus.FORBIDDEN,
     NotFound: HTTPStatus.NOT_FOUND,
     Conflict: HTTPStatus.CONFLICT,
+    PreconditionFailed: HTTPStatus.PRECONDITION_FAILED,
+    PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     UnsupportedMediaType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    Unprocessable: HTTPStatus.UNPROCESSABLE_ENTITY,
+    PreconditionRequired: HTTPStatus.PRECONDITION_REQUIRED,
     RateLimited: HTTPStatus.TOO_MANY_REQUESTS,
     InternalError: HTTPStatus.INTERNAL_SERVER_ERROR,
     ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
@@ -98,7 +110,7 @@ def error_response(error: AppError) -> Response[Any]:
     429 carries the headers of the limit that refused it (Retry-After, X-RateLimit-*).
     """
     status = http_status_of(error)
-    headers = {"Retry-After": "1"} if status is HTTPStatus.SERVICE_UNAVAILABLE else None
+    headers = _error_headers(error, status)
     if isinstance(error, RateLimited):
         headers = dict(error.headers)
     return Response(
@@ -109,6 +121,15 @@ def error_response(error: AppError) -> Response[Any]:
     )
 
 
+def _error_headers(error: AppError, status: HTTPStatus) -> dict[str, str] | None:
+    """Headers an error answer needs for the client to act on it: when to retry, which version is current."""
+    if status is HTTPStatus.SERVICE_UNAVAILABLE or isinstance(error, RequestInProgress):
+        return {"Retry-After": "1"}
+    if isinstance(error, PreconditionFailed) and isinstance(error.details, dict) and error.details.get("currentETag"):
+        return {"ETag": str(error.details["currentETag"])}
+    return None
+
+
 def _proxy_result(response: Response[Any]) -> dict[str, Any]:
     """A response made before the resolver ran, as a Lambda proxy result (plain headers; the resolver uses multi)."""
     return {
@@ -117,6 +138,57 @@ def _proxy_result(response: Response[Any]) -> dict[str, Any]:
         "body": _json(response.body),
         "isBase64Encoded": False,
     }
+
+
+# --- validators and conditional requests (RFC 9110 section 13) ------------------------------------------------
+
+
+class Versioned(Protocol):
+    """A representation with validators: its id and version make the ETag, `updated_at` the Last-Modified."""
+
+    id: str
+    version: int
+    updated_at: str
+
+
+def validators(resource: Versioned) -> dict[str, str]:
+    """`ETag` (strong, from id and version) and `Last-Modified` headers of one resource's representation."""
+    return {
+        "ETag": entity_tag(resource.id, resource.version),
+        "Last-Modified": http_date(datetime.fromisoformat(resource.updated_at)),
+    }
+
+
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=2048,
+        description="The task's ETag as last read: the write applies only to that version (412 otherwise). "
+        "The standard alternative to the body's `version`.",
+    ),
+]
+
+
+def if_match_of(header: str | None) -> EntityTagCondition | None:
+    return EntityTagCondition.parse(header)
+
+
+def not_modified_when_current(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Route middleware for conditional GETs: a 200 whose ETag If-None-Match names becomes a 304 with no body.
+
+    Outside Powertools' response validation (route middlewares run before it), so the 200 was built and checked
+    as usual and the 304 keeps only its validators (RFC 9110 15.4.5).
+    """
+    response = next_middleware(app)
+    condition = EntityTagCondition.parse(app.current_event.headers.get("If-None-Match"))
+    etag = response.headers.get("ETag")
+    if response.status_code != HTTPStatus.OK or condition is None or not isinstance(etag, str):
+        return response
+    if not condition.matches_weakly(etag):
+        return response
+    kept = {name: value for name, value in response.headers.items() if name in {"ETag", "Last-Modified"}}
+    return Response(status_code=int(HTTPStatus.NOT_MODIFIED), body=None, headers=kept)
 
 
 def respond(status: HTTPStatus, model: BaseModel | None = None, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -269,8 +341,7 @@ def _body_shape_guard(request: EdgeRequest) -> GuardOutcome:
         return PASS
     limit = get_settings().max_body_bytes
     if len(body.encode("utf-8")) > limit:
-        too_large = ValidationFailed(f"Request body exceeds {limit} bytes", {"maxBytes": limit}, code="BODY_TOO_LARGE")
-        return GuardOutcome(too_large)
+        return GuardOutcome(PayloadTooLarge(f"Request body exceeds {limit} bytes", {"maxBytes": limit}))
     content_type = (proxy.headers.get("content-type") or "").split(";")[0].strip().lower()
     # Exactly application/json: Powertools' body parser accepts no other JSON type (+json, other letter cases).
     if content_type and content_type != "application/json":
@@ -452,6 +523,20 @@ def _add_headers(result: dict[str, Any], headers: Mapping[str, str]) -> None:
         result.setdefault("headers", {}).update(headers)
 
 
+RETRY_LATER = frozenset({429, 503})
+
+
+def _ensure_retry_after(result: dict[str, Any]) -> None:
+    """Every 429 and 503 says when to come back (a 503 /health too), whoever built the answer."""
+    if result.get("statusCode") not in RETRY_LATER:
+        return
+    names = {name.lower() for name in (result.get("headers") or {})} | {
+        name.lower() for name in (result.get("multiValueHeaders") or {})
+    }
+    if "retry-after" not in names:
+        _add_headers(result, {"Retry-After": "1"})
+
+
 def lambda_handler(app: TaskApiResolver) -> LambdaHandler:
     """Wrap a resolver with its guards, structured logging (correlation id = API request id), tracing and metrics.
 
@@ -475,6 +560,7 @@ def lambda_handler(app: TaskApiResolver) -> LambdaHandler:
             result["body"] = ""  # a 204's null body is turned into a 500 by some API Gateway emulators
         if before.headers:
             _add_headers(result, before.headers)
+        _ensure_retry_after(result)
         return result
 
     return handler

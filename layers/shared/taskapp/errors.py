@@ -57,3 +57,27 @@ class RateLimited(AppError):
     ) -> None:
         super().__init__(message, details, code=code)
         self.headers: Mapping[str, str] = dict(headers or {})
+
+
+class PayloadTooLarge(AppError):
+    code = "BODY_TOO_LARGE"
+
+
+class PreconditionFailed(AppError):
+    """If-Match named another version than the stored one; details carry the current ETag (the edge sends it too)."""
+
+    code = "PRECONDITION_FAILED"
+
+
+class Unprocessable(AppError):
+    code = "UNPROCESSABLE"
+
+
+class PreconditionRequired(AppError):
+    code = "PRECONDITION_REQUIRED"
+
+
+class RequestInProgress(Conflict):
+    """The same idempotent request is still being served: the client retries after Retry-After."""
+
+    code = "IDEMPOTENCY_IN_PROGRESS"

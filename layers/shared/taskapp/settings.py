@@ -24,6 +24,15 @@ def _env_str(name: str, default: str = "") -> str:
     return value or default
 
 
+def _scoped_env_str(name: str) -> str:
+    """A setting only some functions get (with the IAM that goes with it); empty in every other function.
+
+    Not an `_env_*` reader on purpose: tests/build requires those on every function, while a scoped setting is
+    checked against the functions that use it (tests/unit/test_http_template.py).
+    """
+    return os.environ.get(name, "").strip()
+
+
 @dataclass(frozen=True)
 class Settings:
     region: str
@@ -74,6 +83,12 @@ class Settings:
     broker_timeout_seconds: float
     # Where the outbox sends the stream records it cannot publish (and Lambda its on-failure records).
     outbox_failure_queue_url: str
+    # HTTP semantics (issue 16): idempotency records (create routes only), conditional requests, the task cache.
+    idempotency_table: str
+    idempotency_ttl_seconds: int
+    require_if_match: bool
+    task_cache_enabled: bool
+    task_cache_ttl_seconds: int
 
 
 @lru_cache(maxsize=1)
@@ -129,4 +144,11 @@ def get_settings() -> Settings:
         notifications_delivery_limit=_env_int("NOTIFICATIONS_DELIVERY_LIMIT", 5),
         broker_timeout_seconds=float(_env_str("BROKER_TIMEOUT_SECONDS", "3")),
         outbox_failure_queue_url=_env_str("OUTBOX_FAILURE_QUEUE_URL"),
+        idempotency_table=_scoped_env_str("IDEMPOTENCY_TABLE"),
+        idempotency_ttl_seconds=_env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
+        # Default False: a PATCH with neither If-Match nor a body version is the 400 it always was, not a 428.
+        require_if_match=_env_bool("REQUIRE_IF_MATCH", False),
+        # Off unless configured (the template turns it on: docs/data-model.md has the numbers).
+        task_cache_enabled=_env_bool("TASK_CACHE_ENABLED", False),
+        task_cache_ttl_seconds=_env_int("TASK_CACHE_TTL_SECONDS", 5),
     )

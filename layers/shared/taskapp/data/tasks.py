@@ -196,14 +196,22 @@ def update_task(task: Task, changes: Mapping[str, object], expected_version: int
     return to_record(model)
 
 
-def delete_task(owner_id: str, task_id: str) -> bool:
-    """Returns False when the task was already gone (a concurrent delete), so callers can answer 404."""
+def delete_task(owner_id: str, task_id: str, expected_version: int | None = None) -> bool:
+    """Returns False when the task was already gone (a concurrent delete), so callers can answer 404.
+
+    With `expected_version`, only that version is deleted: VersionConflict when another write landed first.
+    """
+    condition = TaskModel.task_id.exists()
+    if expected_version is not None:
+        condition = condition & (TaskModel.version == expected_version)
     try:
-        TaskModel(owner_id, task_id).delete(condition=TaskModel.task_id.exists())
+        TaskModel(owner_id, task_id).delete(condition=condition)
     except DeleteError as exc:
-        if is_condition_failure(exc):
-            return False
-        raise
+        if not is_condition_failure(exc):
+            raise
+        if expected_version is not None:
+            raise VersionConflict(task_id) from exc
+        return False
     return True
 
 

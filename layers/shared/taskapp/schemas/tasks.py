@@ -51,9 +51,13 @@ class CreateTaskRequest(ApiModel):
 
 
 class UpdateTaskRequest(ApiModel):
-    """A partial update; `version` is the one the client last read (optimistic locking)."""
+    """A partial update; `version` is the one the client last read (optimistic locking).
 
-    version: Annotated[StrictInt, Field(ge=1)]
+    `version` may be left out when the request sends `If-Match` with the task's ETag instead; one of the two is
+    required (the domain says which answer a request with neither gets).
+    """
+
+    version: Annotated[StrictInt, Field(ge=1)] | None = None
     title: Title | None = None
     description: Description | None = None
     status: TaskStatus | None = None
