@@ -9,6 +9,7 @@ mkdir -p "$PID_DIR" "$LOG_DIR"
 
 VENV="${VENV:-$ROOT/.venv}"
 MINISTACK_VENV="$LOCAL_DIR/ministack-venv"
+SECURITY_VENV="$LOCAL_DIR/security-venv"  # checkov and bandit (infra/requirements-security.txt)
 PYTHON_BOOT="${PYTHON_BOOT:-python3.11}"
 command -v "$PYTHON_BOOT" >/dev/null 2>&1 || PYTHON_BOOT=python3
 
