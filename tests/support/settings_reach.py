@@ -16,7 +16,6 @@ must cover it. It cannot see code reached only through getattr() with a computed
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import importlib
 import importlib.util
@@ -148,10 +147,9 @@ def models_read(code_dir: Path, handler: str = "app.handler") -> set[type]:
 
 def main(argv: list[str]) -> int:
     found = models_read(Path(argv[1]).resolve(), *argv[2:3])
-    report = {
-        model.__name__: [field.name.upper() for field in dataclasses.fields(model)]
-        for model in sorted(found, key=lambda m: m.__name__)
-    }
+    from taskapp.settings import env_names
+
+    report = {model.__name__: list(env_names(model)) for model in sorted(found, key=lambda m: m.__name__)}
     print(json.dumps(report))
     return 0
 
