@@ -112,7 +112,16 @@ def _children(value: Any) -> Iterator[Any]:  # noqa: PLR0911 - one branch per ki
         return
     if _own(type(value).__module__):  # an instance of taskapp's own classes: its class and its attributes
         yield type(value)
-        yield from getattr(value, "__dict__", {}).values()
+        yield from _instance_attributes(value)
+
+
+def _instance_attributes(value: Any) -> Iterator[Any]:
+    yield from getattr(value, "__dict__", {}).values()
+    for cls in type(value).__mro__:  # slotted classes keep their attributes outside __dict__
+        slots = vars(cls).get("__slots__", ())
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            if hasattr(value, slot):
+                yield getattr(value, slot)
 
 
 def models_read(code_dir: Path, handler: str = "app.handler") -> set[type]:

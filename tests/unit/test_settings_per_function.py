@@ -29,8 +29,11 @@ RUNTIME_PROVIDED = {
 }
 # Read by Powertools itself (Logger, Metrics), so no settings model of ours names them.
 READ_BY_POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_NAMESPACE"}
-# The one variable naming a secret's ARN, and the managed policy that lets a function read that secret.
-SECRET_POLICIES = {"JWT_SECRET_ARN": "JwtSecretReadPolicy", "RABBITMQ_URL_SECRET_ARN": "RabbitMqUrlSecretReadPolicy"}
+# Each variable naming a secret's ARN, and the managed policy that lets a function read that secret.
+SECRET_POLICIES = (
+    ("JWT_SECRET_ARN", "JwtSecretReadPolicy"),
+    ("RABBITMQ_URL_SECRET_ARN", "RabbitMqUrlSecretReadPolicy"),
+)
 
 
 @cache
@@ -104,7 +107,7 @@ def _tables_in(policy: Any) -> set[str]:
 def test_a_function_may_read_a_secret_exactly_when_its_code_is_told_where_it_is(logical_id: str) -> None:
     spec = template().function(logical_id)
     attached = {policy["Ref"] for policy in _policies(logical_id) if isinstance(policy, dict) and "Ref" in policy}
-    for variable, policy in SECRET_POLICIES.items():
+    for variable, policy in SECRET_POLICIES:
         assert (variable in spec.environment) == (policy in attached), (
             f"{logical_id}: {variable} {'set' if variable in spec.environment else 'not set'}, "
             f"{policy} {'attached' if policy in attached else 'not attached'}"
