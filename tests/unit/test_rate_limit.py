@@ -256,11 +256,11 @@ def test_template_parameters_default_to_the_same_numbers() -> None:
 
     template = load_template()
     # Each function sets the variables it reads (tests/unit/test_settings_per_function.py): look at all of them.
+    functions = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
     environment = {
         name: value
-        for resource in template["Resources"].values()
-        if resource.get("Type") == "AWS::Serverless::Function"
-        for name, value in (((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}).items()
+        for props in functions
+        for name, value in ((props.get("Environment") or {}).get("Variables") or {}).items()
     }
     parameters = template["Parameters"]
     defaults = {

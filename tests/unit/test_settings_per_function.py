@@ -107,6 +107,13 @@ def _tables_in(policy: Any) -> set[str]:
 def test_a_function_may_read_a_secret_exactly_when_its_code_is_told_where_it_is(logical_id: str) -> None:
     spec = template().function(logical_id)
     attached = {policy["Ref"] for policy in _policies(logical_id) if isinstance(policy, dict) and "Ref" in policy}
+    # ... or attached from the policy's side, to the role SAM makes for the function (<LogicalId>Role)
+    attached |= {
+        name
+        for name, resource in template().resources.items()
+        if resource.get("Type") == "AWS::IAM::ManagedPolicy"
+        and {"Ref": f"{logical_id}Role"} in ((resource.get("Properties") or {}).get("Roles") or [])
+    }
     for variable, policy in SECRET_POLICIES:
         assert (variable in spec.environment) == (policy in attached), (
             f"{logical_id}: {variable} {'set' if variable in spec.environment else 'not set'}, "
