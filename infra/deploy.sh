@@ -15,7 +15,7 @@ overrides=(
   "JwtSecret=$(cat "$SECRET_FILE")"
   "RedisUrl=${LAMBDA_REDIS_URL:-$REDIS_URL}"
   # The template has no broker credentials (in AWS they come from RabbitMqUrlSecretArn): local stacks pass theirs.
-  "RabbitMqUrl=${LAMBDA_RABBITMQ_URL:-${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}}"
+  "RabbitMqUrl=${LAMBDA_RABBITMQ_URL:-$RABBITMQ_URL}"
   "BcryptRounds=${BCRYPT_ROUNDS:-11}"
   "TracingDisabled=true"
   "LogLevel=${LOG_LEVEL:-INFO}"
