@@ -1,24 +1,23 @@
 """Settings read once from the environment the SAM template sets: the only module that reads os.environ.
 
-One frozen model per concern, each behind its own cached accessor, so a function reads only the concerns its code
+One read-only model per concern, each behind its own cached accessor, so a function reads only the concerns its code
 reaches and the template gives it only those variables (tests/unit/test_settings_per_function.py proves both from
 template.yaml). A field's name is its variable's name in lower case, and its default is written once, here.
 
-Plain dataclasses and one small loader rather than pydantic-settings or aws-lambda-env-modeler: both build on
-pydantic, which the authorizer does not load otherwise; measured on the authorizer's cold import they add
-136 ms (env-modeler) and 205 ms (pydantic-settings) against 0.6 ms for this (docs/hardening.md, "Settings").
+A small base class and loader rather than pydantic-settings or aws-lambda-env-modeler: both build on pydantic,
+which the authorizer does not load otherwise; measured on the authorizer's cold import they add 136 ms
+(env-modeler) and 205 ms (pydantic-settings) against under 1 ms for this (docs/hardening.md, "Settings"). Not
+dataclasses either: defining the ~20 models as frozen dataclasses cost the authorizer's import ~9 ms of CPU.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import typing
 from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
 
-Model = TypeVar("Model")
+Model = TypeVar("Model", bound="SettingsModel")
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -27,22 +26,53 @@ def _parse_bool(raw: str) -> bool:
     return raw.lower() in _TRUE
 
 
-_PARSERS: dict[Any, Callable[[str], Any]] = {str: str, int: int, float: float, bool: _parse_bool}
+# Annotations stay strings (`from __future__ import annotations`): the field's type by its name.
+_PARSERS: dict[str, Callable[[str], Any]] = {"str": str, "int": int, "float": float, "bool": _parse_bool}
+
+
+class SettingsModel:
+    """A read-only record: each annotated class attribute is a field, and its value the field's default."""
+
+    def __init__(self, **values: Any) -> None:
+        for name in field_names(type(self)):
+            object.__setattr__(self, name, values.get(name, getattr(type(self), name)))
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        """Derive a field left unset from the others (RabbitMqSettings' DLQ name)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in field_names(type(self)))
+        return f"{type(self).__name__}({fields})"
+
+
+def _fields(model: type) -> dict[str, str]:
+    """Field name -> its type's name, base classes' fields first."""
+    found: dict[str, str] = {}
+    for cls in reversed(model.__mro__):
+        found.update(vars(cls).get("__annotations__", {}))
+    return found
+
+
+def field_names(model: type) -> tuple[str, ...]:
+    return tuple(_fields(model))
 
 
 def env_names(model: type) -> tuple[str, ...]:
     """The variables a model reads: its field names in upper case."""
-    return tuple(field.name.upper() for field in dataclasses.fields(model))
+    return tuple(name.upper() for name in field_names(model))
 
 
 def load(model: type[Model]) -> Model:
     """Build `model` from the environment: a variable that is unset or blank leaves the field's default."""
-    types = typing.get_type_hints(model)
     values: dict[str, Any] = {}
-    for field in dataclasses.fields(model):  # type: ignore[arg-type]
-        raw = os.environ.get(field.name.upper(), "").strip()
+    for name, type_name in _fields(model).items():
+        raw = os.environ.get(name.upper(), "").strip()
         if raw:
-            values[field.name] = _PARSERS[types[field.name]](raw)
+            values[name] = _PARSERS[type_name](raw)
     return model(**values)
 
 
@@ -66,8 +96,7 @@ def clear_cache() -> None:
         accessor.cache_clear()  # type: ignore[attr-defined]
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class RuntimeSettings:
+class RuntimeSettings(SettingsModel):
     """What Lambda (or MiniStack) sets for every function, plus Powertools' tracing switch; read by every function."""
 
     aws_lambda_function_name: str = ""
@@ -81,8 +110,7 @@ class RuntimeSettings:
         return self.aws_region or self.aws_default_region
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class DynamoDbSettings:
+class DynamoDbSettings(SettingsModel):
     """Where the tables live. MiniStack and LocalStack inject AWS_ENDPOINT_URL; pynamodb needs it passed explicitly."""
 
     dynamodb_endpoint: str = ""
@@ -93,58 +121,49 @@ class DynamoDbSettings:
         return self.dynamodb_endpoint or self.aws_endpoint_url or None
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class UsersTableSettings:
+class UsersTableSettings(SettingsModel):
     users_table: str = "taskapp-users"
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class TasksTableSettings:
+class TasksTableSettings(SettingsModel):
     tasks_table: str = "taskapp-tasks"
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class SessionsTableSettings:
+class SessionsTableSettings(SettingsModel):
     sessions_table: str = "taskapp-sessions"
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ActivityTablesSettings:
+class ActivityTablesSettings(SettingsModel):
     """Both tables of the notification flow: one module defines their models."""
 
     activity_table: str = "taskapp-activity"
     notifications_table: str = "taskapp-notifications"
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class SigningKeySettings:
+class SigningKeySettings(SettingsModel):
     """The HMAC key of access tokens and cursors: from Secrets Manager when the ARN is set, else the plain value."""
 
     jwt_secret: str = ""
     jwt_secret_arn: str = ""
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class TokenSettings:
+class TokenSettings(SettingsModel):
     jwt_issuer: str = "taskapp"
     jwt_audience: str = "taskapp-api"
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 14 * 24 * 3600
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class RevocationSettings:
+class RevocationSettings(SettingsModel):
     # False = fail closed: when Redis cannot say whether a token is revoked, the token is refused.
     revocation_fail_open: bool = False
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class PasswordSettings:
+class PasswordSettings(SettingsModel):
     bcrypt_rounds: int = 11
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class RedisSettings:
+class RedisSettings(SettingsModel):
     """The connection and its circuit breaker (docs/hardening.md)."""
 
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -153,8 +172,7 @@ class RedisSettings:
     redis_breaker_reset_seconds: float = 5.0
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class RateLimitSettings:
+class RateLimitSettings(SettingsModel):
     """Sliding-window limits, 0 disables one (taskapp.rate_limit and docs/hardening.md have the policy): requests per
     authenticated user, registrations per client IP, refreshes per login session."""
 
@@ -166,8 +184,7 @@ class RateLimitSettings:
     rate_limit_refresh_window_seconds: int = 60
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class LoginLimitSettings:
+class LoginLimitSettings(SettingsModel):
     """Failed logins: per account (free attempts, then a growing delay, forgotten after a while) and per client IP."""
 
     rate_limit_login_failures_per_account: int = 5
@@ -178,24 +195,20 @@ class LoginLimitSettings:
     rate_limit_login_ip_window_seconds: int = 900
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ApiSettings:
+class ApiSettings(SettingsModel):
     max_body_bytes: int = 16 * 1024
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class CursorSettings:
+class CursorSettings(SettingsModel):
     cursor_ttl_seconds: int = 24 * 3600
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class _BrokerTimeout:
+class _BrokerTimeout(SettingsModel):
     """One bound for every broker call, so an unreachable broker fails a request inside the Lambda timeout."""
 
     broker_timeout_seconds: float = 3.0
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class KafkaSettings(_BrokerTimeout):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
 
@@ -204,14 +217,12 @@ class KafkaSettings(_BrokerTimeout):
         return self.kafka_bootstrap_servers.split(",")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class IngestSettings:
+class IngestSettings(SettingsModel):
     ingest_topic: str = "task.ingested"
     ingest_dlq_topic: str = "task.ingested.dlq"
     ingest_consumer_group: str = "taskapp-ingestion"
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class RabbitMqSettings(_BrokerTimeout):
     """The broker and its topology. The URL holds credentials: in AWS it comes from the secret named by
     RABBITMQ_URL_SECRET_ARN (`taskapp.messaging.rabbitmq.broker_url`); RABBITMQ_URL is for local stacks."""
@@ -228,8 +239,7 @@ class RabbitMqSettings(_BrokerTimeout):
             object.__setattr__(self, "notifications_dlq", f"{self.notifications_queue}.dlq")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class OutboxFailureSettings:
+class OutboxFailureSettings(SettingsModel):
     """Where the outbox sends the stream records it cannot publish (and Lambda its on-failure records)."""
 
     outbox_failure_queue_url: str = ""
