@@ -116,12 +116,20 @@ def _children(value: Any) -> Iterator[Any]:  # noqa: PLR0911 - one branch per ki
 
 
 def _instance_attributes(value: Any) -> Iterator[Any]:
-    yield from getattr(value, "__dict__", {}).values()
+    attributes = list(getattr(value, "__dict__", {}).values())
     for cls in type(value).__mro__:  # slotted classes keep their attributes outside __dict__
         slots = vars(cls).get("__slots__", ())
         for slot in (slots,) if isinstance(slots, str) else slots:
             if hasattr(value, slot):
-                yield getattr(value, slot)
+                attributes.append(getattr(value, slot))
+    yield from attributes
+    # One step into the library objects an own instance keeps in a collection: the resolver's Route records hold
+    # each route's own middlewares (a create route's idempotency guard), which nothing else refers to.
+    for attribute in attributes:
+        if isinstance(attribute, list | tuple):
+            for item in attribute:
+                if not _own(type(item).__module__) and hasattr(item, "__dict__") and not isinstance(item, type):
+                    yield from vars(item).values()
 
 
 def models_read(code_dir: Path, handler: str = "app.handler") -> set[type]:

@@ -245,22 +245,19 @@ class OutboxFailureSettings(SettingsModel):
     outbox_failure_queue_url: str = ""
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class IdempotencySettings:
+class IdempotencySettings(SettingsModel):
     """Idempotency records of the create routes: only the functions that use them get the table (and its IAM)."""
 
     idempotency_table: str = ""
     idempotency_ttl_seconds: int = 24 * 3600
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ConditionalRequestSettings:
+class ConditionalRequestSettings(SettingsModel):
     # False: a PATCH with neither If-Match nor a body version is the 400 it always was, not a 428.
     require_if_match: bool = False
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class TaskCacheSettings:
+class TaskCacheSettings(SettingsModel):
     """The read-through Redis cache of GET /tasks/{id}: off unless configured (the template turns it on)."""
 
     task_cache_enabled: bool = False
