@@ -74,7 +74,7 @@ bench-budget: venv ## performance budget: cold-start imports, warm latency, bcry
 	@$(INFRA)/build.sh
 	@.venv/bin/python -m benchmarks.perf_budget
 
-lint: venv ## ruff, mypy, sam validate, sam validate --lint
+lint: venv ## ruff, mypy, sam validate, sam validate --lint, checkov (template), bandit (our code)
 	@$(INFRA)/lint.sh
 
 format: venv ## apply ruff's fixes and formatting

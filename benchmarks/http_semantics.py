@@ -57,21 +57,21 @@ def _environment(run: str) -> dict[str, str]:
 
 
 def _set_cache(enabled: bool) -> None:
-    from taskapp.settings import get_settings
+    from taskapp import settings
 
     os.environ["TASK_CACHE_ENABLED"] = "true" if enabled else "false"
-    get_settings.cache_clear()
+    settings.clear_cache()
 
 
 def _create_tables() -> None:
     import boto3
 
     from taskapp.data.tasks import TaskModel
-    from taskapp.settings import get_settings
+    from taskapp.settings import idempotency_settings
 
     TaskModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
     boto3.client("dynamodb", endpoint_url=DYNAMODB).create_table(
-        TableName=get_settings().idempotency_table,
+        TableName=idempotency_settings().idempotency_table,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -81,10 +81,10 @@ def _create_tables() -> None:
 def _drop_tables() -> None:
     import boto3
 
-    from taskapp.settings import get_settings
+    from taskapp.settings import idempotency_settings, tasks_table_settings
 
     client = boto3.client("dynamodb", endpoint_url=DYNAMODB)
-    for table in (get_settings().tasks_table, get_settings().idempotency_table):
+    for table in (tasks_table_settings().tasks_table, idempotency_settings().idempotency_table):
         client.delete_table(TableName=table)
 
 
@@ -165,11 +165,11 @@ def measure(rounds: int, block: int) -> dict[str, Any]:
     }
     dynamodb = boto3.client("dynamodb", endpoint_url=DYNAMODB)
     key = {"ownerId": {"S": owner_id}, "taskId": {"S": task_id}}
-    from taskapp.settings import get_settings
+    from taskapp.settings import tasks_table_settings
 
     bare: dict[str, Callable[[], object]] = {
         "bare GetItem (consistent)": lambda: dynamodb.get_item(
-            TableName=get_settings().tasks_table, Key=key, ConsistentRead=True
+            TableName=tasks_table_settings().tasks_table, Key=key, ConsistentRead=True
         ),
         "bare Redis MGET (entry + floor)": lambda: redis_client.mget(cache_keys),
     }

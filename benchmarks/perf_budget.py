@@ -444,9 +444,9 @@ def measure_warm_latency_with_local_network() -> dict[str, Any]:
         TaskModel.Meta.table_name, TaskModel.Meta.host = table, endpoint
         TaskModel._connection = None
         os.environ["REDIS_URL"] = redis_url
-        from taskapp.settings import get_settings
+        from taskapp import settings
 
-        get_settings.cache_clear()
+        settings.clear_cache()
         redis_client.get_redis.cache_clear()
         try:
             return {"endpoint": endpoint, "redis": redis_url, **_run_steps(owner_id, task_id)}

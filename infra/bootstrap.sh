@@ -23,3 +23,4 @@ install_venv() {
 cd "$ROOT"
 install_venv "$VENV" requirements-dev.txt layers/shared/requirements.txt
 install_venv "$MINISTACK_VENV" infra/requirements-ministack.txt
+install_venv "$SECURITY_VENV" infra/requirements-security.txt

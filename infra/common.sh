@@ -9,6 +9,7 @@ mkdir -p "$PID_DIR" "$LOG_DIR"
 
 VENV="${VENV:-$ROOT/.venv}"
 MINISTACK_VENV="$LOCAL_DIR/ministack-venv"
+SECURITY_VENV="$LOCAL_DIR/security-venv"  # checkov and bandit (infra/requirements-security.txt)
 PYTHON_BOOT="${PYTHON_BOOT:-python3.11}"
 command -v "$PYTHON_BOOT" >/dev/null 2>&1 || PYTHON_BOOT=python3
 
@@ -21,6 +22,9 @@ export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:4566}"
 export STACK_NAME="${STACK_NAME:-taskapp}"
 export STAGE="${STAGE:-local}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+# The local broker. The template has no default URL (credentials): deploy.sh passes this one, and the tools
+# that publish with the functions' code (make replay-dlq) connect with it.
+export RABBITMQ_URL="${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/%2F}"
 
 log() { printf '\033[1;34m[%s]\033[0m %s\n' "$(basename "$0")" "$*" >&2; }
 die() { printf '\033[1;31m[%s] error:\033[0m %s\n' "$(basename "$0")" "$*" >&2; exit 1; }

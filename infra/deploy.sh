@@ -14,6 +14,8 @@ overrides=(
   "Stage=$STAGE"
   "JwtSecret=$(cat "$SECRET_FILE")"
   "RedisUrl=${LAMBDA_REDIS_URL:-$REDIS_URL}"
+  # The template has no broker credentials (in AWS they come from RabbitMqUrlSecretArn): local stacks pass theirs.
+  "RabbitMqUrl=${LAMBDA_RABBITMQ_URL:-$RABBITMQ_URL}"
   "BcryptRounds=${BCRYPT_ROUNDS:-11}"
   "TracingDisabled=true"
   "LogLevel=${LOG_LEVEL:-INFO}"

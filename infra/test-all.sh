@@ -55,8 +55,8 @@ while IFS='=' read -r name value; do
   case "$name" in REDIS_URL) stack_redis="$value" ;; KAFKA_BOOTSTRAP_SERVERS) stack_kafka="$value" ;;
     RABBITMQ_URL) stack_rabbitmq="$value" ;; esac
 done < <("$ROOT/infra/private-servers.sh" env)
-export LAMBDA_REDIS_URL="$stack_redis"
-export EXTRA_PARAMETER_OVERRIDES="$EXTRA_PARAMETER_OVERRIDES KafkaBootstrapServers=$stack_kafka RabbitMqUrl=$stack_rabbitmq"
+export LAMBDA_REDIS_URL="$stack_redis" LAMBDA_RABBITMQ_URL="$stack_rabbitmq"
+export EXTRA_PARAMETER_OVERRIDES="$EXTRA_PARAMETER_OVERRIDES KafkaBootstrapServers=$stack_kafka"
 # What the tests that talk to the stack's brokers directly use (tests/integration/events).
 export STACK_KAFKA_BOOTSTRAP_SERVERS="$stack_kafka" STACK_RABBITMQ_URL="$stack_rabbitmq"
 export STACK_RABBITMQCTL="$ROOT/infra/private-servers.sh rabbitmqctl"

@@ -47,12 +47,16 @@ def process_environment(template: SamTemplate, env_vars: dict[str, Any]) -> dict
     return merged
 
 
+# MiniStack accepts any key pair; botocore only needs one to sign requests.
+LOCAL_AWS_KEY = "test"
+
+
 def apply_environment(environment: dict[str, str]) -> None:
     for name, value in environment.items():
         os.environ[name] = value
     for name, value in {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_ACCESS_KEY_ID": LOCAL_AWS_KEY,
+        "AWS_SECRET_ACCESS_KEY": LOCAL_AWS_KEY,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "AWS_LAMBDA_FUNCTION_NAME": "local-api",

@@ -19,7 +19,13 @@ from tests.support.build import BUILD_DIR, ensure_built
 
 ROOT = Path(__file__).resolve().parents[2]
 # Provided by the Lambda runtime (or injected by MiniStack / LocalStack), never by the template.
-RUNTIME_PROVIDED = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"}
+RUNTIME_PROVIDED = {
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "LAMBDA_TASK_ROOT",
+}
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "route"}
 
 
@@ -62,19 +68,10 @@ def _registered_routes(module: ast.Module) -> set[tuple[str, str]]:
 
 
 def _settings_env_names() -> set[str]:
-    """Every NAME in `_env_*("NAME", ...)` calls of taskapp/settings.py."""
-    module = _module_ast(ROOT / "layers" / "shared" / "taskapp" / "settings.py")
-    names = set()
-    for node in ast.walk(module):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id.startswith("_env_")
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-        ):
-            names.add(str(node.args[0].value))
-    return names
+    """Every variable a settings model of taskapp/settings.py reads."""
+    from taskapp import settings
+
+    return {name for model in settings.ACCESSORS.values() for name in settings.env_names(model)}
 
 
 def test_every_function_code_uri_and_handler_resolve_in_the_build() -> None:
@@ -116,10 +113,17 @@ def test_layer_is_built_with_the_package_and_its_dependencies_and_every_function
 
 
 def test_every_setting_the_code_reads_is_set_by_the_template() -> None:
+    """Per function, tests/unit/test_settings_per_function.py proves the source template sets exactly what the code
+    reads; here the built template must give every function those same variables, and every setting is set somewhere."""
     template = built()
+    source = SamTemplate(ROOT / "template.yaml")
     for spec in template.functions.values():
-        missing = _settings_env_names() - set(spec.environment) - RUNTIME_PROVIDED
-        assert not missing, f"{spec.logical_id}: Settings reads {sorted(missing)} but the template never sets them"
+        assert set(spec.environment) == set(source.function(spec.logical_id).environment), (
+            f"{spec.logical_id}: the build's variables differ from template.yaml's"
+        )
+    set_somewhere = {name for spec in template.functions.values() for name in spec.environment}
+    missing = _settings_env_names() - set_somewhere - RUNTIME_PROVIDED
+    assert not missing, f"Settings reads {sorted(missing)} but the template never sets them"
 
 
 def test_every_route_maps_to_a_handler_that_registers_it() -> None:

@@ -10,10 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from taskapp import rate_limit, redis_client
+from taskapp import rate_limit, redis_client, settings
 from taskapp.observability import metrics
 from taskapp.rate_limit import RateLimitScope
-from taskapp.settings import get_settings
 from tests.support.private_redis import PrivateRedis
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -41,12 +40,12 @@ def real_redis(monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateRedis]:
         "RATE_LIMIT_REFRESH_WINDOW_SECONDS": "60",
     }.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
+    settings.clear_cache()
     redis_client.get_redis.cache_clear()
     redis_client.redis_breaker.cache_clear()
     yield server
     server.cleanup()
-    get_settings.cache_clear()
+    settings.clear_cache()
     redis_client.get_redis.cache_clear()
     redis_client.redis_breaker.cache_clear()
 

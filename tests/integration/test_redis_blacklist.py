@@ -11,7 +11,7 @@ from taskapp.auth import revocation
 from taskapp.auth.authorizer import AuthorizerRejected, authorize
 from taskapp.auth.revocation import KEY_PREFIX, RevocationStoreUnavailable, is_access_token_revoked
 from taskapp.auth.tokens import LEEWAY_SECONDS, InvalidToken, issue_access_token, verify_access_token
-from taskapp.settings import get_settings
+from taskapp.settings import token_settings
 from tests.support import unique
 
 pytestmark = pytest.mark.integration
@@ -79,7 +79,7 @@ def test_is_access_token_revoked_reads_the_real_blacklist(redis_server: redis.Re
 def test_the_entry_disappears_when_the_verifier_starts_refusing_the_token(redis_server: redis.Redis) -> None:
     """Over the token's last seconds: revoked while usable, then refused as expired; never usable in between."""
     # Issued long enough ago that the verifier stops accepting it about two seconds from now.
-    issued_at = int(time.time()) + 2 - LEEWAY_SECONDS - get_settings().access_token_ttl_seconds
+    issued_at = int(time.time()) + 2 - LEEWAY_SECONDS - token_settings().access_token_ttl_seconds
     issued = issue_access_token(unique.owner_id(), session_id="s-1", now=issued_at)
     verify_access_token(issued.token)  # still accepted on its own: only the blacklist stops it now
     revocation.revoke_access_token(issued.claims.jti, issued.claims.expires_at)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from taskapp import rate_limit, redis_client
+from taskapp import rate_limit, redis_client, settings
 from taskapp.auth import revocation, tokens
 from taskapp.auth.authorizer import AuthorizerRejected, authorize
 from taskapp.auth.context import AuthorizerContext
@@ -22,7 +22,6 @@ from taskapp.domain import health
 from taskapp.observability import metrics
 from taskapp.rate_limit import RateLimitScope
 from taskapp.redis_client import RedisUnavailable, guarded
-from taskapp.settings import get_settings
 from tests.support.lambda_events import FakeLambdaContext, api_event, authorizer_context, load_function
 from tests.support.private_redis import PrivateRedis, free_port
 
@@ -33,7 +32,7 @@ BREAKER_RESET_SECONDS = 1.0
 
 
 def _reset_cached_state() -> None:
-    get_settings.cache_clear()
+    settings.clear_cache()
     redis_client.get_redis.cache_clear()
     redis_client.redis_breaker.cache_clear()
     tokens.signing_key.cache_clear()
@@ -128,7 +127,7 @@ def test_requests_during_an_outage_stop_touching_redis_once_the_breaker_opens(
     for _ in range(20):
         assert not _allowed(token)
     monkeypatch.setattr(redis_client, "get_redis", real_get_redis)  # so the teardown can clear its cache
-    assert calls == get_settings().redis_breaker_fail_max  # 3 real attempts, then 17 instant refusals
+    assert calls == settings.redis_settings().redis_breaker_fail_max  # 3 real attempts, then 17 instant refusals
 
 
 @pytest.fixture

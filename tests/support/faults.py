@@ -13,11 +13,10 @@ Configure = Callable[..., None]
 
 def settings_configurer(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Configure:
     """Set env vars the way the template would, and rebuild the cached settings and breaker around them."""
-    from taskapp import redis_client
-    from taskapp.settings import get_settings
+    from taskapp import redis_client, settings
 
     def reset() -> None:
-        get_settings.cache_clear()
+        settings.clear_cache()
         redis_client.redis_breaker.cache_clear()
 
     def configure(**env: Any) -> None:

@@ -29,7 +29,7 @@ os.environ.update(
         "RATE_LIMIT_REFRESHES_PER_SESSION": "100000",
     }
 )
-for leaked in ("AWS_ENDPOINT_URL", "DYNAMODB_ENDPOINT", "JWT_SECRET_ARN", "AWS_PROFILE"):
+for leaked in ("AWS_ENDPOINT_URL", "DYNAMODB_ENDPOINT", "JWT_SECRET_ARN", "RABBITMQ_URL_SECRET_ARN", "AWS_PROFILE"):
     os.environ.pop(leaked, None)
 
 import uuid  # noqa: E402
@@ -142,14 +142,14 @@ SetSetting = Callable[[str, str], None]
 @pytest.fixture
 def set_setting(monkeypatch: pytest.MonkeyPatch) -> Iterator[SetSetting]:
     """Change one setting (env var) for this test; Settings are rebuilt now and again once it is restored."""
-    from taskapp.settings import get_settings
+    from taskapp import settings
 
     def set_(name: str, value: str) -> None:
         monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
+        settings.clear_cache()
 
     yield set_
-    get_settings.cache_clear()  # monkeypatch restores the variables after this; the next read sees them
+    settings.clear_cache()  # monkeypatch restores the variables after this; the next read sees them
 
 
 @pytest.fixture

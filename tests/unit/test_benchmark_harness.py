@@ -96,23 +96,23 @@ def test_ingest_and_event_fixtures_parse_as_the_consumers_models() -> None:
 
 
 def test_a_stored_task_item_is_read_back_by_the_api(client: ApiClient, caller: Any) -> None:
-    from taskapp.settings import get_settings
+    from taskapp.settings import tasks_table_settings
 
     task_id = str(uuid.uuid4())
     item = harness.task_item(caller.user_id, task_id)
-    boto3.client("dynamodb").put_item(TableName=get_settings().tasks_table, Item=item)
+    boto3.client("dynamodb").put_item(TableName=tasks_table_settings().tasks_table, Item=item)
     answer = client.get(f"/tasks/{task_id}", token=caller.access_token)
     assert answer.status_code == 200, answer.body
     assert (answer.json()["title"], answer.json()["tags"]) == ("benchmark task", ["bench", "perf"])
 
 
 def test_a_stored_user_item_can_log_in(client: ApiClient) -> None:
-    from taskapp.settings import get_settings
+    from taskapp.settings import users_table_settings
 
     email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
     password_hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
     item = harness.user_item(email, str(uuid.uuid4()), password_hash)
-    boto3.client("dynamodb").put_item(TableName=get_settings().users_table, Item=item)
+    boto3.client("dynamodb").put_item(TableName=users_table_settings().users_table, Item=item)
     answer = client.post("/auth/login", json_body=harness.wire(_login(email)))
     assert answer.status_code == 200, answer.body
 

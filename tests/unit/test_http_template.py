@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import ast
-import re
 
 from infra.local_api import SamTemplate
 from tests.support.lambda_events import ROOT
 
 TEMPLATE = SamTemplate(ROOT / "template.yaml")
-SETTINGS = ROOT / "layers" / "shared" / "taskapp" / "settings.py"
 
 
 def _uses_idempotency(logical_id: str) -> bool:
@@ -51,8 +49,15 @@ def test_the_policy_grants_only_powertools_item_calls_on_the_table() -> None:
 
 
 def test_every_scoped_setting_is_set_by_some_function() -> None:
-    """Scoped settings escape tests/build's every-function rule; each must still be set where it is used."""
-    scoped = set(re.findall(r'_scoped_env_str\("([A-Z_]+)"\)', SETTINGS.read_text()))
+    """Scoped settings (empty, so the feature off, where a function is not given them) are set where used.
+
+    Every setting is per function now (tests/unit/test_settings_per_function.py); among issue 16's, the scoped ones
+    are those whose default is empty, as `_scoped_env_str` made them before.
+    """
+    from taskapp import settings
+
+    models = (settings.IdempotencySettings, settings.ConditionalRequestSettings, settings.TaskCacheSettings)
+    scoped = {name for model in models for name in settings.env_names(model) if getattr(model, name.lower()) == ""}
     assert scoped == {"IDEMPOTENCY_TABLE"}
     declared = {name for spec in TEMPLATE.functions.values() for name in spec.environment}
     assert scoped <= declared
@@ -63,8 +68,11 @@ def test_the_http_settings_deployed_by_default() -> None:
     parameters = TEMPLATE.raw["Parameters"]
     assert parameters["RequireIfMatch"]["Default"] == "false"
     assert parameters["TaskCacheEnabled"]["Default"] == "true"
-    variables = TEMPLATE.function_globals["Environment"]["Variables"]
-    assert variables["IDEMPOTENCY_TTL_SECONDS"] == "86400"
+    # Each function that reads it is given it (tests/unit/test_settings_per_function.py): the value in each of them.
+    given = [spec.environment for spec in TEMPLATE.functions.values() if "IDEMPOTENCY_TTL_SECONDS" in spec.environment]
+    assert given
+    for variables in given:
+        assert variables["IDEMPOTENCY_TTL_SECONDS"] == "86400"
 
 
 def test_the_in_process_api_creates_the_idempotency_table_under_the_env_files_name() -> None:

@@ -236,9 +236,9 @@ def test_two_concurrent_requests_with_one_key_create_one_task(
 
 def test_records_expire_after_24_hours() -> None:
     from taskapp.idempotency import _runner
-    from taskapp.settings import get_settings
+    from taskapp.settings import idempotency_settings
 
-    assert get_settings().idempotency_ttl_seconds == 24 * 3600
+    assert idempotency_settings().idempotency_ttl_seconds == 24 * 3600
     config, _ = _runner("POST /tasks")
     assert config.expires_after_seconds == 24 * 3600
 

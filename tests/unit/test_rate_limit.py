@@ -236,18 +236,18 @@ def test_login_still_works_when_the_limiter_is_down(
 
 def test_defaults_match_the_documented_policy(monkeypatch: pytest.MonkeyPatch, configure: Configure) -> None:
     """docs/hardening.md and template.yaml state these numbers; the settings' own defaults are the same."""
-    from taskapp.settings import get_settings
+    from taskapp.settings import login_limit_settings, rate_limit_settings
 
     for name in POLICY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     configure()
-    settings = get_settings()
-    assert (settings.rate_limit_user_per_window, settings.rate_limit_window_seconds) == (100, 60)
+    settings, login = rate_limit_settings(), login_limit_settings()
+    assert (settings.rate_limit_user_per_minute, settings.rate_limit_window_seconds) == (100, 60)
     assert (settings.rate_limit_registrations_per_ip, settings.rate_limit_registration_window_seconds) == (50, 3600)
-    assert settings.rate_limit_login_failures_per_account == 5
-    assert settings.rate_limit_login_forget_seconds == 900
-    assert (settings.rate_limit_login_delay_base_seconds, settings.rate_limit_login_delay_max_seconds) == (30, 900)
-    assert (settings.rate_limit_login_failures_per_ip, settings.rate_limit_login_ip_window_seconds) == (100, 900)
+    assert login.rate_limit_login_failures_per_account == 5
+    assert login.rate_limit_login_forget_seconds == 900
+    assert (login.rate_limit_login_delay_base_seconds, login.rate_limit_login_delay_max_seconds) == (30, 900)
+    assert (login.rate_limit_login_failures_per_ip, login.rate_limit_login_ip_window_seconds) == (100, 900)
     assert (settings.rate_limit_refreshes_per_session, settings.rate_limit_refresh_window_seconds) == (10, 60)
 
 
@@ -255,7 +255,13 @@ def test_template_parameters_default_to_the_same_numbers() -> None:
     from tests.support.api_client import load_template
 
     template = load_template()
-    environment = template["Globals"]["Function"]["Environment"]["Variables"]
+    # Each function sets the variables it reads (tests/unit/test_settings_per_function.py): look at all of them.
+    functions = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
+    environment = {
+        name: value
+        for props in functions
+        for name, value in ((props.get("Environment") or {}).get("Variables") or {}).items()
+    }
     parameters = template["Parameters"]
     defaults = {
         "RATE_LIMIT_USER_PER_MINUTE": 100,

@@ -39,9 +39,9 @@ def _dynamodb_reads_fail(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_cache_is_off_by_default(client: ApiClient, alice: Account, fake_redis: fakeredis.FakeRedis) -> None:
-    from taskapp.settings import get_settings
+    from taskapp.settings import task_cache_settings
 
-    assert get_settings().task_cache_enabled is False
+    assert task_cache_settings().task_cache_enabled is False
     created = client.post("/tasks", json_body={"title": "t"}, token=alice.access_token).json()
     assert client.get(f"/tasks/{created['id']}", token=alice.access_token).status_code == 200
     assert _cache_keys(fake_redis) == []

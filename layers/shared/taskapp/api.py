@@ -53,7 +53,7 @@ from taskapp.errors import (
     ValidationFailed,
 )
 from taskapp.observability import instrumented, logger, metrics
-from taskapp.settings import get_settings
+from taskapp.settings import api_settings
 
 if TYPE_CHECKING:
     from taskapp.rate_limit import RateLimitScope
@@ -339,7 +339,7 @@ def _body_shape_guard(request: EdgeRequest) -> GuardOutcome:
         return GuardOutcome(ValidationFailed("Request body is not valid base64-encoded UTF-8", code="MALFORMED_BODY"))
     if not body:
         return PASS
-    limit = get_settings().max_body_bytes
+    limit = api_settings().max_body_bytes
     if len(body.encode("utf-8")) > limit:
         return GuardOutcome(PayloadTooLarge(f"Request body exceeds {limit} bytes", {"maxBytes": limit}))
     content_type = (proxy.headers.get("content-type") or "").split(";")[0].strip().lower()

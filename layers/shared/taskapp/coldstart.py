@@ -16,7 +16,8 @@ the local API server and tools that import taskapp keep the interpreter's defaul
 from __future__ import annotations
 
 import gc
-import os
+
+from taskapp.settings import runtime_settings
 
 _paused = False
 
@@ -24,7 +25,7 @@ _paused = False
 def pause() -> None:
     """Turn the collector off until `ready()`; a no-op outside Lambda or when something else already turned it off."""
     global _paused  # noqa: PLW0603 - one flag per interpreter, like the collector itself
-    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and gc.isenabled():
+    if runtime_settings().aws_lambda_function_name and gc.isenabled():
         gc.disable()
         _paused = True
 

@@ -19,7 +19,7 @@ from typing import Any, TypeGuard
 
 from taskapp.auth.keys import signing_key
 from taskapp.errors import ValidationFailed
-from taskapp.settings import get_settings
+from taskapp.settings import cursor_settings
 
 # What encode_cursor writes: unpadded base64url, a dot, unpadded base64url. re.ASCII, or \w-like classes widen.
 _CURSOR_FORMAT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", re.ASCII)
@@ -43,7 +43,7 @@ def _b64decode(text: str) -> bytes:
 
 def encode_cursor(last_key: dict[str, Any], scope: str) -> str:
     """`scope` binds the cursor to the query (owner and filter) it came from."""
-    body = {"k": last_key, "s": scope, "e": int(time.time()) + get_settings().cursor_ttl_seconds}
+    body = {"k": last_key, "s": scope, "e": int(time.time()) + cursor_settings().cursor_ttl_seconds}
     payload = json.dumps(body, separators=(",", ":"), sort_keys=True).encode("utf-8")
     return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + _sign(payload)
 

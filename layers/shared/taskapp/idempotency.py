@@ -28,7 +28,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from taskapp.api import TaskApiResolver, caller_of
 from taskapp.errors import RequestInProgress, ServiceUnavailable, Unprocessable, ValidationFailed
 from taskapp.observability import logger, metrics
-from taskapp.settings import get_settings
+from taskapp.settings import idempotency_settings
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -98,7 +98,7 @@ def _runner(route: str) -> tuple[Any, Callable[..., StoredResponse]]:
     config = IdempotencyConfig(
         event_key_jmespath="[key, caller]",
         payload_validation_jmespath="body",
-        expires_after_seconds=get_settings().idempotency_ttl_seconds,
+        expires_after_seconds=idempotency_settings().idempotency_ttl_seconds,
         hash_function="sha256",
         response_hook=lambda response, _record: {**response, "replayed": True},
     )

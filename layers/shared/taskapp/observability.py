@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
+
+from taskapp.settings import runtime_settings
 
 
 class _NoSegment(BaseSegment):
@@ -62,8 +63,8 @@ class _NoTracing(BaseProvider):
 
 def _tracing_disabled() -> bool:
     """Powertools' own rule: disabled by POWERTOOLS_TRACE_DISABLED, or outside a Lambda execution environment."""
-    flag = os.environ.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in {"1", "true", "yes", "on"}
-    return flag or not os.environ.get("LAMBDA_TASK_ROOT")
+    runtime = runtime_settings()
+    return runtime.powertools_trace_disabled or not runtime.lambda_task_root
 
 
 logger = Logger()

@@ -44,7 +44,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from taskapp.observability import logger, metrics
 from taskapp.redis_client import RedisUnavailable, guarded
-from taskapp.settings import get_settings
+from taskapp.settings import login_limit_settings, rate_limit_settings
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -158,9 +158,9 @@ class RateLimitDecision:
 
 
 def limit_for(scope: RateLimitScope) -> WindowLimit:
-    settings = get_settings()
+    settings = rate_limit_settings()
     if scope is RateLimitScope.USER:
-        return WindowLimit(settings.rate_limit_user_per_window, settings.rate_limit_window_seconds)
+        return WindowLimit(settings.rate_limit_user_per_minute, settings.rate_limit_window_seconds)
     if scope is RateLimitScope.REGISTRATION:
         return WindowLimit(settings.rate_limit_registrations_per_ip, settings.rate_limit_registration_window_seconds)
     return WindowLimit(settings.rate_limit_refreshes_per_session, settings.rate_limit_refresh_window_seconds)
@@ -262,7 +262,7 @@ def account_key(email: str) -> str:
 
 def admit_login(email: str, client_ip: str, now: float | None = None) -> LoginAdmission:
     """Decide whether a login attempt for `email` (normalized) from `client_ip` may check its password."""
-    settings = get_settings()
+    settings = login_limit_settings()
     account_limit = max(0, settings.rate_limit_login_failures_per_account)
     ip_limit = max(0, settings.rate_limit_login_failures_per_ip)
     now = time.time() if now is None else now

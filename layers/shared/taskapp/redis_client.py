@@ -22,7 +22,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from taskapp.observability import logger
-from taskapp.settings import get_settings
+from taskapp.settings import redis_settings
 
 T = TypeVar("T")
 
@@ -33,7 +33,7 @@ class RedisUnavailable(Exception):
 
 @lru_cache(maxsize=1)
 def get_redis() -> redis.Redis:
-    settings = get_settings()
+    settings = redis_settings()
     return redis.Redis.from_url(
         settings.redis_url,
         socket_timeout=settings.redis_timeout_seconds,
@@ -59,7 +59,7 @@ def _not_a_redis_failure(exc: BaseException) -> bool:
 
 @lru_cache(maxsize=1)
 def redis_breaker() -> pybreaker.CircuitBreaker:
-    settings = get_settings()
+    settings = redis_settings()
     return pybreaker.CircuitBreaker(
         fail_max=settings.redis_breaker_fail_max,
         reset_timeout=settings.redis_breaker_reset_seconds,

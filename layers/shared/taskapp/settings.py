@@ -1,154 +1,288 @@
-"""Settings read once from the environment the SAM template sets, so code never reads os.environ directly."""
+"""Settings read once from the environment the SAM template sets: the only module that reads os.environ.
+
+One read-only model per concern, each behind its own cached accessor, so a function reads only the concerns its code
+reaches and the template gives it only those variables (tests/unit/test_settings_per_function.py proves both from
+template.yaml). A field's name is its variable's name in lower case, and its default is written once, here.
+
+A small base class and loader rather than pydantic-settings or aws-lambda-env-modeler: both build on pydantic,
+which the authorizer does not load otherwise; measured on the authorizer's cold import they add 136 ms
+(env-modeler) and 205 ms (pydantic-settings) against under 1 ms for this (docs/hardening.md, "Settings"). Not
+dataclasses either: defining the ~20 models as frozen dataclasses cost the authorizer's import ~9 ms of CPU.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache
+from typing import Any, TypeVar
+
+Model = TypeVar("Model", bound="SettingsModel")
+
+_TRUE = {"1", "true", "yes", "on"}
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "")
-    return int(raw) if raw.strip() else default
+def _parse_bool(raw: str) -> bool:
+    return raw.lower() in _TRUE
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    return raw in {"1", "true", "yes", "on"}
+# Annotations stay strings (`from __future__ import annotations`): the field's type by its name.
+_PARSERS: dict[str, Callable[[str], Any]] = {"str": str, "int": int, "float": float, "bool": _parse_bool}
 
 
-def _env_str(name: str, default: str = "") -> str:
-    value = os.environ.get(name, "").strip()
-    return value or default
+class SettingsModel:
+    """A read-only record: each annotated class attribute is a field, and its value the field's default."""
+
+    def __init__(self, **values: Any) -> None:
+        for name in field_names(type(self)):
+            object.__setattr__(self, name, values.get(name, getattr(type(self), name)))
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        """Derive a field left unset from the others (RabbitMqSettings' DLQ name)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in field_names(type(self)))
+        return f"{type(self).__name__}({fields})"
 
 
-def _scoped_env_str(name: str) -> str:
-    """A setting only some functions get (with the IAM that goes with it); empty in every other function.
-
-    Not an `_env_*` reader on purpose: tests/build requires those on every function, while a scoped setting is
-    checked against the functions that use it (tests/unit/test_http_template.py).
-    """
-    return os.environ.get(name, "").strip()
-
-
-@dataclass(frozen=True)
-class Settings:
-    region: str
-    stage: str
-    users_table: str
-    tasks_table: str
-    sessions_table: str
-    dynamodb_endpoint: str | None
-    redis_url: str
-    redis_timeout_seconds: float
-    jwt_secret: str
-    jwt_secret_arn: str
-    jwt_issuer: str
-    jwt_audience: str
-    access_token_ttl_seconds: int
-    refresh_token_ttl_seconds: int
-    bcrypt_rounds: int
-    max_body_bytes: int
-    cursor_ttl_seconds: int
-    # Hardening: rate limits (0 disables a limit; taskapp.rate_limit has the policy), Redis circuit breaker,
-    # revocation failure policy.
-    rate_limit_user_per_window: int
-    rate_limit_window_seconds: int
-    rate_limit_registrations_per_ip: int
-    rate_limit_registration_window_seconds: int
-    rate_limit_login_failures_per_account: int
-    rate_limit_login_forget_seconds: int
-    rate_limit_login_delay_base_seconds: int
-    rate_limit_login_delay_max_seconds: int
-    rate_limit_login_failures_per_ip: int
-    rate_limit_login_ip_window_seconds: int
-    rate_limit_refreshes_per_session: int
-    rate_limit_refresh_window_seconds: int
-    redis_breaker_fail_max: int
-    redis_breaker_reset_seconds: float
-    revocation_fail_open: bool
-    activity_table: str
-    notifications_table: str
-    kafka_bootstrap_servers: str
-    ingest_topic: str
-    ingest_dlq_topic: str
-    ingest_consumer_group: str
-    rabbitmq_url: str
-    events_exchange: str
-    notifications_queue: str
-    notifications_dlq: str
-    notifications_delivery_limit: int
-    broker_timeout_seconds: float
-    # Where the outbox sends the stream records it cannot publish (and Lambda its on-failure records).
-    outbox_failure_queue_url: str
-    # HTTP semantics (issue 16): idempotency records (create routes only), conditional requests, the task cache.
-    idempotency_table: str
-    idempotency_ttl_seconds: int
-    require_if_match: bool
-    task_cache_enabled: bool
-    task_cache_ttl_seconds: int
+def _fields(model: type) -> dict[str, str]:
+    """Field name -> its type's name, base classes' fields first."""
+    found: dict[str, str] = {}
+    for cls in reversed(model.__mro__):
+        found.update(vars(cls).get("__annotations__", {}))
+    return found
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Build the settings once per execution environment; tests clear the cache after changing env vars."""
-    # MiniStack and LocalStack inject AWS_ENDPOINT_URL; pynamodb needs the endpoint passed explicitly.
-    dynamodb_endpoint = _env_str("DYNAMODB_ENDPOINT") or _env_str("AWS_ENDPOINT_URL") or None
-    notifications_queue = _env_str("NOTIFICATIONS_QUEUE", "task.notifications")
-    return Settings(
-        region=_env_str("AWS_REGION", _env_str("AWS_DEFAULT_REGION", "us-east-1")),
-        stage=_env_str("STAGE", "local"),
-        users_table=_env_str("USERS_TABLE", "taskapp-users"),
-        tasks_table=_env_str("TASKS_TABLE", "taskapp-tasks"),
-        sessions_table=_env_str("SESSIONS_TABLE", "taskapp-sessions"),
-        dynamodb_endpoint=dynamodb_endpoint,
-        redis_url=_env_str("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        redis_timeout_seconds=float(_env_str("REDIS_TIMEOUT_SECONDS", "0.5")),
-        jwt_secret=_env_str("JWT_SECRET"),
-        jwt_secret_arn=_env_str("JWT_SECRET_ARN"),
-        jwt_issuer=_env_str("JWT_ISSUER", "taskapp"),
-        jwt_audience=_env_str("JWT_AUDIENCE", "taskapp-api"),
-        access_token_ttl_seconds=_env_int("ACCESS_TOKEN_TTL_SECONDS", 900),
-        refresh_token_ttl_seconds=_env_int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600),
-        bcrypt_rounds=_env_int("BCRYPT_ROUNDS", 11),
-        max_body_bytes=_env_int("MAX_BODY_BYTES", 16 * 1024),
-        cursor_ttl_seconds=_env_int("CURSOR_TTL_SECONDS", 24 * 3600),
-        rate_limit_user_per_window=_env_int("RATE_LIMIT_USER_PER_MINUTE", 100),
-        rate_limit_window_seconds=_env_int("RATE_LIMIT_WINDOW_SECONDS", 60),
-        rate_limit_registrations_per_ip=_env_int("RATE_LIMIT_REGISTRATIONS_PER_IP", 50),
-        rate_limit_registration_window_seconds=_env_int("RATE_LIMIT_REGISTRATION_WINDOW_SECONDS", 3600),
-        rate_limit_login_failures_per_account=_env_int("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT", 5),
-        rate_limit_login_forget_seconds=_env_int("RATE_LIMIT_LOGIN_FORGET_SECONDS", 900),
-        rate_limit_login_delay_base_seconds=_env_int("RATE_LIMIT_LOGIN_DELAY_BASE_SECONDS", 30),
-        rate_limit_login_delay_max_seconds=_env_int("RATE_LIMIT_LOGIN_DELAY_MAX_SECONDS", 900),
-        rate_limit_login_failures_per_ip=_env_int("RATE_LIMIT_LOGIN_FAILURES_PER_IP", 100),
-        rate_limit_login_ip_window_seconds=_env_int("RATE_LIMIT_LOGIN_IP_WINDOW_SECONDS", 900),
-        rate_limit_refreshes_per_session=_env_int("RATE_LIMIT_REFRESHES_PER_SESSION", 10),
-        rate_limit_refresh_window_seconds=_env_int("RATE_LIMIT_REFRESH_WINDOW_SECONDS", 60),
-        redis_breaker_fail_max=_env_int("REDIS_BREAKER_FAIL_MAX", 3),
-        redis_breaker_reset_seconds=float(_env_str("REDIS_BREAKER_RESET_SECONDS", "5")),
-        # Default False = fail closed: when Redis cannot say whether a token is revoked, the token is refused.
-        revocation_fail_open=_env_bool("REVOCATION_FAIL_OPEN", False),
-        activity_table=_env_str("ACTIVITY_TABLE", "taskapp-activity"),
-        notifications_table=_env_str("NOTIFICATIONS_TABLE", "taskapp-notifications"),
-        kafka_bootstrap_servers=_env_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
-        ingest_topic=_env_str("INGEST_TOPIC", "task.ingested"),
-        ingest_dlq_topic=_env_str("INGEST_DLQ_TOPIC", "task.ingested.dlq"),
-        ingest_consumer_group=_env_str("INGEST_CONSUMER_GROUP", "taskapp-ingestion"),
-        rabbitmq_url=_env_str("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
-        events_exchange=_env_str("EVENTS_EXCHANGE", "task.events"),
-        notifications_queue=notifications_queue,
-        notifications_dlq=_env_str("NOTIFICATIONS_DLQ", f"{notifications_queue}.dlq"),
-        notifications_delivery_limit=_env_int("NOTIFICATIONS_DELIVERY_LIMIT", 5),
-        broker_timeout_seconds=float(_env_str("BROKER_TIMEOUT_SECONDS", "3")),
-        outbox_failure_queue_url=_env_str("OUTBOX_FAILURE_QUEUE_URL"),
-        idempotency_table=_scoped_env_str("IDEMPOTENCY_TABLE"),
-        idempotency_ttl_seconds=_env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600),
-        # Default False: a PATCH with neither If-Match nor a body version is the 400 it always was, not a 428.
-        require_if_match=_env_bool("REQUIRE_IF_MATCH", False),
-        # Off unless configured (the template turns it on: docs/data-model.md has the numbers).
-        task_cache_enabled=_env_bool("TASK_CACHE_ENABLED", False),
-        task_cache_ttl_seconds=_env_int("TASK_CACHE_TTL_SECONDS", 5),
-    )
+def field_names(model: type) -> tuple[str, ...]:
+    return tuple(_fields(model))
+
+
+def env_names(model: type) -> tuple[str, ...]:
+    """The variables a model reads: its field names in upper case."""
+    return tuple(name.upper() for name in field_names(model))
+
+
+def load(model: type[Model]) -> Model:
+    """Build `model` from the environment: a variable that is unset or blank leaves the field's default."""
+    values: dict[str, Any] = {}
+    for name, type_name in _fields(model).items():
+        raw = os.environ.get(name.upper(), "").strip()
+        if raw:
+            values[name] = _PARSERS[type_name](raw)
+    return model(**values)
+
+
+ACCESSORS: dict[Callable[[], Any], type] = {}
+
+
+def _accessor(model: type[Model]) -> Callable[[], Model]:
+    """A cached `load(model)`, registered so `clear_cache` and the per-function settings test can find it."""
+
+    @cache
+    def read() -> Model:
+        return load(model)
+
+    ACCESSORS[read] = model
+    return read
+
+
+def clear_cache() -> None:
+    """Forget every model read so far: tests call it after changing the environment."""
+    for accessor in ACCESSORS:
+        accessor.cache_clear()  # type: ignore[attr-defined]
+
+
+class RuntimeSettings(SettingsModel):
+    """What Lambda (or MiniStack) sets for every function, plus Powertools' tracing switch; read by every function."""
+
+    aws_lambda_function_name: str = ""
+    lambda_task_root: str = ""
+    aws_region: str = ""
+    aws_default_region: str = "us-east-1"
+    powertools_trace_disabled: bool = False
+
+    @property
+    def region(self) -> str:
+        return self.aws_region or self.aws_default_region
+
+
+class DynamoDbSettings(SettingsModel):
+    """Where the tables live. MiniStack and LocalStack inject AWS_ENDPOINT_URL; pynamodb needs it passed explicitly."""
+
+    dynamodb_endpoint: str = ""
+    aws_endpoint_url: str = ""
+
+    @property
+    def endpoint(self) -> str | None:
+        return self.dynamodb_endpoint or self.aws_endpoint_url or None
+
+
+class UsersTableSettings(SettingsModel):
+    users_table: str = "taskapp-users"
+
+
+class TasksTableSettings(SettingsModel):
+    tasks_table: str = "taskapp-tasks"
+
+
+class SessionsTableSettings(SettingsModel):
+    sessions_table: str = "taskapp-sessions"
+
+
+class ActivityTablesSettings(SettingsModel):
+    """Both tables of the notification flow: one module defines their models."""
+
+    activity_table: str = "taskapp-activity"
+    notifications_table: str = "taskapp-notifications"
+
+
+class SigningKeySettings(SettingsModel):
+    """The HMAC key of access tokens and cursors: from Secrets Manager when the ARN is set, else the plain value."""
+
+    jwt_secret: str = ""
+    jwt_secret_arn: str = ""
+
+
+class TokenSettings(SettingsModel):
+    jwt_issuer: str = "taskapp"
+    jwt_audience: str = "taskapp-api"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 14 * 24 * 3600
+
+
+class RevocationSettings(SettingsModel):
+    # False = fail closed: when Redis cannot say whether a token is revoked, the token is refused.
+    revocation_fail_open: bool = False
+
+
+class PasswordSettings(SettingsModel):
+    bcrypt_rounds: int = 11
+
+
+class RedisSettings(SettingsModel):
+    """The connection and its circuit breaker (docs/hardening.md)."""
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_timeout_seconds: float = 0.5
+    redis_breaker_fail_max: int = 3
+    redis_breaker_reset_seconds: float = 5.0
+
+
+class RateLimitSettings(SettingsModel):
+    """Sliding-window limits, 0 disables one (taskapp.rate_limit and docs/hardening.md have the policy): requests per
+    authenticated user, registrations per client IP, refreshes per login session."""
+
+    rate_limit_user_per_minute: int = 100
+    rate_limit_window_seconds: int = 60
+    rate_limit_registrations_per_ip: int = 50
+    rate_limit_registration_window_seconds: int = 3600
+    rate_limit_refreshes_per_session: int = 10
+    rate_limit_refresh_window_seconds: int = 60
+
+
+class LoginLimitSettings(SettingsModel):
+    """Failed logins: per account (free attempts, then a growing delay, forgotten after a while) and per client IP."""
+
+    rate_limit_login_failures_per_account: int = 5
+    rate_limit_login_forget_seconds: int = 900
+    rate_limit_login_delay_base_seconds: int = 30
+    rate_limit_login_delay_max_seconds: int = 900
+    rate_limit_login_failures_per_ip: int = 100
+    rate_limit_login_ip_window_seconds: int = 900
+
+
+class ApiSettings(SettingsModel):
+    max_body_bytes: int = 16 * 1024
+
+
+class CursorSettings(SettingsModel):
+    cursor_ttl_seconds: int = 24 * 3600
+
+
+class _BrokerTimeout(SettingsModel):
+    """One bound for every broker call, so an unreachable broker fails a request inside the Lambda timeout."""
+
+    broker_timeout_seconds: float = 3.0
+
+
+class KafkaSettings(_BrokerTimeout):
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+
+    @property
+    def servers(self) -> list[str]:
+        return self.kafka_bootstrap_servers.split(",")
+
+
+class IngestSettings(SettingsModel):
+    ingest_topic: str = "task.ingested"
+    ingest_dlq_topic: str = "task.ingested.dlq"
+    ingest_consumer_group: str = "taskapp-ingestion"
+
+
+class RabbitMqSettings(_BrokerTimeout):
+    """The broker and its topology. The URL holds credentials: in AWS it comes from the secret named by
+    RABBITMQ_URL_SECRET_ARN (`taskapp.messaging.rabbitmq.broker_url`); RABBITMQ_URL is for local stacks."""
+
+    rabbitmq_url: str = ""
+    rabbitmq_url_secret_arn: str = ""
+    events_exchange: str = "task.events"
+    notifications_queue: str = "task.notifications"
+    notifications_dlq: str = ""  # "<notifications_queue>.dlq" when unset
+    notifications_delivery_limit: int = 5
+
+    def __post_init__(self) -> None:
+        if not self.notifications_dlq:
+            object.__setattr__(self, "notifications_dlq", f"{self.notifications_queue}.dlq")
+
+
+class OutboxFailureSettings(SettingsModel):
+    """Where the outbox sends the stream records it cannot publish (and Lambda its on-failure records)."""
+
+    outbox_failure_queue_url: str = ""
+
+
+class IdempotencySettings(SettingsModel):
+    """Idempotency records of the create routes: only the functions that use them get the table (and its IAM)."""
+
+    idempotency_table: str = ""
+    idempotency_ttl_seconds: int = 24 * 3600
+
+
+class ConditionalRequestSettings(SettingsModel):
+    # False: a PATCH with neither If-Match nor a body version is the 400 it always was, not a 428.
+    require_if_match: bool = False
+
+
+class TaskCacheSettings(SettingsModel):
+    """The read-through Redis cache of GET /tasks/{id}: off unless configured (the template turns it on)."""
+
+    task_cache_enabled: bool = False
+    task_cache_ttl_seconds: int = 5
+
+
+runtime_settings = _accessor(RuntimeSettings)
+dynamodb_settings = _accessor(DynamoDbSettings)
+users_table_settings = _accessor(UsersTableSettings)
+tasks_table_settings = _accessor(TasksTableSettings)
+sessions_table_settings = _accessor(SessionsTableSettings)
+activity_tables_settings = _accessor(ActivityTablesSettings)
+signing_key_settings = _accessor(SigningKeySettings)
+token_settings = _accessor(TokenSettings)
+revocation_settings = _accessor(RevocationSettings)
+password_settings = _accessor(PasswordSettings)
+redis_settings = _accessor(RedisSettings)
+rate_limit_settings = _accessor(RateLimitSettings)
+login_limit_settings = _accessor(LoginLimitSettings)
+api_settings = _accessor(ApiSettings)
+cursor_settings = _accessor(CursorSettings)
+kafka_settings = _accessor(KafkaSettings)
+ingest_settings = _accessor(IngestSettings)
+rabbitmq_settings = _accessor(RabbitMqSettings)
+outbox_failure_settings = _accessor(OutboxFailureSettings)
+idempotency_settings = _accessor(IdempotencySettings)
+conditional_request_settings = _accessor(ConditionalRequestSettings)
+task_cache_settings = _accessor(TaskCacheSettings)

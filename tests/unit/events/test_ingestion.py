@@ -81,14 +81,14 @@ def test_ingest_accepts_500_tasks_beyond_the_default_body_limit(client: ApiClien
     token = _token(client)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MAX_BODY_BYTES", str(limit))
-        from taskapp.settings import get_settings
+        from taskapp import settings
 
-        get_settings.cache_clear()
+        settings.clear_cache()
         try:
             response = client.post("/tasks/ingest", json_body={"tasks": tasks}, token=token)
         finally:
             patch.undo()
-            get_settings.cache_clear()
+            settings.clear_cache()
     assert response.status_code == 202, response.body[:300]
     assert len(response.json()["ids"]) == 500 == len(fake_kafka.produced)
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from kafka.errors import KafkaTimeoutError
 
+from taskapp import settings
 from taskapp.messaging import kafka
 from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord
-from taskapp.settings import get_settings
 
 RECORD = OutgoingRecord(topic="task.ingested", key=b"k", value=b"{}")
 
@@ -61,11 +61,11 @@ def listening_port() -> Any:
 @pytest.fixture(autouse=True)
 def _fresh(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("BROKER_TIMEOUT_SECONDS", "3")
-    get_settings.cache_clear()
+    settings.clear_cache()
     kafka.get_producer.cache_clear()
     yield
     kafka.get_producer.cache_clear()
-    get_settings.cache_clear()
+    settings.clear_cache()
 
 
 def test_a_broker_that_refuses_connections_fails_at_once_without_building_a_producer(
@@ -75,7 +75,7 @@ def test_a_broker_that_refuses_connections_fails_at_once_without_building_a_prod
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{closed_port}")
-    get_settings.cache_clear()
+    settings.clear_cache()
     monkeypatch.setattr(kafka, "get_producer", CachedFactory(None))
     started = time.monotonic()
     with pytest.raises(KafkaUnavailable):
@@ -87,7 +87,7 @@ def test_an_unacknowledged_produce_gives_up_within_the_budget_and_discards_the_p
     monkeypatch: pytest.MonkeyPatch, listening_port: int
 ) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{listening_port}")
-    get_settings.cache_clear()
+    settings.clear_cache()
     stuck = StuckProducer()
     monkeypatch.setattr(kafka, "get_producer", CachedFactory(stuck))
     with pytest.raises(KafkaUnavailable, match="flush timed out"):

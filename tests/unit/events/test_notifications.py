@@ -196,16 +196,16 @@ def test_health_reports_kafka_and_rabbitmq(client: ApiClient) -> None:
 
 def test_unreachable_brokers_are_reported_down_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
     """Port 9 (discard) is closed on test machines: both checks must answer 'down', not hang the health call."""
+    from taskapp import settings
     from taskapp.domain import health
-    from taskapp.settings import get_settings
 
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9")
     monkeypatch.setenv("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:9/%2F")
     monkeypatch.setenv("BROKER_TIMEOUT_SECONDS", "1")
-    get_settings.cache_clear()
+    settings.clear_cache()
     try:
         kafka, rabbitmq = health.check_kafka(), health.check_rabbitmq()
     finally:
-        get_settings.cache_clear()
+        settings.clear_cache()
     assert (kafka.status, kafka.error) == ("down", "KafkaUnavailable")
     assert rabbitmq.status == "down"

@@ -36,10 +36,10 @@ def failure_queue(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh moto queue as OUTBOX_FAILURE_QUEUE_URL."""
     url = boto3.client("sqs").create_queue(QueueName=f"outbox-failures-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     monkeypatch.setenv("OUTBOX_FAILURE_QUEUE_URL", url)
-    settings.get_settings.cache_clear()
+    settings.clear_cache()
     outbox_failures._sqs.cache_clear()
     yield url
-    settings.get_settings.cache_clear()
+    settings.clear_cache()
     outbox_failures._sqs.cache_clear()
 
 
@@ -139,7 +139,7 @@ def test_when_the_failure_queue_is_unreachable_the_batch_is_retried_from_the_poi
     publisher: FakePublisher, failure_queue: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OUTBOX_FAILURE_QUEUE_URL", failure_queue + "-missing")
-    settings.get_settings.cache_clear()
+    settings.clear_cache()
     event = _poisoned(_lifecycle())
 
     result = _publish(event)

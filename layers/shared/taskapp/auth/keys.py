@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from taskapp.settings import get_settings
+from taskapp.settings import signing_key_settings
 
 # Clock skew tolerated on exp/nbf: a token stays usable until exp + this, so revocation must cover it too.
 LEEWAY_SECONDS = 5
@@ -14,7 +14,7 @@ LEEWAY_SECONDS = 5
 @lru_cache(maxsize=1)
 def signing_key() -> str:
     """The HMAC key: from Secrets Manager when JWT_SECRET_ARN is set (production), else from JWT_SECRET."""
-    settings = get_settings()
+    settings = signing_key_settings()
     if settings.jwt_secret_arn:
         # Imported here: Powertools' parameters utility builds boto3 clients, which only this setting needs.
         from aws_lambda_powertools.utilities.parameters import get_secret

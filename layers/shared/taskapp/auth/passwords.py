@@ -11,14 +11,14 @@ from functools import lru_cache
 
 import bcrypt
 
-from taskapp.settings import get_settings
+from taskapp.settings import password_settings
 
 # bcrypt only looks at the first 72 bytes; longer passwords are rejected by validation instead of silently cut.
 MAX_PASSWORD_BYTES = 72
 
 
 def hash_password(password: str) -> str:
-    salt = bcrypt.gensalt(rounds=get_settings().bcrypt_rounds)
+    salt = bcrypt.gensalt(rounds=password_settings().bcrypt_rounds)
     return bcrypt.hashpw(password.encode("utf-8"), salt).decode("ascii")
 
 

@@ -21,7 +21,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from taskapp.auth.keys import LEEWAY_SECONDS
 from taskapp.observability import logger, metrics
 from taskapp.redis_client import RedisUnavailable, guarded
-from taskapp.settings import get_settings
+from taskapp.settings import revocation_settings, token_settings
 
 KEY_PREFIX = "revoked:jti:"
 GENERATION_PREFIX = "sessions:gen:"
@@ -50,7 +50,7 @@ def revoke_access_token(jti: str, expires_at: int, now: float | None = None) -> 
 
 def revoke_session_access_tokens(session_id: str) -> None:
     """Refuse every access token of the session at once, including ones minted by earlier refreshes."""
-    ttl = get_settings().access_token_ttl_seconds + LEEWAY_SECONDS + 1
+    ttl = token_settings().access_token_ttl_seconds + LEEWAY_SECONDS + 1
     try:
         guarded(lambda r: r.set(SESSION_PREFIX + session_id, "1", ex=ttl))
     except RedisUnavailable as exc:
@@ -60,7 +60,7 @@ def revoke_session_access_tokens(session_id: str) -> None:
 
 def publish_session_generation(user_id: str, generation: int) -> None:
     """Make every access token of an older generation invalid at once (they expire within one TTL anyway)."""
-    ttl = get_settings().access_token_ttl_seconds + LEEWAY_SECONDS + 1
+    ttl = token_settings().access_token_ttl_seconds + LEEWAY_SECONDS + 1
     try:
         guarded(lambda r: r.set(GENERATION_PREFIX + user_id, str(generation), ex=ttl))
     except RedisUnavailable as exc:
@@ -86,7 +86,7 @@ def is_access_token_revoked(jti: str) -> bool:
 
 def _unverifiable(jti: str, exc: RedisUnavailable) -> bool:
     metrics.add_metric(name="RevocationCheckUnavailable", unit=MetricUnit.Count, value=1)
-    if get_settings().revocation_fail_open:
+    if revocation_settings().revocation_fail_open:
         logger.warning("revocation check unavailable; failing open by configuration", extra={"jti": jti})
         return False
     logger.error("revocation check unavailable; failing closed", extra={"jti": jti, "error": str(exc)})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import jwt
 
 from taskapp.auth.keys import LEEWAY_SECONDS, signing_key  # defined there so `revocation` need not import PyJWT
-from taskapp.settings import get_settings
+from taskapp.settings import token_settings
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
@@ -44,7 +44,7 @@ class IssuedAccessToken:
 def issue_access_token(
     user_id: str, session_id: str, now: int | None = None, session_generation: int = 0
 ) -> IssuedAccessToken:
-    settings = get_settings()
+    settings = token_settings()
     issued_at = int(time.time()) if now is None else now
     ttl = settings.access_token_ttl_seconds
     claims = AccessClaims(
@@ -75,7 +75,7 @@ def _is_numeric_date(value: object) -> bool:
 
 
 def verify_access_token(token: str) -> AccessClaims:
-    settings = get_settings()
+    settings = token_settings()
     try:
         payload = jwt.decode(
             token,

@@ -19,11 +19,11 @@ from pynamodb.models import Model
 from taskapp.data.base import is_condition_failure, model_meta, transaction
 from taskapp.domain.records import Page
 from taskapp.domain.records.activity import ActivityEntry
-from taskapp.settings import get_settings
+from taskapp.settings import activity_tables_settings
 
 
 class ActivityModel(Model):
-    Meta = model_meta(get_settings().activity_table)
+    Meta = model_meta(activity_tables_settings().activity_table)
 
     owner_id = UnicodeAttribute(hash_key=True, attr_name="ownerId")
     entry_key = UnicodeAttribute(range_key=True, attr_name="entryKey")
@@ -37,7 +37,7 @@ class ActivityModel(Model):
 
 
 class NotificationModel(Model):
-    Meta = model_meta(get_settings().notifications_table)
+    Meta = model_meta(activity_tables_settings().notifications_table)
 
     owner_id = UnicodeAttribute(hash_key=True, attr_name="ownerId")
     entry_key = UnicodeAttribute(range_key=True, attr_name="entryKey")

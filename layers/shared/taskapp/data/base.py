@@ -26,7 +26,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from taskapp.data import StorageUnavailable
-from taskapp.settings import get_settings
+from taskapp.settings import dynamodb_settings, runtime_settings
 
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
@@ -56,24 +56,23 @@ pynamodb.connection.base.get_session = thread_session
 
 def model_meta(table_name: str) -> Any:
     """A pynamodb `Meta` class built from Settings; read at import time, when the Lambda environment is final."""
-    settings = get_settings()
+    endpoint = dynamodb_settings().endpoint
     meta: dict[str, Any] = {
         "table_name": table_name,
-        "region": settings.region,
+        "region": runtime_settings().region,
         "connect_timeout_seconds": 2,
         "read_timeout_seconds": 5,
         "max_retry_attempts": 3,
     }
-    if settings.dynamodb_endpoint:
-        meta["host"] = settings.dynamodb_endpoint
+    if endpoint:
+        meta["host"] = endpoint
     return type("Meta", (), meta)
 
 
 @lru_cache(maxsize=1)
 def connection() -> Connection:
     """One connection per execution environment for transactions: building a botocore client costs ~100 ms."""
-    settings = get_settings()
-    return Connection(region=settings.region, host=settings.dynamodb_endpoint or None)
+    return Connection(region=runtime_settings().region, host=dynamodb_settings().endpoint)
 
 
 @contextmanager

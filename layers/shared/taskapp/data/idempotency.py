@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from taskapp.settings import get_settings
+from taskapp.settings import dynamodb_settings, idempotency_settings, runtime_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
@@ -30,13 +30,13 @@ def persistence_layer() -> DynamoDBPersistenceLayer:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
     from botocore.config import Config
 
-    settings = get_settings()
+    settings = idempotency_settings()
     if not settings.idempotency_table:
         raise IdempotencyNotConfigured("IDEMPOTENCY_TABLE is not set for this function")
     client = boto3.client(
         "dynamodb",
-        region_name=settings.region,
-        endpoint_url=settings.dynamodb_endpoint or None,
+        region_name=runtime_settings().region,
+        endpoint_url=dynamodb_settings().endpoint,
         # The same short budget as the pynamodb models (taskapp.data.base.model_meta).
         config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"}),
     )

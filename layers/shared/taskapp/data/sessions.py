@@ -22,14 +22,14 @@ from pynamodb.models import Model
 
 from taskapp.data.base import is_condition_failure, model_meta, transaction
 from taskapp.domain.records.accounts import RefreshToken, SessionFamily, SessionGeneration
-from taskapp.settings import get_settings
+from taskapp.settings import sessions_table_settings
 
 ACTIVE = "active"
 ROTATED = "rotated"
 
 
 class SessionItem(Model):
-    Meta = model_meta(get_settings().sessions_table)
+    Meta = model_meta(sessions_table_settings().sessions_table)
 
     pk = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute(attr_name="userId")

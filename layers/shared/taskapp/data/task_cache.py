@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from taskapp.observability import logger, metrics
 from taskapp.redis_client import RedisUnavailable, guarded
-from taskapp.settings import get_settings
+from taskapp.settings import task_cache_settings
 
 FLOOR_TTL_SECONDS = 3600
 TOMBSTONE = 2**53  # a floor no stored version reaches: the task is gone, nothing cached for it may be served
@@ -72,7 +72,7 @@ def _unavailable(operation: str, exc: RedisUnavailable) -> None:
 
 
 def enabled() -> bool:
-    return get_settings().task_cache_enabled
+    return task_cache_settings().task_cache_enabled
 
 
 def _keys(owner_id: str, task_id: str) -> list[str]:
@@ -81,7 +81,7 @@ def _keys(owner_id: str, task_id: str) -> list[str]:
 
 
 def _entry_ttl_ms() -> int:
-    return max(1, get_settings().task_cache_ttl_seconds) * 1000
+    return max(1, task_cache_settings().task_cache_ttl_seconds) * 1000
 
 
 def read(owner_id: str, task_id: str) -> str | None:

@@ -28,7 +28,7 @@ from pynamodb.models import Model
 from taskapp.data.base import is_condition_failure, model_meta, storage_failures_translated
 from taskapp.domain.records import Page
 from taskapp.domain.records.tasks import Task
-from taskapp.settings import get_settings
+from taskapp.settings import tasks_table_settings
 
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem (DynamoDB's limit)
 BATCH_WRITE_LIMIT = 25  # items per BatchWriteItem (DynamoDB's limit)
@@ -59,7 +59,7 @@ class ByStatusIndex(GlobalSecondaryIndex["TaskModel"]):
 
 
 class TaskModel(Model):
-    Meta = model_meta(get_settings().tasks_table)
+    Meta = model_meta(tasks_table_settings().tasks_table)
 
     owner_id = UnicodeAttribute(hash_key=True, attr_name="ownerId")
     task_id = UnicodeAttribute(range_key=True, attr_name="taskId")

@@ -12,7 +12,7 @@ from pynamodb.models import Model
 from taskapp.data import sessions
 from taskapp.data.base import is_condition_failure, model_meta, transaction
 from taskapp.domain.records.accounts import SessionGeneration, User
-from taskapp.settings import get_settings
+from taskapp.settings import users_table_settings
 
 
 class UserIdIndex(GlobalSecondaryIndex["UserModel"]):
@@ -26,7 +26,7 @@ class UserIdIndex(GlobalSecondaryIndex["UserModel"]):
 class UserModel(Model):
     """Items written before `sessionsValidAfter` was retired still carry it; reading them ignores it."""
 
-    Meta = model_meta(get_settings().users_table)
+    Meta = model_meta(users_table_settings().users_table)
 
     email = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute(attr_name="userId")

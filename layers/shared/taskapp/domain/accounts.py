@@ -14,7 +14,7 @@ from taskapp.domain.records.accounts import RefreshToken, SessionGeneration, Use
 from taskapp.errors import Conflict, Forbidden, RateLimited, ServiceUnavailable, Unauthorized, ValidationFailed
 from taskapp.observability import logger, metrics
 from taskapp.schemas.accounts import ChangePasswordRequest, LoginRequest, RegisterRequest, TokenPairOut, UserOut
-from taskapp.settings import get_settings
+from taskapp.settings import token_settings
 
 INVALID_CREDENTIALS = "Invalid email or password"
 INVALID_REFRESH = "Refresh token is invalid or expired"
@@ -84,7 +84,7 @@ def login(request: LoginRequest, client_ip: str = "") -> TokenPairOut:
         session_id,
         tokens.hash_refresh_token(refresh_token),
         now,
-        now + get_settings().refresh_token_ttl_seconds,
+        now + token_settings().refresh_token_ttl_seconds,
         generation=generation,
     )
     metrics.add_metric(name="Login", unit=MetricUnit.Count, value=1)
@@ -121,7 +121,7 @@ def refresh(refresh_token: str) -> TokenPairOut:
     successor = tokens.new_refresh_token()
     try:
         sessions.rotate_token(
-            current, tokens.hash_refresh_token(successor), now, now + get_settings().refresh_token_ttl_seconds
+            current, tokens.hash_refresh_token(successor), now, now + token_settings().refresh_token_ttl_seconds
         )
     except sessions.TokenAlreadyRotated:
         _revoke_on_reuse(current)
@@ -183,7 +183,7 @@ def change_password(user_id: str, request: ChangePasswordRequest) -> None:
         raise Forbidden("The current password is not correct", code="INVALID_CURRENT_PASSWORD")
     if request.new_password == request.current_password:
         raise ValidationFailed("The new password must differ from the current one", code="PASSWORD_UNCHANGED")
-    settings = get_settings()
+    settings = token_settings()
     now = time.time()
     current = sessions.current_generation(user_id)
     generation = sessions.next_generation(current, int(now * 1000))

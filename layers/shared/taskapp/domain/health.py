@@ -12,7 +12,7 @@ from typing import Any
 from taskapp.data import tasks as task_store
 from taskapp.redis_client import RedisUnavailable, failure_name, ping
 from taskapp.schemas.health import DependencyStatus, HealthOut
-from taskapp.settings import get_settings
+from taskapp.settings import ingest_settings
 
 
 def _timed(check: Callable[[], object]) -> DependencyStatus:
@@ -52,7 +52,7 @@ def check_redis() -> DependencyStatus:
 def _kafka_report() -> dict[str, Any]:
     from taskapp.messaging.kafka import consumer_group_lag
 
-    settings = get_settings()
+    settings = ingest_settings()
     lag = consumer_group_lag(settings.ingest_topic, settings.ingest_consumer_group)
     return {"topic": settings.ingest_topic, "consumerGroup": settings.ingest_consumer_group, "partitions": lag}
 

@@ -18,12 +18,12 @@ from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord, produce_al
 from taskapp.observability import logger, metrics
 from taskapp.schemas.ingest import IngestAcceptedOut, IngestedTaskMessage, IngestTaskItem
 from taskapp.schemas.tasks import CreateTaskRequest
-from taskapp.settings import get_settings
+from taskapp.settings import ingest_settings
 
 
 def accept_tasks(owner_id: str, items: list[IngestTaskItem]) -> IngestAcceptedOut:
     """Produce every task to Kafka and return their ids; nothing is accepted unless Kafka acknowledged all."""
-    settings = get_settings()
+    settings = ingest_settings()
     now = datetime.now(UTC)
     records = []
     ids = []

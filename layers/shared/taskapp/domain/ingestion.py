@@ -27,7 +27,7 @@ from taskapp.messaging.dead_letter import DeadLetter, RecordPosition
 from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord, produce_all
 from taskapp.observability import logger, metrics
 from taskapp.schemas.ingest import IngestedTaskMessage
-from taskapp.settings import get_settings
+from taskapp.settings import ingest_settings
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def _dead_letter(record: InboundRecord, error: InvalidRecord, function_name: str
         function=function_name,
         details=error.details,
     ).encode()
-    return OutgoingRecord(get_settings().ingest_dlq_topic, letter.key, letter.value, letter.headers)
+    return OutgoingRecord(ingest_settings().ingest_dlq_topic, letter.key, letter.value, letter.headers)
 
 
 def ingest_batch(records: Iterable[InboundRecord], function_name: str = "") -> BatchOutcome:

@@ -33,7 +33,7 @@ from taskapp.errors import (
 )
 from taskapp.observability import metrics
 from taskapp.schemas.tasks import CreateTaskRequest, TaskListOut, TaskOut, TaskPriority, TaskStatus, UpdateTaskRequest
-from taskapp.settings import get_settings
+from taskapp.settings import conditional_request_settings
 
 TASK_NOT_FOUND = "Task not found"
 
@@ -147,7 +147,7 @@ def _check_preconditions(task: Task, body_version: int | None, if_match: EntityT
 def _require_a_precondition(body_version: int | None, if_match: EntityTagCondition | None) -> None:
     if body_version is not None or if_match is not None:
         return
-    if get_settings().require_if_match:
+    if conditional_request_settings().require_if_match:
         raise PreconditionRequired(
             "Send If-Match with the task's ETag (or the version you last read) to update it",
             details={"header": "If-Match"},

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from taskapp.settings import get_settings
+from taskapp.settings import kafka_settings
 
 if TYPE_CHECKING:
     from kafka import KafkaProducer
@@ -32,7 +32,7 @@ class OutgoingRecord:
 
 
 def _timeout_ms() -> int:
-    return int(get_settings().broker_timeout_seconds * 1000)
+    return int(kafka_settings().broker_timeout_seconds * 1000)
 
 
 @lru_cache(maxsize=1)
@@ -40,7 +40,7 @@ def get_producer() -> KafkaProducer:
     from kafka import KafkaProducer
 
     return KafkaProducer(
-        bootstrap_servers=get_settings().kafka_bootstrap_servers.split(","),
+        bootstrap_servers=kafka_settings().servers,
         acks="all",  # a record is acknowledged only once every in-sync replica has it
         linger_ms=5,
         retries=3,
@@ -59,12 +59,12 @@ def produce_all(records: Iterable[OutgoingRecord]) -> int:
     """
     from kafka.errors import KafkaError
 
-    timeout = get_settings().broker_timeout_seconds
+    timeout = kafka_settings().broker_timeout_seconds
     deadline = time.monotonic() + 2 * timeout
     producer = None
     try:
         # A broker that refuses connections fails in milliseconds here, not after kafka-python's waits.
-        _require_reachable(get_settings().kafka_bootstrap_servers.split(","))
+        _require_reachable(kafka_settings().servers)
         producer = get_producer()
         futures = [
             producer.send(record.topic, key=record.key, value=record.value, headers=list(record.headers))
@@ -98,7 +98,7 @@ def _require_reachable(servers: list[str]) -> None:
     for server in servers:
         host, _, port = server.strip().rpartition(":")
         try:
-            socket.create_connection((host, int(port)), timeout=get_settings().broker_timeout_seconds).close()
+            socket.create_connection((host, int(port)), timeout=kafka_settings().broker_timeout_seconds).close()
         except OSError as exc:
             errors.append(f"{server}: {exc}")
             continue
@@ -133,7 +133,7 @@ def consumer_group_lag(topic: str, group_id: str) -> dict[str, Any]:
     """
     from kafka import KafkaConsumer, TopicPartition
 
-    servers = get_settings().kafka_bootstrap_servers.split(",")
+    servers = kafka_settings().servers
     _require_reachable(servers)
     consumer = KafkaConsumer(
         bootstrap_servers=servers,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from taskapp.settings import get_settings
+from taskapp.settings import outbox_failure_settings, runtime_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -28,7 +28,7 @@ MAX_ERROR_CHARS = 2000
 def _sqs() -> SQSClient:
     import boto3
 
-    return boto3.client("sqs", region_name=get_settings().region)
+    return boto3.client("sqs", region_name=runtime_settings().region)
 
 
 def unreadable_row_record(record: DynamoDBRecord, error: Exception) -> dict[str, Any]:
@@ -60,7 +60,7 @@ class OutboxFailureQueue:
     def send_unreadable_row(self, record: DynamoDBRecord, error: Exception) -> None:
         letter = unreadable_row_record(record, error)
         _sqs().send_message(
-            QueueUrl=get_settings().outbox_failure_queue_url,
+            QueueUrl=outbox_failure_settings().outbox_failure_queue_url,
             MessageBody=json.dumps(letter, default=str),
             MessageAttributes={"kind": {"DataType": "String", "StringValue": UNREADABLE_ROW}},
         )

@@ -17,7 +17,7 @@ import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from taskapp.settings import get_settings
+from taskapp.settings import rabbitmq_settings
 
 if TYPE_CHECKING:
     from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
@@ -30,11 +30,11 @@ class RabbitMqUnavailable(Exception):
 
 
 def dead_letter_exchange() -> str:
-    return f"{get_settings().notifications_queue}.dlx"
+    return f"{rabbitmq_settings().notifications_queue}.dlx"
 
 
 def declare_topology(channel: BlockingChannel) -> None:
-    settings = get_settings()
+    settings = rabbitmq_settings()
     channel.exchange_declare(settings.events_exchange, exchange_type="topic", durable=True)
     channel.exchange_declare(dead_letter_exchange(), exchange_type="fanout", durable=True)
     channel.queue_declare(settings.notifications_dlq, durable=True, arguments={"x-queue-type": "quorum"})
@@ -51,11 +51,30 @@ def declare_topology(channel: BlockingChannel) -> None:
     channel.queue_bind(settings.notifications_queue, settings.events_exchange, routing_key="task.#")
 
 
+def broker_url() -> str:
+    """The AMQP URL with its credentials: from Secrets Manager when RABBITMQ_URL_SECRET_ARN is set (AWS), else
+    RABBITMQ_URL (local stacks), so the credentials never sit in a deployed function's plain environment."""
+    settings = rabbitmq_settings()
+    url = _secret_url(settings.rabbitmq_url_secret_arn) if settings.rabbitmq_url_secret_arn else settings.rabbitmq_url
+    if not url:
+        raise RabbitMqUnavailable("no broker configured: set RABBITMQ_URL_SECRET_ARN (AWS) or RABBITMQ_URL (local)")
+    return url
+
+
+def _secret_url(secret_arn: str) -> str:
+    """Powertools caches the secret for five minutes: one read per environment and a rotation seen within 5 min."""
+    # Imported here: Powertools' parameters utility builds boto3 clients, which only this setting needs.
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    secret = get_secret(secret_arn, max_age=300)
+    return (secret if isinstance(secret, str) else secret.decode("utf-8")).strip()
+
+
 def connect() -> BlockingConnection:
     import pika
 
-    settings = get_settings()
-    parameters = pika.URLParameters(settings.rabbitmq_url)
+    settings = rabbitmq_settings()
+    parameters = pika.URLParameters(broker_url())
     parameters.socket_timeout = settings.broker_timeout_seconds
     parameters.blocked_connection_timeout = settings.broker_timeout_seconds
     parameters.stack_timeout = settings.broker_timeout_seconds * 2
@@ -103,7 +122,7 @@ class EventPublisher:
                 reused = self._channel is not None
                 try:
                     self._open_channel().basic_publish(
-                        get_settings().events_exchange, event.type.value, body, properties, mandatory=True
+                        rabbitmq_settings().events_exchange, event.type.value, body, properties, mandatory=True
                     )
                     return
                 except (AMQPError, OSError) as exc:
@@ -120,7 +139,7 @@ class EventPublisher:
 
 def queue_depths() -> dict[str, Any]:
     """Ready-message counts of the notification queue and its DLQ (passive declares: nothing is created)."""
-    settings = get_settings()
+    settings = rabbitmq_settings()
     connection = connect()
     try:
         depths: dict[str, Any] = {}
@@ -145,7 +164,7 @@ def main(argv: list[str]) -> int:
         declare_topology(connection.channel())
     finally:
         connection.close()
-    settings = get_settings()
+    settings = rabbitmq_settings()
     report = {
         "declaredAt": datetime.now(UTC).isoformat(),
         "exchange": settings.events_exchange,

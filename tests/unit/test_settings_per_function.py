@@ -1,0 +1,129 @@
+"""Least privilege in the template: each function gets exactly the variables its code reads, and no secret policy
+or table policy it has no variable for.
+
+Each handler is imported in a fresh interpreter whose environment is only what template.yaml gives that function
+(plus what Lambda itself sets); `tests.support.settings_reach` reports the settings models its code reads, at import
+and from the handler on. Its variables must all be set for the function, and the function must have no other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+from typing import Any
+
+import pytest
+
+from infra.local_api.template import ROOT, FunctionSpec, SamTemplate
+
+# Set by the Lambda runtime (or MiniStack) in every function, never by the template.
+RUNTIME_PROVIDED = {
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "LAMBDA_TASK_ROOT",
+}
+# Read by Powertools itself (Logger, Metrics), so no settings model of ours names them.
+READ_BY_POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_NAMESPACE"}
+# Each variable naming a secret's ARN, and the managed policy that lets a function read that secret.
+SECRET_POLICIES = (
+    ("JWT_SECRET_ARN", "JwtSecretReadPolicy"),
+    ("RABBITMQ_URL_SECRET_ARN", "RabbitMqUrlSecretReadPolicy"),
+)
+
+
+@cache
+def template() -> SamTemplate:
+    return SamTemplate(ROOT / "template.yaml")
+
+
+FUNCTIONS = sorted(template().functions)
+
+
+def _variables_read(spec: FunctionSpec, environment: dict[str, str]) -> dict[str, list[str]]:
+    """Settings model -> its variables, for every model the function's code reads."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.support.settings_reach", str(spec.code_dir), spec.handler],
+        cwd=ROOT,
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers" / "shared")]),
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            **environment,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, (
+        f"{spec.logical_id} fails to load with only its template env:\n{result.stderr[-3000:]}"
+    )
+    report: dict[str, list[str]] = json.loads(result.stdout.strip().splitlines()[-1])
+    return report
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_a_function_gets_exactly_the_variables_its_code_reads(logical_id: str) -> None:
+    spec = template().function(logical_id)
+    environment = template().environment_for(spec)
+    models = _variables_read(spec, environment)
+    read = {name for names in models.values() for name in names} - RUNTIME_PROVIDED
+    given = set(environment) - READ_BY_POWERTOOLS
+
+    assert not read - given, f"{logical_id} reads {sorted(read - given)} (models {sorted(models)}): set them"
+    assert not given - read, f"{logical_id} is given {sorted(given - read)} but never reads them: remove them"
+
+
+def _policies(logical_id: str) -> list[Any]:
+    properties = template().resources[logical_id].get("Properties") or {}
+    return list(properties.get("Policies") or [])
+
+
+def _tables_in(policy: Any) -> set[str]:
+    """Logical ids of the tables a policy names (SAM policy templates, or statements on a table's Arn)."""
+    found: set[str] = set()
+    if isinstance(policy, dict):
+        for key, value in policy.items():
+            if key == "TableName" and isinstance(value, dict) and "Ref" in value:
+                found.add(str(value["Ref"]))
+            elif key == "Fn::GetAtt" and isinstance(value, list) and value[1:] == ["Arn"]:
+                found.add(str(value[0]))
+            else:
+                found |= _tables_in(value)
+    elif isinstance(policy, list):
+        for item in policy:
+            found |= _tables_in(item)
+    tables = {rid for rid, r in template().resources.items() if r.get("Type") == "AWS::DynamoDB::Table"}
+    return found & tables
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_a_function_may_read_a_secret_exactly_when_its_code_is_told_where_it_is(logical_id: str) -> None:
+    spec = template().function(logical_id)
+    attached = {policy["Ref"] for policy in _policies(logical_id) if isinstance(policy, dict) and "Ref" in policy}
+    # ... or attached from the policy's side, to the role SAM makes for the function (<LogicalId>Role)
+    attached |= {
+        name
+        for name, resource in template().resources.items()
+        if resource.get("Type") == "AWS::IAM::ManagedPolicy"
+        and {"Ref": f"{logical_id}Role"} in ((resource.get("Properties") or {}).get("Roles") or [])
+    }
+    for variable, policy in SECRET_POLICIES:
+        assert (variable in spec.environment) == (policy in attached), (
+            f"{logical_id}: {variable} {'set' if variable in spec.environment else 'not set'}, "
+            f"{policy} {'attached' if policy in attached else 'not attached'}"
+        )
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_a_function_has_no_table_policy_for_a_table_its_code_never_names(logical_id: str) -> None:
+    spec = template().function(logical_id)
+    named = {str(value["Ref"]) for value in spec.environment.values() if isinstance(value, dict) and "Ref" in value}
+    granted = _tables_in(_policies(logical_id))
+    assert granted <= named, f"{logical_id} may use {sorted(granted - named)} but is never told their names"
