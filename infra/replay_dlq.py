@@ -307,7 +307,8 @@ def replay_rabbitmq(
 # --------------------------------------------------------------------------------------------------------- CLI
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type for --limit-style options of the replay tools."""
     number = int(text)
     if number < 1:
         raise argparse.ArgumentTypeError("must be >= 1")
@@ -345,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for each in (kafka, rabbit):
         each.add_argument("--dry-run", action="store_true", help="list what would be replayed, change nothing")
-        each.add_argument("--limit", type=_positive, default=None, help="replay at most N messages")
+        each.add_argument("--limit", type=positive_int, default=None, help="replay at most N messages")
     return parser
 
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from infra.replay_dlq import positive_int
 from infra.stack import Stack, StackLookupError, default_stack_name
 from taskapp.messaging.outbox_failures import UNREADABLE_ROW
 
@@ -214,19 +215,12 @@ def _replay_message(
     return not summary.dry_run
 
 
-def _positive(text: str) -> int:
-    number = int(text)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be >= 1")
-    return number
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra.replay_outbox", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default=default_stack_name(), help="take the queue from here")
     parser.add_argument("--queue-url", default=None, help="the failure queue (default: the stack's output)")
     parser.add_argument("--dry-run", action="store_true", help="list what would be published, change nothing")
-    parser.add_argument("--limit", type=_positive, default=None, help="read at most N messages")
+    parser.add_argument("--limit", type=positive_int, default=None, help="read at most N messages")
     return parser
 
 

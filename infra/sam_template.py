@@ -35,6 +35,12 @@ LOCAL_PSEUDO_PARAMETERS = {
 }
 
 
+# Set by the Lambda runtime (or MiniStack / LocalStack) in every function, never by the template.
+RUNTIME_PROVIDED = frozenset(
+    {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_LAMBDA_FUNCTION_NAME", "LAMBDA_TASK_ROOT"}
+)
+
+
 class TemplateError(ValueError):
     """The template says something the tools cannot resolve or serve as written."""
 

@@ -15,17 +15,10 @@ from pathlib import Path
 import pytest
 
 from infra.local_api.template import SamTemplate
+from infra.sam_template import RUNTIME_PROVIDED
 from tests.support.build import BUILD_DIR, ensure_built
 
 ROOT = Path(__file__).resolve().parents[2]
-# Provided by the Lambda runtime (or injected by MiniStack / LocalStack), never by the template.
-RUNTIME_PROVIDED = {
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_ENDPOINT_URL",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "LAMBDA_TASK_ROOT",
-}
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "route"}
 
 

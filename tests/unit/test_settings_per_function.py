@@ -18,15 +18,8 @@ from typing import Any
 import pytest
 
 from infra.local_api.template import ROOT, FunctionSpec, SamTemplate
+from infra.sam_template import RUNTIME_PROVIDED
 
-# Set by the Lambda runtime (or MiniStack) in every function, never by the template.
-RUNTIME_PROVIDED = {
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_ENDPOINT_URL",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "LAMBDA_TASK_ROOT",
-}
 # Read by Powertools itself (Logger, Metrics), so no settings model of ours names them.
 READ_BY_POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_NAMESPACE"}
 # Each variable naming a secret's ARN, and the managed policy that lets a function read that secret.
