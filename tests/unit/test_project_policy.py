@@ -149,7 +149,7 @@ def _seed() -> dict[str, str]:
     addressed to someone outside the matrix. Returns user ids and the project and invitation ids."""
     from taskapp.data import projects as store
     from taskapp.domain import projects
-    from taskapp.domain.records.projects import Member
+    from taskapp.domain.records.projects import Member, ProjectEvent
     from taskapp.schemas.projects import CreateProjectRequest, InviteRequest
 
     ids = {identity: str(uuid.uuid4()) for identity in (*IDENTITIES, "target")}
@@ -163,7 +163,10 @@ def _seed() -> dict[str, str]:
         ("removed member", "member"),
     ):
         store.member_to_model(Member(project.id, ids[identity], role, None, now)).save()
-    store.remove_member(Member(project.id, ids["removed member"], "member", None, now))
+    removal = ProjectEvent(
+        "e-1", "member.removed", project.id, ids["owner"], now, subject_user_id=ids["removed member"]
+    )
+    store.remove_member(Member(project.id, ids["removed member"], "member", None, now), removal)
     invitation = projects.invite(ids["owner"], project.id, InviteRequest(email=INVITEE, role=ProjectRole.MEMBER))
     return {**ids, "project": project.id, "invitation": invitation.id}
 

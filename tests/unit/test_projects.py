@@ -570,3 +570,60 @@ def test_a_viewer_cannot_patch_the_project(client: ApiClient, team: dict[str, An
         f"/projects/{team['id']}", token=team["viewer"].access_token, json_body={"version": 1, "name": "mine now"}
     )
     assert _error(answer, 403, "FORBIDDEN")["details"] == {"action": "project.update", "role": "viewer"}
+
+
+# --- events (the outbox items) ----------------------------------------------------------------------------------
+
+
+def test_every_change_writes_its_event_in_the_same_transaction_with_the_actor(
+    client: ApiClient, alice: Account, bob: Account, new_account: Callable[..., Account]
+) -> None:
+    from taskapp.data import projects as store
+    from taskapp.schemas.events import ProjectEvent
+
+    project = _create(client, alice)
+    path = f"/projects/{project['id']}"
+    carol = new_account(name="Carol")
+    _join(client, alice, project["id"], bob, "admin")  # member.invited, member.joined
+    bobs_second = _invite(client, bob, project["id"], carol.email, "viewer").json()  # member.invited by Bob
+    assert client.post(f"/invitations/{bobs_second['id']}/decline", token=carol.access_token).status_code == 204
+    assert client.patch(path, token=bob.access_token, json_body={"version": 1, "name": "Renamed"}).status_code == 200
+    _join(client, bob, project["id"], carol, "viewer")
+    promoted = client.patch(f"{path}/members/{carol.user_id}", token=bob.access_token, json_body={"role": "member"})
+    assert promoted.status_code == 200
+    assert client.delete(f"{path}/members/{carol.user_id}", token=bob.access_token).status_code == 204
+    transfer = client.post(f"{path}/transfer", token=alice.access_token, json_body={"userId": bob.user_id})
+    assert transfer.status_code == 200
+    assert client.delete(path, token=bob.access_token).status_code == 204
+
+    events = store.list_events(project["id"])
+    assert [(e.type, e.actor_id, e.subject_user_id) for e in events] == [
+        ("project.created", alice.user_id, None),
+        ("member.invited", alice.user_id, None),
+        ("member.joined", bob.user_id, bob.user_id),
+        ("member.invited", bob.user_id, None),
+        ("invitation.declined", carol.user_id, carol.user_id),
+        ("project.updated", bob.user_id, None),
+        ("member.invited", bob.user_id, None),
+        ("member.joined", carol.user_id, carol.user_id),
+        ("member.role_changed", bob.user_id, carol.user_id),
+        ("member.removed", bob.user_id, carol.user_id),
+        ("project.transferred", alice.user_id, bob.user_id),
+        ("project.archived", bob.user_id, None),
+    ]
+    changed = events[8]
+    assert (changed.previous_role, changed.role) == ("viewer", "member")
+    assert events[1].email == bob.email and events[1].role == "admin"
+    assert [e.version for e in events if e.type.startswith("project.")] == [1, 2, 3, 4]
+    for event in events:  # each outbox item is a valid wire event
+        ProjectEvent.model_validate(event._asdict())
+
+
+def test_a_refused_change_writes_no_event(client: ApiClient, alice: Account, bob: Account) -> None:
+    from taskapp.data import projects as store
+
+    project = _create(client, alice)
+    stale = client.patch(f"/projects/{project['id']}", token=alice.access_token, json_body={"version": 7, "name": "x"})
+    assert stale.status_code == 409
+    _error(_invite(client, bob, project["id"], "x@example.com"), 404)
+    assert [e.type for e in store.list_events(project["id"])] == ["project.created"]

@@ -4,7 +4,12 @@ Items (hash `pk`, range `sk`):
 - `PROJECT#{projectId}` / `META`: the project (name, owner, archived, memberCount, version).
 - `PROJECT#{projectId}` / `MEMBER#{userId}`: one membership and its role; the one GetItem of every authorization.
 - `PROJECT#{projectId}` / `INVITE#{email}`: one pending invitation; the key makes re-inviting an email a refresh,
-  not a second invitation. `expiresAt` (epoch seconds) is the table's TTL attribute, set on invitations only.
+  not a second invitation.
+- `PROJECT#{projectId}` / `EVENT#{occurredAt ISO}#{eventId}`: the outbox. Every write below puts its event item in
+  the same transaction as the change, so an event exists exactly when its change does, with the actor in it; the
+  table's stream carries the items to the publisher (which reads event items only).
+`expiresAt` (epoch seconds) is the table's TTL attribute, set on invitations and event items only: DynamoDB deletes
+expired invitations, and event items once the stream has long delivered them.
 GSIs, each sparse (only the items carrying their hash attribute are in them):
 - `byMember` (memberUserId, memberKey): every membership of a user, newest first (`?archived=true`).
 - `byActiveMember` (activeMemberUserId, memberKey): memberships of projects that are not archived; archiving
@@ -20,18 +25,21 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from taskapp.data.base import is_condition_failure, model_meta, transaction
 from taskapp.domain.records import Page
-from taskapp.domain.records.projects import Invitation, Member, Project
+from taskapp.domain.records.projects import Invitation, Member, Project, ProjectEvent
 from taskapp.settings import projects_table_settings
 
 META = "META"
 MEMBER_PREFIX = "MEMBER#"
 INVITE_PREFIX = "INVITE#"
+EVENT_PREFIX = "EVENT#"
+# An outbox item outlives the stream's 24 h retention, then TTL removes it.
+EVENT_RETENTION_SECONDS = 2 * 24 * 3600
 # Membership updates in flight at once while archiving (pynamodb's HTTP pool holds 10 connections).
 ARCHIVE_PARALLELISM = 8
 
@@ -124,6 +132,24 @@ class InvitationModel(Model):
     expires_at = NumberAttribute(attr_name="expiresAt")
 
     by_invitee = ByInviteeIndex()
+
+
+class EventModel(Model):
+    Meta = model_meta(projects_table_settings().projects_table)
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    event_id = UnicodeAttribute(attr_name="eventId")
+    type = UnicodeAttribute()
+    project_id = UnicodeAttribute(attr_name="projectId")
+    actor_id = UnicodeAttribute(attr_name="actorId")
+    occurred_at = UTCDateTimeAttribute(attr_name="occurredAt")
+    subject_user_id = UnicodeAttribute(null=True, attr_name="subjectUserId")
+    email = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    previous_role = UnicodeAttribute(null=True, attr_name="previousRole")
+    version = NumberAttribute(null=True)
+    expires_at = NumberAttribute(attr_name="expiresAt")
 
 
 class ProjectChanged(Exception):
@@ -226,6 +252,47 @@ def invitation_to_record(model: InvitationModel) -> Invitation:
     )
 
 
+def event_to_model(event: ProjectEvent) -> EventModel:
+    return EventModel(
+        project_key(event.project_id),
+        f"{EVENT_PREFIX}{event.occurred_at.isoformat()}#{event.event_id}",
+        event_id=event.event_id,
+        type=event.type,
+        project_id=event.project_id,
+        actor_id=event.actor_id,
+        occurred_at=event.occurred_at,
+        subject_user_id=event.subject_user_id,
+        email=event.email,
+        role=event.role,
+        previous_role=event.previous_role,
+        version=event.version,
+        expires_at=int(event.occurred_at.timestamp()) + EVENT_RETENTION_SECONDS,
+    )
+
+
+def event_to_record(model: EventModel) -> ProjectEvent:
+    return ProjectEvent(
+        event_id=model.event_id,
+        type=model.type,
+        project_id=model.project_id,
+        actor_id=model.actor_id,
+        occurred_at=model.occurred_at,
+        subject_user_id=model.subject_user_id,
+        email=model.email,
+        role=model.role,
+        previous_role=model.previous_role,
+        version=int(model.version) if model.version is not None else None,
+    )
+
+
+def list_events(project_id: str) -> list[ProjectEvent]:
+    """The project's outbox items still stored, oldest first (for tests and operators; the stream publishes them)."""
+    return [
+        event_to_record(model)
+        for model in EventModel.query(project_key(project_id), EventModel.sk.startswith(EVENT_PREFIX))
+    ]
+
+
 def _cancelled(exc: TransactWriteError, names: Sequence[str]) -> set[str]:
     """Which items of a cancelled transaction failed their condition, by the names given in item order: pynamodb
     sends condition checks first, then deletes, puts and updates, whatever order the block added them in."""
@@ -240,11 +307,12 @@ def _cancelled(exc: TransactWriteError, names: Sequence[str]) -> set[str]:
 # --- projects ---------------------------------------------------------------------------------------------------
 
 
-def create_project(project: Project, owner: Member) -> None:
-    """The project and its owner's membership, together or not at all."""
+def create_project(project: Project, owner: Member, event: ProjectEvent) -> None:
+    """The project, its owner's membership and the event, together or not at all."""
     with transaction() as tx:
         tx.save(project_to_model(project), condition=ProjectModel.pk.does_not_exist())
         tx.save(member_to_model(owner), condition=MemberModel.pk.does_not_exist())
+        tx.save(event_to_model(event))
 
 
 def get_project(project_id: str) -> Project | None:
@@ -262,36 +330,41 @@ def get_projects(project_ids: Sequence[str]) -> dict[str, Project]:
     return {model.project_id: project_to_record(model) for model in ProjectModel.batch_get(keys)}
 
 
-def update_project(project: Project, changes: Mapping[str, object], expected_version: int) -> Project:
-    """Only if nobody wrote since `expected_version` and the project is not archived; ALL_NEW, no extra read."""
-    model = ProjectModel(project_key(project.project_id), META)
+def update_project(project: Project, changes: Mapping[str, Any], expected_version: int, event: ProjectEvent) -> Project:
+    """Only if nobody wrote since `expected_version` and the project is not archived; returns it as written."""
     actions = [getattr(ProjectModel, field).set(value) for field, value in changes.items()]
     try:
-        model.update(
-            actions=[*actions, ProjectModel.version.set(expected_version + 1)],
-            condition=ProjectModel.pk.exists()
-            & (ProjectModel.version == expected_version)
-            & (ProjectModel.archived == False),  # noqa: E712 - a pynamodb condition, not a Python comparison
-        )
-    except UpdateError as exc:
+        with transaction() as tx:
+            tx.update(
+                ProjectModel(project_key(project.project_id), META),
+                actions=[*actions, ProjectModel.version.set(expected_version + 1)],
+                condition=ProjectModel.pk.exists()
+                & (ProjectModel.version == expected_version)
+                & (ProjectModel.archived == False),  # noqa: E712 - a pynamodb condition, not a Python comparison
+            )
+            tx.save(event_to_model(event))
+    except TransactWriteError as exc:
         if is_condition_failure(exc):
             raise ProjectChanged(project.project_id) from exc
         raise
-    return project_to_record(model)
+    return project._replace(**changes, version=expected_version + 1)
 
 
-def archive_project(project: Project, archived_at: Any) -> None:
+def archive_project(project: Project, archived_at: Any, event: ProjectEvent) -> None:
     """Mark the project archived (once), then take it out of its members' default project lists."""
     try:
-        ProjectModel(project_key(project.project_id), META).update(
-            actions=[
-                ProjectModel.archived.set(True),
-                ProjectModel.updated_at.set(archived_at),
-                ProjectModel.version.set(project.version + 1),
-            ],
-            condition=ProjectModel.pk.exists() & (ProjectModel.archived == False),  # noqa: E712
-        )
-    except UpdateError as exc:
+        with transaction() as tx:
+            tx.update(
+                ProjectModel(project_key(project.project_id), META),
+                actions=[
+                    ProjectModel.archived.set(True),
+                    ProjectModel.updated_at.set(archived_at),
+                    ProjectModel.version.set(project.version + 1),
+                ],
+                condition=ProjectModel.pk.exists() & (ProjectModel.archived == False),  # noqa: E712
+            )
+            tx.save(event_to_model(event))
+    except TransactWriteError as exc:
         if is_condition_failure(exc):
             raise ProjectChanged(project.project_id) from exc
         raise
@@ -357,22 +430,28 @@ def list_memberships(
     return Page(items=items, last_evaluated_key=results.last_evaluated_key)
 
 
-def change_role(member: Member, new_role: str) -> Member:
+def change_role(member: Member, new_role: str, event: ProjectEvent) -> Member:
     """Only if the membership still has the role the caller judged (a concurrent change wins, this one retries)."""
-    model = MemberModel(project_key(member.project_id), member_key(member.user_id))
     try:
-        model.update(actions=[MemberModel.role.set(new_role)], condition=MemberModel.role == member.role)
-    except UpdateError as exc:
+        with transaction() as tx:
+            tx.update(
+                MemberModel(project_key(member.project_id), member_key(member.user_id)),
+                actions=[MemberModel.role.set(new_role)],
+                condition=MemberModel.role == member.role,
+            )
+            tx.save(event_to_model(event))
+    except TransactWriteError as exc:
         if is_condition_failure(exc):
             raise ProjectChanged(member.project_id) from exc
         raise
-    return member_to_record(model)
+    return member._replace(role=new_role)
 
 
-def remove_member(member: Member) -> None:
+def remove_member(member: Member, event: ProjectEvent) -> None:
     """The membership goes and the project's member count drops, together; refused if the role changed meanwhile."""
     try:
         with transaction() as tx:
+            tx.save(event_to_model(event))
             tx.delete(
                 MemberModel(project_key(member.project_id), member_key(member.user_id)),
                 condition=MemberModel.role == member.role,
@@ -388,10 +467,11 @@ def remove_member(member: Member) -> None:
         raise
 
 
-def transfer_ownership(project: Project, owner: Member, successor: Member, now: Any) -> None:
+def transfer_ownership(project: Project, owner: Member, successor: Member, now: Any, event: ProjectEvent) -> None:
     """Owner and successor swap in one transaction: the old owner becomes admin, the successor owner."""
     try:
         with transaction() as tx:
+            tx.save(event_to_model(event))
             tx.update(
                 ProjectModel(project_key(project.project_id), META),
                 actions=[
@@ -430,9 +510,11 @@ def get_invitation(project_id: str, email: str) -> Invitation | None:
     return invitation_to_record(model)
 
 
-def put_invitation(invitation: Invitation) -> None:
+def put_invitation(invitation: Invitation, event: ProjectEvent) -> None:
     """Create or refresh: the (project, email) key holds one invitation at most."""
-    invitation_to_model(invitation).save()
+    with transaction() as tx:
+        tx.save(invitation_to_model(invitation))
+        tx.save(event_to_model(event))
 
 
 def count_pending_invitations(project_id: str, now: int) -> int:
@@ -462,7 +544,7 @@ def find_invitation(email: str, invitation_id: str) -> Invitation | None:
     return None
 
 
-def accept_invitation(invitation: Invitation, member: Member, member_limit: int, now: int) -> None:
+def accept_invitation(invitation: Invitation, member: Member, member_limit: int, now: int, event: ProjectEvent) -> None:
     """Invitation consumed, member count raised within the limit, membership created: all or nothing."""
     try:
         with transaction() as tx:
@@ -479,21 +561,26 @@ def accept_invitation(invitation: Invitation, member: Member, member_limit: int,
                 & (ProjectModel.member_count < member_limit),
             )
             tx.save(member_to_model(member), condition=MemberModel.pk.does_not_exist())
+            tx.save(event_to_model(event))
     except TransactWriteError as exc:
-        # pynamodb's order: the delete, the put, the update.
-        reasons = _cancelled(exc, (AcceptRefused.INVITATION, AcceptRefused.MEMBER, AcceptRefused.PROJECT))
+        # pynamodb's order: the delete, the puts (member, event), the update.
+        names = (AcceptRefused.INVITATION, AcceptRefused.MEMBER, "event", AcceptRefused.PROJECT)
+        reasons = _cancelled(exc, names)
         if reasons:
             raise AcceptRefused(reasons) from exc
         raise
 
 
-def delete_invitation(invitation: Invitation) -> bool:
+def delete_invitation(invitation: Invitation, event: ProjectEvent) -> bool:
     """False when it was already gone or replaced by a newer invitation (a refresh keeps the id; see domain)."""
     try:
-        InvitationModel(project_key(invitation.project_id), invite_key(invitation.email)).delete(
-            condition=InvitationModel.invitation_id == invitation.invitation_id
-        )
-    except DeleteError as exc:
+        with transaction() as tx:
+            tx.delete(
+                InvitationModel(project_key(invitation.project_id), invite_key(invitation.email)),
+                condition=InvitationModel.invitation_id == invitation.invitation_id,
+            )
+            tx.save(event_to_model(event))
+    except TransactWriteError as exc:
         if is_condition_failure(exc):
             return False
         raise

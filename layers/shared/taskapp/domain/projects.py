@@ -17,8 +17,9 @@ from taskapp.data import users
 from taskapp.domain import policy
 from taskapp.domain.accounts import normalize_email
 from taskapp.domain.policy import Action
-from taskapp.domain.records.projects import Invitation, Member, Project
+from taskapp.domain.records.projects import Invitation, Member, Project, ProjectEvent
 from taskapp.errors import Conflict, Forbidden, NotFound
+from taskapp.schemas.events import ProjectEventType
 from taskapp.schemas.projects import (
     ChangeRoleRequest,
     CreateProjectRequest,
@@ -81,6 +82,18 @@ def invitation_view(invitation: Invitation) -> InvitationOut:
     )
 
 
+def _event(kind: ProjectEventType, project_id: str, actor_id: str, **fields: Any) -> ProjectEvent:
+    """The outbox item that the data layer writes in the same transaction as the change it describes."""
+    return ProjectEvent(
+        event_id=str(uuid.uuid4()),
+        type=kind.value,
+        project_id=project_id,
+        actor_id=actor_id,
+        occurred_at=datetime.now(UTC),
+        **fields,
+    )
+
+
 def _not_found(project_id: str) -> NotFound:
     return NotFound(PROJECT_NOT_FOUND, details={"id": project_id})
 
@@ -134,7 +147,9 @@ def create_project(user_id: str, request: CreateProjectRequest) -> ProjectOut:
         version=1,
     )
     owner = Member(project.project_id, user_id, ProjectRole.OWNER.value, _email_of(user_id), now)
-    store.create_project(project, owner)
+    store.create_project(
+        project, owner, _event(ProjectEventType.PROJECT_CREATED, project.project_id, user_id, version=1)
+    )
     return to_view(project, owner.role)
 
 
@@ -168,7 +183,8 @@ def update_project(user_id: str, project_id: str, request: UpdateProjectRequest)
         raise _version_conflict(project.version)
     changes: dict[str, object] = {**request.changes(), "updated_at": datetime.now(UTC)}
     try:
-        updated = store.update_project(project, changes, request.version)
+        event = _event(ProjectEventType.PROJECT_UPDATED, project_id, user_id, version=request.version + 1)
+        updated = store.update_project(project, changes, request.version, event)
     except store.ProjectChanged as exc:
         latest = store.get_project(project_id)
         if latest is None:
@@ -183,7 +199,8 @@ def archive_project(user_id: str, project_id: str) -> None:
     """DELETE archives: read-only from now on, and out of the members' project lists unless `?archived=true`."""
     project, _ = _authorize(project_id, user_id, Action.PROJECT_ARCHIVE)
     try:
-        store.archive_project(project, datetime.now(UTC))
+        event = _event(ProjectEventType.PROJECT_ARCHIVED, project_id, user_id, version=project.version + 1)
+        store.archive_project(project, datetime.now(UTC), event)
     except store.ProjectChanged as exc:
         raise _archived(project_id) from exc
 
@@ -199,7 +216,16 @@ def transfer_ownership(user_id: str, project_id: str, request: TransferRequest) 
             "The new owner must be a member of the project", code="MEMBER_NOT_FOUND", details={"userId": successor_id}
         )
     try:
-        store.transfer_ownership(project, owner, successor, datetime.now(UTC))
+        event = _event(
+            ProjectEventType.PROJECT_TRANSFERRED,
+            project_id,
+            user_id,
+            subject_user_id=successor_id,
+            role=ProjectRole.OWNER.value,
+            previous_role=successor.role,
+            version=project.version + 1,
+        )
+        store.transfer_ownership(project, owner, successor, datetime.now(UTC), event)
     except store.ProjectChanged as exc:
         raise Conflict(
             "The project or its members changed meanwhile; reload and retry", code="CONCURRENT_CHANGE"
@@ -247,7 +273,15 @@ def change_role(user_id: str, project_id: str, target_id: str, request: ChangeRo
     if target.role == request.role.value:
         return member_view(target)
     try:
-        return member_view(store.change_role(target, request.role.value))
+        event = _event(
+            ProjectEventType.MEMBER_ROLE_CHANGED,
+            project_id,
+            user_id,
+            subject_user_id=target_id,
+            role=request.role.value,
+            previous_role=target.role,
+        )
+        return member_view(store.change_role(target, request.role.value, event))
     except store.ProjectChanged as exc:
         raise Conflict("The member's role changed meanwhile; reload and retry", code="CONCURRENT_CHANGE") from exc
 
@@ -266,7 +300,10 @@ def remove_member(user_id: str, project_id: str, target_id: str) -> None:
         )
         raise _forbidden(Action.MEMBER_LEAVE if is_self else Action.MEMBER_REMOVE, actor_role, message)
     try:
-        store.remove_member(target)
+        event = _event(
+            ProjectEventType.MEMBER_REMOVED, project_id, user_id, subject_user_id=target_id, previous_role=target.role
+        )
+        store.remove_member(target, event)
     except store.ProjectChanged as exc:
         raise Conflict("The member's role changed meanwhile; reload and retry", code="CONCURRENT_CHANGE") from exc
 
@@ -309,7 +346,8 @@ def invite(user_id: str, project_id: str, request: InviteRequest) -> InvitationA
         created_at=datetime.now(UTC),
         expires_at=now + INVITATION_TTL_SECONDS,
     )
-    store.put_invitation(invitation)
+    event = _event(ProjectEventType.MEMBER_INVITED, project_id, user_id, email=email, role=invitation.role)
+    store.put_invitation(invitation, event)
     return InvitationAcceptedOut(
         id=invitation.invitation_id,
         project_id=project_id,
@@ -351,7 +389,15 @@ def accept_invitation(user_id: str, invitation_id: str) -> ProjectOut:
     member = Member(invitation.project_id, user_id, invitation.role, invitation.email, datetime.now(UTC))
     limit = project_limit_settings().project_member_limit
     try:
-        store.accept_invitation(invitation, member, limit, int(time.time()))
+        event = _event(
+            ProjectEventType.MEMBER_JOINED,
+            invitation.project_id,
+            user_id,
+            subject_user_id=user_id,
+            email=invitation.email,
+            role=invitation.role,
+        )
+        store.accept_invitation(invitation, member, limit, int(time.time()), event)
     except store.AcceptRefused as exc:
         if store.AcceptRefused.MEMBER in exc.reasons:
             raise Conflict(
@@ -375,5 +421,12 @@ def accept_invitation(user_id: str, invitation_id: str) -> ProjectOut:
 
 def decline_invitation(user_id: str, invitation_id: str) -> None:
     invitation = _own_invitation(user_id, invitation_id)
-    if not store.delete_invitation(invitation):
+    event = _event(
+        ProjectEventType.INVITATION_DECLINED,
+        invitation.project_id,
+        user_id,
+        subject_user_id=user_id,
+        email=invitation.email,
+    )
+    if not store.delete_invitation(invitation, event):
         raise NotFound("Invitation not found", code="INVITATION_NOT_FOUND", details={"id": invitation_id})

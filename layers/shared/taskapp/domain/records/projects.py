@@ -39,3 +39,19 @@ class Invitation(NamedTuple):
     invited_by: str
     created_at: datetime
     expires_at: int
+
+
+class ProjectEvent(NamedTuple):
+    """One change of a project, its members or invitations, written in the same transaction as the change (the
+    outbox): who did it (`actor_id`), to whom (`subject_user_id` / `email`), and the roles and version involved."""
+
+    event_id: str
+    type: str  # taskapp.schemas.events.ProjectEventType
+    project_id: str
+    actor_id: str
+    occurred_at: datetime
+    subject_user_id: str | None = None
+    email: str | None = None
+    role: str | None = None
+    previous_role: str | None = None
+    version: int | None = None
