@@ -627,3 +627,46 @@ def test_a_refused_change_writes_no_event(client: ApiClient, alice: Account, bob
     assert stale.status_code == 409
     _error(_invite(client, bob, project["id"], "x@example.com"), 404)
     assert [e.type for e in store.list_events(project["id"])] == ["project.created"]
+
+
+def test_every_list_route_reads_only_what_it_returns(
+    client: ApiClient, alice: Account, bob: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No Scan and no filtered Query behind a list: ScannedCount == Count for every Query the list routes send,
+    with archived projects and other users' data in the table to be skipped by keys, not by filters."""
+    from pynamodb.connection.base import Connection
+
+    archived = _create(client, alice, "Archived")
+    assert client.delete(f"/projects/{archived['id']}", token=alice.access_token).status_code == 204
+    shared = _create(client, alice, "Shared")
+    _join(client, alice, shared["id"], bob)
+    _create(client, bob, "Bob's own")
+    _invite(client, alice, shared["id"], "someone-else@example.com")
+    _invite(client, bob, _create(client, bob, "Another")["id"], alice.email)
+
+    counts: list[tuple[str, int, int]] = []
+    original = Connection.query
+
+    def counting(self: Connection, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        page = original(self, table_name, *args, **kwargs)
+        counts.append((str(kwargs.get("index_name")), page["Count"], page["ScannedCount"]))
+        return page
+
+    def scan_forbidden(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a list route scanned")
+
+    with monkeypatch.context() as patched:  # undone before the fixtures empty the tables (with a Scan)
+        patched.setattr(Connection, "query", counting)
+        patched.setattr(Connection, "scan", scan_forbidden)
+        listings = [
+            client.get("/projects", token=alice.access_token),
+            client.get("/projects", token=alice.access_token, query={"archived": "true"}),
+            client.get("/projects", token=alice.access_token, query={"limit": "1"}),
+            client.get(f"/projects/{shared['id']}/members", token=bob.access_token),
+            client.get("/invitations", token=alice.access_token),
+        ]
+    assert all(answer.status_code == 200 for answer in listings)
+    assert [len(answer.json()["items"]) for answer in listings] == [1, 2, 1, 2, 1]
+    queries = [(index, count, scanned) for index, count, scanned in counts if index != "byUserId"]
+    assert [index for index, _, _ in queries] == ["byActiveMember", "byMember", "byActiveMember", "None", "byInvitee"]
+    assert all(count == scanned for _, count, scanned in queries), queries
