@@ -670,3 +670,10 @@ def test_every_list_route_reads_only_what_it_returns(
     queries = [(index, count, scanned) for index, count, scanned in counts if index != "byUserId"]
     assert [index for index, _, _ in queries] == ["byActiveMember", "byMember", "byActiveMember", "None", "byInvitee"]
     assert all(count == scanned for _, count, scanned in queries), queries
+
+
+@pytest.mark.parametrize("email", ["Bob@Example.COM", "  bob@example.com ", "ÄNN@example.com"])
+def test_invitations_normalise_emails_exactly_as_accounts_do(email: str) -> None:
+    from taskapp.domain import accounts, projects
+
+    assert projects.normalize_email(email) == accounts.normalize_email(email)

@@ -13,9 +13,7 @@ from typing import Any
 
 from taskapp.cursor import decode_cursor, encode_cursor
 from taskapp.data import projects as store
-from taskapp.data import users
 from taskapp.domain import policy
-from taskapp.domain.accounts import normalize_email
 from taskapp.domain.policy import Action
 from taskapp.domain.records.projects import Invitation, Member, Project, ProjectEvent
 from taskapp.errors import Conflict, Forbidden, NotFound
@@ -125,7 +123,16 @@ def _authorize(project_id: str, user_id: str, action: Action) -> tuple[Project, 
     return project, member
 
 
+def normalize_email(email: str) -> str:
+    """As taskapp.domain.accounts normalises an account's email (a test holds them equal): defined here so that
+    project functions do not load the whole accounts domain (tokens, passwords, sessions) and its settings."""
+    return email.strip().lower()
+
+
 def _email_of(user_id: str) -> str | None:
+    """The caller's email, for invitations: the users table is loaded only by the functions that ask."""
+    from taskapp.data import users
+
     user = users.find_by_user_id(user_id)
     return normalize_email(user.email) if user else None
 
