@@ -131,9 +131,9 @@ def normalize_email(email: str) -> str:
 
 def _email_of(user_id: str) -> str | None:
     """The caller's email, for invitations: the users table is loaded only by the functions that ask."""
-    from taskapp.data import users
+    from taskapp.data.users import find_by_user_id
 
-    user = users.find_by_user_id(user_id)
+    user = find_by_user_id(user_id)
     return normalize_email(user.email) if user else None
 
 
