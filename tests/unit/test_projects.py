@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.api_client import ApiClient, ApiResponse
-from tests.unit.conftest import Account
+from tests.unit.conftest import Account, SetSetting
 from tests.unit.helpers import assert_error
 
 
@@ -354,50 +354,33 @@ def test_invitation_bodies_are_validated(client: ApiClient, alice: Account, body
 # --- limits -----------------------------------------------------------------------------------------------------
 
 
-def test_pending_invitation_limit(client: ApiClient, alice: Account, monkeypatch: pytest.MonkeyPatch) -> None:
-    from taskapp import settings
-
-    monkeypatch.setenv("PROJECT_INVITATION_LIMIT", "2")
-    settings.clear_cache()
-    try:
-        project = _create(client, alice)
-        assert _invite(client, alice, project["id"], "one@example.com").status_code == 202
-        assert _invite(client, alice, project["id"], "two@example.com").status_code == 202
-        refused = _invite(client, alice, project["id"], "three@example.com")
-        assert _error(refused, 409, "LIMIT_REACHED")["details"] == {"limit": 2, "of": "pending invitations"}
-        # Refreshing one already pending is not a new one.
-        assert _invite(client, alice, project["id"], "two@example.com").status_code == 202
-    finally:
-        settings.clear_cache()
+def test_pending_invitation_limit(client: ApiClient, alice: Account, set_setting: SetSetting) -> None:
+    set_setting("PROJECT_INVITATION_LIMIT", "2")
+    project = _create(client, alice)
+    assert _invite(client, alice, project["id"], "one@example.com").status_code == 202
+    assert _invite(client, alice, project["id"], "two@example.com").status_code == 202
+    refused = _invite(client, alice, project["id"], "three@example.com")
+    assert _error(refused, 409, "LIMIT_REACHED")["details"] == {"limit": 2, "of": "pending invitations"}
+    # Refreshing one already pending is not a new one.
+    assert _invite(client, alice, project["id"], "two@example.com").status_code == 202
 
 
 def test_member_limit(
-    client: ApiClient,
-    alice: Account,
-    bob: Account,
-    new_account: Callable[..., Account],
-    monkeypatch: pytest.MonkeyPatch,
+    client: ApiClient, alice: Account, bob: Account, new_account: Callable[..., Account], set_setting: SetSetting
 ) -> None:
-    from taskapp import settings
-
     project = _create(client, alice)
     carol = new_account(name="Carol")
     bobs = _invite(client, alice, project["id"], bob.email).json()
     carols = _invite(client, alice, project["id"], carol.email).json()
-    monkeypatch.setenv("PROJECT_MEMBER_LIMIT", "2")
-    settings.clear_cache()
-    try:
-        assert client.post(f"/invitations/{bobs['id']}/accept", token=bob.access_token).status_code == 200
-        refused = client.post(f"/invitations/{carols['id']}/accept", token=carol.access_token)
-        assert _error(refused, 409, "LIMIT_REACHED")["details"] == {"limit": 2, "of": "members"}
-        _error(_invite(client, alice, project["id"], "dave@example.com"), 409, "LIMIT_REACHED")
-        # Room again once someone leaves.
-        assert (
-            client.delete(f"/projects/{project['id']}/members/{bob.user_id}", token=bob.access_token).status_code == 204
-        )
-        assert client.post(f"/invitations/{carols['id']}/accept", token=carol.access_token).status_code == 200
-    finally:
-        settings.clear_cache()
+    set_setting("PROJECT_MEMBER_LIMIT", "2")
+    assert client.post(f"/invitations/{bobs['id']}/accept", token=bob.access_token).status_code == 200
+    refused = client.post(f"/invitations/{carols['id']}/accept", token=carol.access_token)
+    assert _error(refused, 409, "LIMIT_REACHED")["details"] == {"limit": 2, "of": "members"}
+    _error(_invite(client, alice, project["id"], "dave@example.com"), 409, "LIMIT_REACHED")
+    # Room again once someone leaves.
+    left = client.delete(f"/projects/{project['id']}/members/{bob.user_id}", token=bob.access_token)
+    assert left.status_code == 204
+    assert client.post(f"/invitations/{carols['id']}/accept", token=carol.access_token).status_code == 200
 
 
 def test_limits_are_template_parameters() -> None:
