@@ -108,6 +108,8 @@ def _empty_idempotency_table() -> None:
     table = boto3.resource("dynamodb").Table(os.environ["IDEMPOTENCY_TABLE"])
     for item in table.scan(ProjectionExpression="id").get("Items", []):
         table.delete_item(Key={"id": item["id"]})
+
+
 # Tables shared by several pynamodb models (single-table designs) are created from template.yaml as they are
 # deployed, indexes and all, by the same code the in-process API uses; emptied with boto3 after each test.
 _TEMPLATE_TABLES = {"ProjectsTable": "PROJECTS_TABLE"}
