@@ -660,3 +660,53 @@ def test_invitations_normalise_emails_exactly_as_accounts_do(email: str) -> None
     from taskapp.domain import accounts, projects
 
     assert projects.normalize_email(email) == accounts.normalize_email(email)
+
+
+def test_concurrent_acceptances_never_pass_the_member_limit(
+    client: ApiClient,
+    alice: Account,
+    new_account: Callable[..., Account],
+    set_setting: SetSetting,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The limit is a condition of the acceptance transaction (memberCount < limit), not a read before it.
+
+    moto copies its tables to roll a transaction back, which is not thread-safe: its writes are serialised here, as
+    DynamoDB serialises transactions on the same items; the reads before them still interleave freely.
+    """
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from taskapp.domain import projects
+    from taskapp.errors import Conflict
+
+    one_write_at_a_time = threading.RLock()  # a transaction calls put_item and friends itself
+    for name in ("transact_write_items", "put_item", "update_item", "delete_item"):
+        original = getattr(DynamoDBBackend, name)
+
+        def serialised(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with one_write_at_a_time:
+                return _original(*args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, serialised)
+
+    project = _create(client, alice)
+    invitees = [new_account(name=f"Invitee {n}") for n in range(4)]
+    invitations = [_invite(client, alice, project["id"], invitee.email).json()["id"] for invitee in invitees]
+    set_setting("PROJECT_MEMBER_LIMIT", "3")
+
+    def accept(pair: tuple[Account, str]) -> str:
+        invitee, invitation_id = pair
+        try:
+            projects.accept_invitation(invitee.user_id, invitation_id)
+        except Conflict as refused:
+            return refused.code
+        return "joined"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = sorted(pool.map(accept, zip(invitees, invitations, strict=True)))
+    assert outcomes == ["LIMIT_REACHED", "LIMIT_REACHED", "joined", "joined"]
+    fetched = client.get(f"/projects/{project['id']}", token=alice.access_token).json()
+    assert fetched["memberCount"] == 3 == len(_members(client, alice, project["id"]))
