@@ -389,9 +389,10 @@ def test_limits_are_template_parameters() -> None:
     template = load_template()
     assert template["Parameters"]["ProjectMemberLimit"]["Default"] == 1000
     assert template["Parameters"]["ProjectInvitationLimit"]["Default"] == 100
-    variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    assert variables["PROJECT_MEMBER_LIMIT"] == {"Ref": "ProjectMemberLimit"}
-    assert variables["PROJECT_INVITATION_LIMIT"] == {"Ref": "ProjectInvitationLimit"}
+    for function in ("InviteMemberFunction", "AcceptInvitationFunction"):
+        variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert variables["PROJECT_MEMBER_LIMIT"] == {"Ref": "ProjectMemberLimit"}
+        assert variables["PROJECT_INVITATION_LIMIT"] == {"Ref": "ProjectInvitationLimit"}
 
 
 # --- members, roles, transfer -----------------------------------------------------------------------------------
