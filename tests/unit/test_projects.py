@@ -711,3 +711,31 @@ def test_concurrent_acceptances_never_pass_the_member_limit(
     assert outcomes == ["LIMIT_REACHED", "LIMIT_REACHED", "joined", "joined"]
     fetched = client.get(f"/projects/{project['id']}", token=alice.access_token).json()
     assert fetched["memberCount"] == 3 == len(_members(client, alice, project["id"]))
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_in_process_api_creates_the_projects_table_with_its_indexes() -> None:
+    """`make local-api` creates every table an env var refers to (infra/local_api/tables.py): env.local.json names
+    this one, and it comes out of the template with its three GSIs."""
+    import json
+
+    import boto3
+
+    from infra.local_api import SamTemplate
+    from infra.local_api.server import process_environment
+    from infra.local_api.tables import ensure_tables, table_names
+    from tests.support.lambda_events import ROOT
+
+    template = SamTemplate(ROOT / "template.yaml")
+    env_file = json.loads((ROOT / "env.local.json").read_text())
+    environment = process_environment(template, env_file)
+    assert table_names(template, environment)["ProjectsTable"] == env_file["Parameters"]["PROJECTS_TABLE"]
+    only_projects = {"PROJECTS_TABLE": f"local-api-projects-{uuid.uuid4().hex[:8]}"}
+    assert ensure_tables(template, only_projects, None) == [only_projects["PROJECTS_TABLE"]]
+    table = boto3.client("dynamodb").describe_table(TableName=only_projects["PROJECTS_TABLE"])["Table"]
+    assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {
+        "byMember",
+        "byActiveMember",
+        "byInvitee",
+    }
+    boto3.client("dynamodb").delete_table(TableName=only_projects["PROJECTS_TABLE"])
