@@ -334,15 +334,15 @@ def invite(user_id: str, project_id: str, request: InviteRequest) -> InvitationA
         raise _forbidden(
             Action.INVITATION_CREATE, actor_role, f"A {actor_role.value} cannot invite as {request.role.value}"
         )
-    settings = project_limit_settings()
-    if project.member_count >= settings.project_member_limit:
-        raise _limit_reached("members", settings.project_member_limit)
+    limits = project_limit_settings()
+    if project.member_count >= limits.project_member_limit:
+        raise _limit_reached("members", limits.project_member_limit)
     email = normalize_email(request.email)
     now = int(time.time())
     existing = store.get_invitation(project_id, email)
     pending = existing is not None and existing.expires_at > now
-    if not pending and store.count_pending_invitations(project_id, now) >= settings.project_invitation_limit:
-        raise _limit_reached("pending invitations", settings.project_invitation_limit)
+    if not pending and store.count_pending_invitations(project_id, now) >= limits.project_invitation_limit:
+        raise _limit_reached("pending invitations", limits.project_invitation_limit)
     invitation = Invitation(
         invitation_id=existing.invitation_id if existing is not None and pending else str(uuid.uuid4()),
         project_id=project_id,
