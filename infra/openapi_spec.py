@@ -30,8 +30,8 @@ POWERTOOLS_ONLY_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseVa
 ERROR_RESPONSES = {
     "400": "Invalid request: malformed JSON or failed validation (details list each field)",
     "401": "Missing, invalid, expired or revoked token, or wrong credentials",
-    "403": "Access denied by the authorizer",
-    "404": "No such resource (another user's task is also 404)",
+    "403": "Access denied: by the authorizer, or the caller's role in the project is too low (FORBIDDEN)",
+    "404": "No such resource (another user's task, or a project the caller is not a member of, is also 404)",
     "409": "Conflict: the resource exists already, its version changed, or a request with this Idempotency-Key is "
     "still in progress (Retry-After)",
     "413": "Request body exceeds the route's limit (details.maxBytes)",
@@ -55,7 +55,7 @@ ROUTE_RESPONSES: dict[tuple[str, str], tuple[str, ...]] = {
 RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
     "ETag": {"description": "Strong entity tag of this version of the task", "schema": {"type": "string"}},
     "Last-Modified": {"description": "The task's updatedAt as an HTTP date", "schema": {"type": "string"}},
-    "Location": {"description": "Where the created task lives", "schema": {"type": "string"}},
+    "Location": {"description": "Where the created resource lives", "schema": {"type": "string"}},
     "Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "string"}},
     "Idempotent-Replayed": {
         "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key",
@@ -65,6 +65,7 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
 SUCCESS_HEADERS: dict[tuple[str, str, str], tuple[str, ...]] = {
     ("POST", "/tasks", "201"): ("Location", "ETag", "Last-Modified", "Idempotent-Replayed"),
     ("POST", "/tasks/ingest", "202"): ("Idempotent-Replayed",),
+    ("POST", "/projects", "201"): ("Location",),
     ("GET", "/tasks/{id}", "200"): ("ETag", "Last-Modified"),
     ("GET", "/tasks/{id}", "304"): ("ETag", "Last-Modified"),
     ("PATCH", "/tasks/{id}", "200"): ("ETag", "Last-Modified"),

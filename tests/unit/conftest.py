@@ -15,6 +15,7 @@ os.environ.update(
         "TASKS_TABLE": "unit-tasks",
         "SESSIONS_TABLE": "unit-sessions",
         "IDEMPOTENCY_TABLE": "unit-idempotency",
+        "PROJECTS_TABLE": "unit-projects",
         "JWT_SECRET": "unit-test-secret-that-is-long-enough-0123456789",
         "BCRYPT_ROUNDS": "4",
         "POWERTOOLS_METRICS_NAMESPACE": "TaskAppTests",
@@ -109,12 +110,42 @@ def _empty_idempotency_table() -> None:
         table.delete_item(Key={"id": item["id"]})
 
 
+# Tables shared by several pynamodb models (single-table designs) are created from template.yaml as they are
+# deployed, indexes and all, by the same code the in-process API uses; emptied with boto3 after each test.
+_TEMPLATE_TABLES = {"ProjectsTable": "PROJECTS_TABLE"}
+
+
+def _create_template_tables() -> None:
+    import boto3
+
+    from infra.local_api.tables import _CREATE_TABLE_KEYS
+    from tests.support.api_client import load_template
+
+    resources = load_template()["Resources"]
+    for logical_id, variable in _TEMPLATE_TABLES.items():
+        props = resources[logical_id]["Properties"]
+        kwargs = {key: props[key] for key in _CREATE_TABLE_KEYS if key in props}
+        boto3.client("dynamodb").create_table(TableName=os.environ[variable], BillingMode="PAY_PER_REQUEST", **kwargs)
+
+
+def _empty_template_tables() -> None:
+    import boto3
+
+    client = boto3.client("dynamodb")
+    for variable in _TEMPLATE_TABLES.values():
+        name = os.environ[variable]
+        for page in client.get_paginator("scan").paginate(TableName=name, ProjectionExpression="pk, sk"):
+            for item in page["Items"]:
+                client.delete_item(TableName=name, Key={"pk": item["pk"], "sk": item["sk"]})
+
+
 @pytest.fixture(scope="session")
 def _moto() -> Iterator[None]:
     with mock_aws():
         for model in _models():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
         _create_idempotency_table()
+        _create_template_tables()
         yield
 
 
@@ -134,6 +165,7 @@ def aws(_moto: None) -> Iterator[None]:
         except PynamoDBException:  # the test deleted the table to simulate an outage: bring it back
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
     _empty_idempotency_table()
+    _empty_template_tables()
 
 
 SetSetting = Callable[[str, str], None]

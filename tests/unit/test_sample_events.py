@@ -64,6 +64,24 @@ API_EVENT_STATUS = {
     "delete_task/malformed_id": 400,
     "health/check": 200,
     "openapi/get": 200,
+    # Shared projects: the sample user is a member of no project, so every project-scoped case is a 404.
+    "create_project/valid": 201,
+    "create_project/blank_name": 400,
+    "list_projects/first_page": 200,
+    "list_projects/with_archived": 200,
+    "get_project/not_found": 404,
+    "get_project/malformed_id": 400,
+    "update_project/not_found": 404,
+    "archive_project/not_found": 404,
+    "transfer_project/not_found": 404,
+    "invite_member/not_found": 404,
+    "invite_member/invalid_role": 400,
+    "list_members/not_found": 404,
+    "change_member_role/not_found": 404,
+    "remove_member/not_found": 404,
+    "list_invitations/first_page": 200,
+    "accept_invitation/not_found": 404,
+    "decline_invitation/not_found": 404,
 }
 # Events that need more set-up than the sample task; each has its own test below.
 STATEFUL_EVENTS = {

@@ -264,6 +264,17 @@ class TaskCacheSettings(SettingsModel):
     task_cache_ttl_seconds: int = 5
 
 
+class ProjectsTableSettings(SettingsModel):
+    projects_table: str = "taskapp-projects"
+
+
+class ProjectLimitSettings(SettingsModel):
+    """Per shared project (taskapp.domain.projects); past them 409 LIMIT_REACHED."""
+
+    project_member_limit: int = 1000
+    project_invitation_limit: int = 100
+
+
 runtime_settings = _accessor(RuntimeSettings)
 dynamodb_settings = _accessor(DynamoDbSettings)
 users_table_settings = _accessor(UsersTableSettings)
@@ -286,3 +297,5 @@ outbox_failure_settings = _accessor(OutboxFailureSettings)
 idempotency_settings = _accessor(IdempotencySettings)
 conditional_request_settings = _accessor(ConditionalRequestSettings)
 task_cache_settings = _accessor(TaskCacheSettings)
+projects_table_settings = _accessor(ProjectsTableSettings)
+project_limit_settings = _accessor(ProjectLimitSettings)

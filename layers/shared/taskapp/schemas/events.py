@@ -31,6 +31,36 @@ class TaskEvent(ApiModel):
     version: StrictInt
 
 
+class ProjectEventType(StrEnum):
+    """Changes of shared projects (taskapp.domain.projects), written to the projects table's outbox items."""
+
+    PROJECT_CREATED = "project.created"
+    PROJECT_UPDATED = "project.updated"
+    PROJECT_ARCHIVED = "project.archived"
+    PROJECT_TRANSFERRED = "project.transferred"
+    MEMBER_INVITED = "member.invited"
+    MEMBER_JOINED = "member.joined"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+    MEMBER_REMOVED = "member.removed"
+    INVITATION_DECLINED = "invitation.declined"
+
+
+class ProjectEvent(ApiModel):
+    """A project change as it will be published on the `task.events` exchange (routing key = type); the outbox
+    items carry exactly these fields (docs/events.md, "Project events")."""
+
+    event_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]
+    type: ProjectEventType
+    occurred_at: AwareDatetime
+    project_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]
+    actor_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)]
+    subject_user_id: StrictStr | None = None
+    email: StrictStr | None = None
+    role: StrictStr | None = None
+    previous_role: StrictStr | None = None
+    version: StrictInt | None = None
+
+
 class ActivityEntryOut(ApiModel):
     type: TaskEventType
     task_id: str

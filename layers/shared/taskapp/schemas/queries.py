@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from taskapp.schemas.tasks import TaskStatus
@@ -51,5 +51,34 @@ class ListTasksQuery(QueryModel):
 
 
 class ListActivityQuery(QueryModel):
+    limit: PageLimit = 20
+    next_token: NextToken = None
+
+
+def _true_or_false(value: object) -> object:
+    """Query text is `true` or `false`, nothing else (pydantic would also read `1`, `on`, `yes`...)."""
+    if isinstance(value, str):
+        if value not in ("true", "false"):
+            raise ValueError("must be true or false")
+        return value == "true"
+    return value
+
+
+class ListProjectsQuery(QueryModel):
+    archived: Annotated[
+        StrictBool,
+        Field(description="true: include archived projects"),
+        BeforeValidator(_true_or_false),
+    ] = False
+    limit: PageLimit = 20
+    next_token: NextToken = None
+
+
+class ListMembersQuery(QueryModel):
+    limit: PageLimit = 20
+    next_token: NextToken = None
+
+
+class ListInvitationsQuery(QueryModel):
     limit: PageLimit = 20
     next_token: NextToken = None
