@@ -115,7 +115,7 @@ def _stack_environment() -> None:
 async def _measure_fan_out(api: str, url: str, watchers: int) -> dict[str, Any]:
     import websockets
 
-    from taskapp.domain.notifications import deliver
+    from taskapp.domain.notification_delivery import deliver
     from taskapp.domain.push import ConnectionPusher
     from taskapp.domain.records.notifications import Occurrence
     from taskapp.messaging.websocket import ConnectionPoster

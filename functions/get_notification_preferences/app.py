@@ -9,7 +9,7 @@ from http import HTTPStatus
 from aws_lambda_powertools.event_handler import Response
 
 from taskapp.api import build_api, caller_of, lambda_handler, respond
-from taskapp.domain import notifications
+from taskapp.domain import notification_preferences
 from taskapp.schemas.notifications import NotificationPreferences
 
 app = build_api()
@@ -17,7 +17,7 @@ app = build_api()
 
 @app.get("/me/notification-preferences")
 def get_notification_preferences() -> Response[NotificationPreferences]:
-    return respond(HTTPStatus.OK, notifications.get_preferences(caller_of(app).user_id))
+    return respond(HTTPStatus.OK, notification_preferences.get_preferences(caller_of(app).user_id))
 
 
 handler = lambda_handler(app)

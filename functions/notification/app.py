@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from taskapp.domain.activity import record_event
-from taskapp.domain.notifications import UserAddresses, deliver, occurrence_of
+from taskapp.domain.notification_delivery import UserAddresses, deliver, occurrence_of
 from taskapp.domain.push import ConnectionPusher
 from taskapp.messaging.email import SesMailer
 from taskapp.messaging.websocket import ConnectionPoster

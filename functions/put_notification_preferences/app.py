@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from taskapp.api import build_api, caller_of, lambda_handler, respond
-from taskapp.domain import notifications
+from taskapp.domain import notification_preferences
 from taskapp.schemas.notifications import NotificationPreferences
 
 app = build_api()
@@ -21,7 +21,7 @@ app = build_api()
 def put_notification_preferences(
     request: Annotated[NotificationPreferences, Body()],
 ) -> Response[NotificationPreferences]:
-    return respond(HTTPStatus.OK, notifications.put_preferences(caller_of(app).user_id, request))
+    return respond(HTTPStatus.OK, notification_preferences.put_preferences(caller_of(app).user_id, request))
 
 
 handler = lambda_handler(app)

@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from taskapp.data import tasks
-from taskapp.domain.notifications import UserAddresses, deliver
+from taskapp.domain.notification_delivery import UserAddresses, deliver
 from taskapp.domain.push import ConnectionPusher
 from taskapp.domain.reminders import ReminderTarget, reminder_occurrence
 from taskapp.messaging.email import SesMailer

@@ -4,7 +4,7 @@ Query string, not Sec-WebSocket-Protocol: a browser's WebSocket cannot send an A
 the token in as a subprotocol obliges the $connect answer to echo it back, which MiniStack 1.5.33 never does (its
 accept carries no subprotocol), so browsers would drop every connection. The token is the short-lived access token
 (15 min) and is checked for revocation like on every REST call; the cost is that it appears in the connect URL,
-which is why the WebSocket stage has no access log.
+which is why the WebSocket stage's access-log format names no query string.
 """
 
 # First of all: pauses the garbage collector while the modules below load; ready() at the end resumes it.

@@ -83,7 +83,8 @@ def brokers_reported_up(monkeypatch: pytest.MonkeyPatch) -> None:
 def _models() -> tuple[type[Model], ...]:
     from taskapp.data.activity import ActivityModel
     from taskapp.data.connections import ConnectionModel
-    from taskapp.data.notifications import NotificationModel, PreferencesModel
+    from taskapp.data.notification_preferences import PreferencesModel
+    from taskapp.data.notifications import NotificationModel
     from taskapp.data.sessions import SessionItem
     from taskapp.data.tasks import TaskModel
     from taskapp.data.users import UserModel

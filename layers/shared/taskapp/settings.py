@@ -319,7 +319,9 @@ class ConnectionsTableSettings(SettingsModel):
 class WebSocketSettings(SettingsModel):
     websocket_api_id: str = ""
     websocket_stage: str = "local"
-    aws_endpoint_url: str = ""  # MiniStack/LocalStack: the @connections API is served under {endpoint}/_aws/execute-api/
+    aws_endpoint_url: str = (
+        ""  # MiniStack/LocalStack: the @connections API is served under {endpoint}/_aws/execute-api/
+    )
 
     def connections_endpoint(self, region: str) -> str:
         """Where the @connections management API of the WebSocket API answers."""

@@ -17,8 +17,8 @@ from tests.integration.conftest import ENDPOINT_URL, REGION, STACK_NAME
 
 @pytest.fixture
 def group(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from taskapp import settings
     from taskapp.messaging import scheduler
-    from taskapp.settings import reminder_schedule_settings
 
     name = Stack(STACK_NAME).output("ReminderScheduleGroupName")
     monkeypatch.setenv("AWS_ENDPOINT_URL", ENDPOINT_URL)
@@ -26,10 +26,10 @@ def group(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     # A target that never runs here: the schedule is an hour ahead and deleted before the test ends.
     monkeypatch.setenv("REMINDER_FUNCTION_ARN", f"arn:aws:lambda:{REGION}:000000000000:function:never-invoked")
     monkeypatch.setenv("SCHEDULER_ROLE_ARN", "arn:aws:iam::000000000000:role/never-assumed")
-    reminder_schedule_settings.cache_clear()
+    settings.clear_cache()
     scheduler._scheduler.cache_clear()
     yield name
-    reminder_schedule_settings.cache_clear()
+    settings.clear_cache()
     scheduler._scheduler.cache_clear()
 
 

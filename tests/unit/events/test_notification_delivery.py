@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from taskapp.domain import notifications
+from taskapp.domain import notification_delivery as notifications
 from taskapp.domain.notification_rules import RULES, recipients_for
 from taskapp.domain.records.notifications import Occurrence, Recipient
 from taskapp.messaging.email import EmailFailed

@@ -87,13 +87,13 @@ def test_clearing_deleting_or_a_past_time_removes_the_schedule() -> None:
 
 @pytest.fixture
 def reminder_target_configured(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from taskapp.settings import reminder_schedule_settings
+    from taskapp import settings
 
     monkeypatch.setenv("REMINDER_FUNCTION_ARN", "arn:aws:lambda:us-east-1:123456789012:function:unit-reminder")
     monkeypatch.setenv("SCHEDULER_ROLE_ARN", "arn:aws:iam::123456789012:role/unit-scheduler")
-    reminder_schedule_settings.cache_clear()
+    settings.clear_cache()
     yield
-    reminder_schedule_settings.cache_clear()
+    settings.clear_cache()
 
 
 def test_eventbridge_schedules_upsert_and_delete_idempotently(aws: None, reminder_target_configured: None) -> None:

@@ -10,7 +10,7 @@ import fakeredis
 import pytest
 
 from taskapp.data.connections import ConnectionModel, connections_of, open_connection
-from taskapp.domain import notifications
+from taskapp.domain import notification_delivery as notifications
 from taskapp.domain.push import ConnectionPusher
 from taskapp.domain.records.notifications import Occurrence
 from taskapp.messaging.websocket import ConnectionGone

@@ -1,4 +1,4 @@
-"""Notifications and notification preferences: the one API for both tables (webhooks write through it too).
+"""Notifications: the one API for the notifications table (webhooks write through it too).
 
 Notifications table: hash `ownerId` (the recipient: a user id, or `email:<address>` before registration), range
 `entryKey` = `{createdAt ISO}#{eventId}`. The key comes from the event and the recipient alone, so a redelivered event
@@ -18,7 +18,7 @@ import base64
 import binascii
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -26,7 +26,7 @@ from pynamodb.models import Model
 from taskapp.data.base import is_condition_failure, model_meta
 from taskapp.domain.records import Page
 from taskapp.domain.records.notifications import Notification
-from taskapp.settings import notification_preferences_table_settings, notifications_table_settings
+from taskapp.settings import notifications_table_settings
 
 EMAIL_SENDING, EMAIL_PENDING, EMAIL_SENT, EMAIL_FAILED = "sending", "pending", "sent", "failed"
 
@@ -64,16 +64,6 @@ class NotificationModel(Model):
     @property
     def read(self) -> bool:
         return self.read_at is not None
-
-
-class PreferencesModel(Model):
-    """One item per user: only the types the user changed; the defaults fill in the rest (domain)."""
-
-    Meta = model_meta(notification_preferences_table_settings().notification_preferences_table)
-
-    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
-    channels = JSONAttribute(default=dict)
-    updated_at = UnicodeAttribute(attr_name="updatedAt")
 
 
 def entry_key(created_at: str, event_id: str) -> str:
@@ -239,15 +229,3 @@ def mark_all_read(recipient_id: str, read_at: str) -> int:
         if mark_read(recipient_id, unread.entry_key, read_at) is not None:
             marked += 1
     return marked
-
-
-def get_preferences(user_id: str) -> dict[str, list[str]]:
-    """The types the user changed (type -> channels); {} when the user never saved any."""
-    try:
-        return dict(PreferencesModel.get(user_id).channels or {})
-    except PreferencesModel.DoesNotExist:
-        return {}
-
-
-def put_preferences(user_id: str, channels: dict[str, list[str]], updated_at: str) -> None:
-    PreferencesModel(user_id, channels=channels, updated_at=updated_at).save()
