@@ -1,8 +1,12 @@
-"""RabbitMQ `task.notifications` consumer: one activity entry and one owner notification per task event.
+"""RabbitMQ `task.notifications` consumer: one activity entry per task event, and its notifications.
 
-Lambda's RabbitMQ trigger has no partial batch response: every valid message of the batch is recorded first
-(idempotently, keyed by event id), then the invocation fails if any message was unusable, so the batch is
-redelivered a bounded number of times and then dead-lettered. Redelivered valid messages are no-ops.
+Each event is told to the recipients its rule names (taskapp.domain.notification_rules) on the channels each chose:
+the inbox item once per (event id, recipient), the email once (SES), a push to open WebSocket connections.
+
+Lambda's RabbitMQ trigger has no partial batch response: every valid message of the batch is handled first
+(idempotently, keyed by event id and recipient), then the invocation fails if any message was unusable or an email
+failed transiently, so the batch is redelivered a bounded number of times and then dead-lettered. Redelivered
+messages are no-ops except for the emails still owed. A permanently failing email never blocks anyone.
 """
 
 # First of all: pauses the garbage collector while the modules below load; ready() at the end resumes it.
@@ -20,12 +24,25 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from taskapp.domain.activity import record_event
+from taskapp.domain.notification_delivery import UserAddresses, deliver, occurrence_of
+from taskapp.domain.push import ConnectionPusher
+from taskapp.messaging.email import SesMailer
+from taskapp.messaging.websocket import ConnectionPoster
 from taskapp.observability import instrumented, logger, metrics
 from taskapp.schemas.events import TaskEvent
+from taskapp.settings import websocket_settings
+
+mailer = SesMailer()
+# Live push only when the stack has a WebSocket API (the template sets WEBSOCKET_API_ID).
+pusher = ConnectionPusher(ConnectionPoster()) if websocket_settings().websocket_api_id else None
 
 
 class PoisonMessages(Exception):
     """Some messages of the batch can never be processed: fail so they reach the dead-letter queue."""
+
+
+class EmailsOwed(Exception):
+    """Some emails failed transiently: fail the batch so the redelivery sends them (nothing else repeats)."""
 
 
 def _decode(data: str) -> TaskEvent:
@@ -35,8 +52,9 @@ def _decode(data: str) -> TaskEvent:
 @instrumented
 @event_source(data_class=RabbitMQEvent)
 def handler(event: RabbitMQEvent, context: LambdaContext) -> dict[str, Any]:
-    recorded = duplicates = 0
+    recorded = duplicates = notified = emailed = owed = 0
     poison: list[dict[str, Any]] = []
+    addresses = UserAddresses()
     for queue, messages in event.rmq_messages_by_queue.items():
         for message in messages:
             message_id = message.basic_properties.message_id
@@ -49,10 +67,27 @@ def handler(event: RabbitMQEvent, context: LambdaContext) -> dict[str, Any]:
                 recorded += 1
             else:
                 duplicates += 1
+            delivery = deliver(occurrence_of(task_event), addresses, mailer, pusher)
+            notified, emailed, owed = (
+                notified + delivery.notified,
+                emailed + delivery.emailed,
+                owed + delivery.email_retry,
+            )
     metrics.add_metric(name="ActivityRecorded", unit="Count", value=recorded)
-    logger.info("notification batch", extra={"recorded": recorded, "duplicates": duplicates, "poison": poison})
+    metrics.add_metric(name="NotificationsCreated", unit="Count", value=notified)
+    metrics.add_metric(name="NotificationEmailsSent", unit="Count", value=emailed)
+    summary = {
+        "recorded": recorded,
+        "duplicates": duplicates,
+        "notified": notified,
+        "emailed": emailed,
+        "poison": poison,
+    }
+    logger.info("notification batch", extra=summary)
     if poison:
         raise PoisonMessages(json.dumps(poison))
+    if owed:
+        raise EmailsOwed(f"{owed} emails failed transiently; the redelivered batch sends them")
     return {"recorded": recorded, "duplicates": duplicates}
 
 

@@ -82,12 +82,15 @@ def brokers_reported_up(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _models() -> tuple[type[Model], ...]:
-    from taskapp.data.activity import ActivityModel, NotificationModel
+    from taskapp.data.activity import ActivityModel
+    from taskapp.data.connections import ConnectionModel
+    from taskapp.data.notification_preferences import PreferencesModel
+    from taskapp.data.notifications import NotificationModel
     from taskapp.data.sessions import SessionItem
     from taskapp.data.tasks import TaskModel
     from taskapp.data.users import UserModel
 
-    return (UserModel, TaskModel, SessionItem, ActivityModel, NotificationModel)
+    return (UserModel, TaskModel, SessionItem, ActivityModel, NotificationModel, PreferencesModel, ConnectionModel)
 
 
 def _create_idempotency_table() -> None:

@@ -24,6 +24,7 @@ def test_create_task_with_only_a_title_fills_in_the_defaults(client: ApiClient, 
     task = answer.json()
     assert set(task) == {
         "id", "title", "description", "status", "priority", "dueDate", "tags", "createdAt", "updatedAt", "version",
+        "remindAt",
     }  # fmt: skip
     assert task["title"] == "Water the plants"
     assert (task["description"], task["status"], task["priority"]) == ("", "todo", "medium")

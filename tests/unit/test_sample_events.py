@@ -82,6 +82,16 @@ API_EVENT_STATUS = {
     "list_invitations/first_page": 200,
     "accept_invitation/not_found": 404,
     "decline_invitation/not_found": 404,
+    "list_notifications/first_page": 200,
+    "list_notifications/unread_only": 200,
+    "list_notifications/invalid_unread": 400,
+    "unread_count/get": 200,
+    "read_notification/not_found": 404,
+    "read_all_notifications/valid": 200,
+    "get_notification_preferences/get": 200,
+    "put_notification_preferences/valid": 200,
+    "put_notification_preferences/unknown_channel": 400,
+    "put_notification_preferences/unknown_type": 400,
 }
 # Events that need more set-up than the sample task; each has its own test below.
 STATEFUL_EVENTS = {
@@ -115,6 +125,12 @@ EVENT_DRIVEN_EVENTS = {
     "notification/rabbitmq-batch",
     "notification/rabbitmq-poison",
     "outbox_publisher/task-lifecycle",
+    "reminder/due",
+    "socket_authorizer/allow",
+    "socket_authorizer/missing_token",
+    "socket_connect/connect",
+    "socket_disconnect/disconnect",
+    "reminder_scheduler/task-reminder-lifecycle",
     "task_ingestion/batch-with-bad-record",
 }
 

@@ -133,11 +133,8 @@ class SessionsTableSettings(SettingsModel):
     sessions_table: str = "taskapp-sessions"
 
 
-class ActivityTablesSettings(SettingsModel):
-    """Both tables of the notification flow: one module defines their models."""
-
+class ActivityTableSettings(SettingsModel):
     activity_table: str = "taskapp-activity"
-    notifications_table: str = "taskapp-notifications"
 
 
 class SigningKeySettings(SettingsModel):
@@ -280,7 +277,7 @@ dynamodb_settings = _accessor(DynamoDbSettings)
 users_table_settings = _accessor(UsersTableSettings)
 tasks_table_settings = _accessor(TasksTableSettings)
 sessions_table_settings = _accessor(SessionsTableSettings)
-activity_tables_settings = _accessor(ActivityTablesSettings)
+activity_table_settings = _accessor(ActivityTableSettings)
 signing_key_settings = _accessor(SigningKeySettings)
 token_settings = _accessor(TokenSettings)
 revocation_settings = _accessor(RevocationSettings)
@@ -299,3 +296,58 @@ conditional_request_settings = _accessor(ConditionalRequestSettings)
 task_cache_settings = _accessor(TaskCacheSettings)
 projects_table_settings = _accessor(ProjectsTableSettings)
 project_limit_settings = _accessor(ProjectLimitSettings)
+
+
+# The notification path (issue 12): one small model per concern, so each function reads only what its code needs.
+
+
+class NotificationsTableSettings(SettingsModel):
+    notifications_table: str = "taskapp-notifications"
+
+
+class NotificationPreferencesTableSettings(SettingsModel):
+    notification_preferences_table: str = "taskapp-notification-preferences"
+
+
+class NotificationDeliverySettings(SettingsModel):
+    notification_ttl_days: int = 90  # an inbox item expires this long after it was created (TTL on `expiresAt`)
+
+
+class EmailSettings(SettingsModel):
+    notification_sender_email: str = "notifications@taskapp.example.com"  # the SES identity (NotificationSenderEmail)
+
+
+class ReminderScheduleSettings(SettingsModel):
+    """EventBridge Scheduler: the target of due reminders, the role it assumes to invoke it, the schedules' group."""
+
+    reminder_function_arn: str = ""
+    scheduler_role_arn: str = ""
+    reminder_schedule_group: str = "default"
+
+
+class ConnectionsTableSettings(SettingsModel):
+    connections_table: str = "taskapp-connections"  # open WebSocket connections, with a TTL
+
+
+class WebSocketSettings(SettingsModel):
+    websocket_api_id: str = ""
+    websocket_stage: str = "local"
+    aws_endpoint_url: str = (
+        ""  # MiniStack/LocalStack: the @connections API is served under {endpoint}/_aws/execute-api/
+    )
+
+    def connections_endpoint(self, region: str) -> str:
+        """Where the @connections management API of the WebSocket API answers."""
+        if self.aws_endpoint_url:
+            local = self.aws_endpoint_url.rstrip("/")
+            return f"{local}/_aws/execute-api/{self.websocket_api_id}/{self.websocket_stage}"
+        return f"https://{self.websocket_api_id}.execute-api.{region}.amazonaws.com/{self.websocket_stage}"
+
+
+notifications_table_settings = _accessor(NotificationsTableSettings)
+notification_preferences_table_settings = _accessor(NotificationPreferencesTableSettings)
+notification_delivery_settings = _accessor(NotificationDeliverySettings)
+email_settings = _accessor(EmailSettings)
+reminder_schedule_settings = _accessor(ReminderScheduleSettings)
+connections_table_settings = _accessor(ConnectionsTableSettings)
+websocket_settings = _accessor(WebSocketSettings)

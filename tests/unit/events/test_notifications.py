@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from taskapp.data.activity import NotificationModel
+from taskapp.data.notifications import NotificationModel
 from taskapp.messaging.rabbitmq import RabbitMqUnavailable
 from taskapp.schemas.events import TaskEvent
 from tests.support.api_client import ApiClient

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -12,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 
 from taskapp.auth.context import AuthorizerContext
 from taskapp.auth.revocation import RevocationStoreUnavailable, is_token_revoked
-from taskapp.auth.tokens import InvalidToken, verify_access_token
+from taskapp.auth.tokens import AccessClaims, InvalidToken, verify_access_token
 from taskapp.observability import logger, metrics
 
 # API Gateway turns exactly this error message into a 401 response.
@@ -32,10 +33,10 @@ def bearer_token(header: str | None) -> str:
     return token.strip()
 
 
-def authorize(authorization_header: str | None, method_arn: str) -> dict[str, Any]:
-    """Allow every route of this API stage (so the cached decision is reusable) with the caller in the context."""
+def verified_caller(token_source: Callable[[], str]) -> AccessClaims:
+    """The token's claims if it is genuine, unexpired and not revoked; otherwise AuthorizerRejected (logged)."""
     try:
-        claims = verify_access_token(bearer_token(authorization_header))
+        claims = verify_access_token(token_source())
         if is_token_revoked(claims.jti, claims.user_id, claims.session_generation, claims.session_id):
             raise AuthorizerRejected("token revoked")
     except InvalidToken as exc:
@@ -45,7 +46,22 @@ def authorize(authorization_header: str | None, method_arn: str) -> dict[str, An
         _reject("revocation store unavailable")
     except AuthorizerRejected as exc:
         _reject(exc.reason)
+    return claims
 
+
+def caller_context(claims: AccessClaims) -> dict[str, Any]:
+    return AuthorizerContext(
+        user_id=claims.user_id,
+        jti=claims.jti,
+        expires_at=claims.expires_at,
+        session_id=claims.session_id,
+        session_generation=claims.session_generation,
+    ).to_context()
+
+
+def authorize(authorization_header: str | None, method_arn: str) -> dict[str, Any]:
+    """Allow every route of this API stage (so the cached decision is reusable) with the caller in the context."""
+    claims = verified_caller(lambda: bearer_token(authorization_header))
     arn = parse_api_gateway_arn(method_arn)
     policy = APIGatewayAuthorizerResponse(
         principal_id=claims.user_id,
@@ -53,13 +69,7 @@ def authorize(authorization_header: str | None, method_arn: str) -> dict[str, An
         aws_account_id=arn.aws_account_id,
         api_id=arn.api_id,
         stage=arn.stage,
-        context=AuthorizerContext(
-            user_id=claims.user_id,
-            jti=claims.jti,
-            expires_at=claims.expires_at,
-            session_id=claims.session_id,
-            session_generation=claims.session_generation,
-        ).to_context(),
+        context=caller_context(claims),
     )
     policy.allow_all_routes()
     metrics.add_metric(name="AuthorizerAllow", unit=MetricUnit.Count, value=1)
@@ -70,3 +80,33 @@ def _reject(reason: str) -> NoReturn:
     logger.info("request not authorized", extra={"reason": reason})
     metrics.add_metric(name="AuthorizerReject", unit=MetricUnit.Count, value=1)
     raise AuthorizerRejected(reason)
+
+
+def authorize_socket(token: str | None, method_arn: str) -> dict[str, Any]:
+    """The WebSocket API's $connect REQUEST authorizer: the same token checks as the REST authorizer.
+
+    A refused token gets an explicit Deny (403 at the handshake) rather than the "Unauthorized" error: API Gateway
+    answers that with 401, but MiniStack 1.5.33 turns any authorizer error into a 500, and a Deny reads the same on
+    both."""
+    try:
+        claims = verified_caller(lambda: (token or "").strip() or _missing_token())
+    except AuthorizerRejected:
+        return {
+            "principalId": "anonymous",
+            "policyDocument": _policy("Deny", method_arn),
+        }
+    metrics.add_metric(name="SocketAuthorizerAllow", unit=MetricUnit.Count, value=1)
+    return {
+        "principalId": claims.user_id,
+        "policyDocument": _policy("Allow", method_arn),
+        "context": caller_context(claims),
+    }
+
+
+def _missing_token() -> str:
+    raise AuthorizerRejected("missing token")
+
+
+def _policy(effect: str, method_arn: str) -> dict[str, Any]:
+    statement = {"Action": "execute-api:Invoke", "Effect": effect, "Resource": method_arn}
+    return {"Version": "2012-10-17", "Statement": [statement]}

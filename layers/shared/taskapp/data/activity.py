@@ -1,29 +1,26 @@
-"""Activity feed entries and owner notifications, written together once per task event.
+"""Activity feed entries, written once per task event (notifications have their own module, data.notifications).
 
-Tables (both hash `ownerId`, range `entryKey` = `{occurredAt ISO}#{eventId}`): the key is derived from the event
-alone, so a redelivered event targets the same items and the conditional put turns it into a no-op. Range keys
-sort by time, so the newest-first feed is a plain descending query.
+Table: hash `ownerId`, range `entryKey` = `{occurredAt ISO}#{eventId}`: the key is derived from the event alone, so
+a redelivered event targets the same item and the conditional put turns it into a no-op. Range keys sort by time, so
+the newest-first feed is a plain descending query.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-# Every write of this module is a transaction: load pynamodb's with the module, where the import budget counts it,
-# not inside the first request (taskapp.data.base.transaction imports it lazily for modules that rarely need it).
-import pynamodb.transactions  # noqa: F401
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from taskapp.data.base import is_condition_failure, model_meta, transaction
+from taskapp.data.base import is_condition_failure, model_meta
 from taskapp.domain.records import Page
 from taskapp.domain.records.activity import ActivityEntry
-from taskapp.settings import activity_tables_settings
+from taskapp.settings import activity_table_settings
 
 
 class ActivityModel(Model):
-    Meta = model_meta(activity_tables_settings().activity_table)
+    Meta = model_meta(activity_table_settings().activity_table)
 
     owner_id = UnicodeAttribute(hash_key=True, attr_name="ownerId")
     entry_key = UnicodeAttribute(range_key=True, attr_name="entryKey")
@@ -34,17 +31,6 @@ class ActivityModel(Model):
     occurred_at = UnicodeAttribute(attr_name="occurredAt")
     message = UnicodeAttribute()
     version = NumberAttribute()
-
-
-class NotificationModel(Model):
-    Meta = model_meta(activity_tables_settings().notifications_table)
-
-    owner_id = UnicodeAttribute(hash_key=True, attr_name="ownerId")
-    entry_key = UnicodeAttribute(range_key=True, attr_name="entryKey")
-    event_id = UnicodeAttribute(attr_name="eventId")
-    task_id = UnicodeAttribute(attr_name="taskId")
-    message = UnicodeAttribute()
-    read = BooleanAttribute(default=False)
 
 
 def entry_key(occurred_at: str, event_id: str) -> str:
@@ -65,8 +51,7 @@ def to_record(model: ActivityModel) -> ActivityEntry:
 
 
 def record_once(entry: ActivityEntry) -> bool:
-    """Store the entry and its unread notification atomically unless this event was already recorded; False means
-    a duplicate delivery."""
+    """Store the entry unless this event was already recorded; False means a duplicate delivery."""
     key = entry_key(entry.occurred_at, entry.event_id)
     activity = ActivityModel(
         entry.owner_id,
@@ -79,14 +64,9 @@ def record_once(entry: ActivityEntry) -> bool:
         message=entry.message,
         version=entry.version,
     )
-    notification = NotificationModel(
-        entry.owner_id, key, event_id=entry.event_id, task_id=entry.task_id, message=entry.message, read=False
-    )
     try:
-        with transaction() as tx:
-            tx.save(activity, condition=ActivityModel.entry_key.does_not_exist())
-            tx.save(notification, condition=NotificationModel.entry_key.does_not_exist())
-    except TransactWriteError as exc:
+        activity.save(condition=ActivityModel.entry_key.does_not_exist())
+    except PutError as exc:
         if is_condition_failure(exc):
             return False
         raise

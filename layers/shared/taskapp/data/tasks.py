@@ -68,6 +68,7 @@ class TaskModel(Model):
     status = UnicodeAttribute()
     priority = UnicodeAttribute()
     due_date = UnicodeAttribute(null=True, attr_name="dueDate")
+    remind_at = UnicodeAttribute(null=True, attr_name="remindAt")
     tags = UnicodeSetAttribute(null=True)
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
@@ -104,6 +105,7 @@ def to_model(task: Task) -> TaskModel:
         status=task.status,
         priority=task.priority,
         due_date=task.due_date,
+        remind_at=task.remind_at,
         tags=set(task.tags) or None,
         created_at=task.created_at,
         updated_at=task.updated_at,
@@ -126,6 +128,7 @@ def to_record(model: TaskModel) -> Task:
         created_at=model.created_at,
         updated_at=model.updated_at,
         version=int(model.version),
+        remind_at=model.remind_at,
     )
 
 
@@ -173,6 +176,8 @@ def _update_actions(owner_id: str, changes: Mapping[str, object]) -> list[Action
             actions.append(TaskModel.tags.set(set(tags)) if tags else TaskModel.tags.remove())
         elif field == "due_date":
             actions.append(TaskModel.due_date.set(str(value)) if value else TaskModel.due_date.remove())
+        elif field == "remind_at":
+            actions.append(TaskModel.remind_at.set(str(value)) if value else TaskModel.remind_at.remove())
         elif field in {"title", "description", "priority", "updated_at"}:
             actions.append(getattr(TaskModel, field).set(value))
         else:

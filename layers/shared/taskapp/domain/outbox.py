@@ -95,4 +95,5 @@ def event_from_stream_record(record: DynamoDBRecord) -> TaskEvent | None:
         title=str(image.get("title") or ""),
         status=_status(image),
         version=version,
+        actor_id=str(image["updatedBy"]) if image.get("updatedBy") else None,
     )

@@ -50,6 +50,7 @@ def to_view(task: Task) -> TaskOut:
         created_at=task.created_at.isoformat(),
         updated_at=task.updated_at.isoformat(),
         version=task.version,
+        remind_at=task.remind_at,
     )
 
 
@@ -73,6 +74,7 @@ def new_task(
         created_at=created,
         updated_at=created,
         version=1,
+        remind_at=request.remind_at.isoformat() if request.remind_at else None,
     )
 
 
@@ -189,6 +191,8 @@ def _stored_changes(changes: dict[str, Any]) -> dict[str, object]:
             stored[field] = frozenset(value) if value else None
         elif field == "due_date":
             stored[field] = value or None
+        elif field == "remind_at":
+            stored[field] = value.isoformat() if value else None
         elif field in {"title", "description"} and value is not None:
             stored[field] = value
     return stored

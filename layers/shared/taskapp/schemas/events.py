@@ -29,6 +29,9 @@ class TaskEvent(ApiModel):
     title: StrictStr
     status: TaskStatus | None = None
     version: StrictInt
+    # Who made the change, when the row records it (`updatedBy`); absent for writers that do not (today's task
+    # routes, ingestion). Notification rules never tell the actor (taskapp.domain.notification_rules).
+    actor_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)] | None = None
 
 
 class ProjectEventType(StrEnum):

@@ -10,7 +10,16 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+)
 from pydantic.alias_generators import to_camel
 
 from taskapp.schemas.tasks import TaskStatus
@@ -38,6 +47,15 @@ NextToken = Annotated[
 ]
 
 
+def _true_or_false(value: object) -> object:
+    """Only the words `true` and `false`: pydantic would also read `1`, `yes`, `on` and `t`."""
+    if isinstance(value, str):
+        if value not in {"true", "false"}:
+            raise ValueError("must be true or false")
+        return value == "true"
+    return value
+
+
 class QueryModel(BaseModel):
     """A route's query string. Unknown names never reach the model (Powertools passes it declared fields only)."""
 
@@ -53,15 +71,6 @@ class ListTasksQuery(QueryModel):
 class ListActivityQuery(QueryModel):
     limit: PageLimit = 20
     next_token: NextToken = None
-
-
-def _true_or_false(value: object) -> object:
-    """Query text is `true` or `false`, nothing else (pydantic would also read `1`, `on`, `yes`...)."""
-    if isinstance(value, str):
-        if value not in ("true", "false"):
-            raise ValueError("must be true or false")
-        return value == "true"
-    return value
 
 
 class ListProjectsQuery(QueryModel):
@@ -80,5 +89,13 @@ class ListMembersQuery(QueryModel):
 
 
 class ListInvitationsQuery(QueryModel):
+    limit: PageLimit = 20
+    next_token: NextToken = None
+
+
+class ListNotificationsQuery(QueryModel):
+    unread: Annotated[
+        StrictBool, Field(description="true: only unread notifications"), BeforeValidator(_true_or_false)
+    ] = False
     limit: PageLimit = 20
     next_token: NextToken = None

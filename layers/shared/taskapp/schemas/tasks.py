@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StrictInt, StrictStr, StringConstraints, field_validator
+from pydantic import AfterValidator, AwareDatetime, Field, StrictInt, StrictStr, StringConstraints, field_validator
 
 from taskapp.schemas.common import ApiModel
 
@@ -22,6 +22,18 @@ def _unique(values: list[str]) -> list[str]:
     return values
 
 
+def _in_the_future(value: datetime) -> datetime:
+    if value <= datetime.now(UTC):
+        raise ValueError("must be in the future")
+    return value.astimezone(UTC)
+
+
+# An ISO 8601 date and time with its offset (`2026-12-01T09:00:00+01:00`), stored and answered in UTC.
+RemindAt = Annotated[
+    AwareDatetime,
+    AfterValidator(_in_the_future),
+    Field(description="When to send the due reminder: ISO 8601 with a timezone, in the future"),
+]
 Title = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[StrictStr, StringConstraints(max_length=2000)]
 IsoDate = Annotated[StrictStr, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_is_iso_date)]
@@ -48,6 +60,7 @@ class CreateTaskRequest(ApiModel):
     priority: TaskPriority = TaskPriority.MEDIUM
     due_date: IsoDate | None = None
     tags: Tags = Field(default_factory=list)
+    remind_at: RemindAt | None = None
 
 
 class UpdateTaskRequest(ApiModel):
@@ -64,11 +77,13 @@ class UpdateTaskRequest(ApiModel):
     priority: TaskPriority | None = None
     due_date: IsoDate | None = None
     tags: Tags | None = None
+    remind_at: RemindAt | None = None  # null cancels the reminder
 
     @field_validator("title", "description", "status", "priority", "tags", mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
-        """Only `dueDate` can be cleared with null; a null anywhere else is a client mistake, not "no change"."""
+        """Only `dueDate` and `remindAt` can be cleared with null; a null anywhere else is a client mistake, not
+        "no change"."""
         if value is None:
             raise ValueError("may not be null; omit the field to leave it unchanged")
         return value
@@ -89,6 +104,7 @@ class TaskOut(ApiModel):
     created_at: str
     updated_at: str
     version: int
+    remind_at: str | None = None
 
 
 class TaskListOut(ApiModel):

@@ -18,3 +18,4 @@ class Task(NamedTuple):
     created_at: datetime
     updated_at: datetime
     version: int
+    remind_at: str | None = None  # ISO-8601 UTC: when the due reminder fires (one EventBridge schedule per task)

@@ -1,0 +1,228 @@
+"""Benchmark of the notification path on the deployed local stack (issue 12, "Measures"); writes
+benchmarks/notifications.{json,md}.
+
+1. `POST /tasks` round trip, the baseline of the ratios below, measured in the same run.
+2. event -> inbox visible: `POST /tasks`, then poll `GET /notifications?limit=5` until the task's `task.created`
+   item shows (stream -> outbox -> RabbitMQ -> bridge -> NotificationFunction -> notifications table).
+3. event -> WebSocket message: one open connection (`websockets`, token in the query string); `POST /tasks`, then
+   wait for the push of that task's notification.
+4. fan-out: an occurrence with 50 watchers, one of them the actor (the shape of issue 11's `comment.created`), is
+   delivered through `taskapp.domain.notifications.deliver` in this process against the stack's own tables and
+   WebSocket API, with one open socket per watcher: 49 notifications and 49 pushes expected, timed from the call
+   until the last socket received its message.
+
+Needs the stack (STACK_NAME, API_BASE_URL or .local/api-url) with the event bridge running.
+    STACK_NAME=taskapp .venv/bin/python -m benchmarks.notifications --events 200 --pushes 50 --watchers 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from typing import Any
+
+import requests
+
+from benchmarks import harness
+from benchmarks.harness import markdown_table
+
+
+def _post(api: str) -> Any:
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = requests.post(f"{api}{path}", json=body, timeout=60)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    return post
+
+
+def _create_task(session: requests.Session, api: str, headers: dict[str, str], title: str) -> tuple[str, float]:
+    started = time.perf_counter()
+    response = session.post(f"{api}/tasks", json=harness.create_task_body(title), headers=headers, timeout=60)
+    elapsed = harness.elapsed_ms(started)
+    response.raise_for_status()
+    return str(response.json()["id"]), elapsed
+
+
+def _inbox_has(session: requests.Session, api: str, headers: dict[str, str], task_id: str) -> bool:
+    response = session.get(f"{api}/notifications", params={"limit": "5"}, headers=headers, timeout=60)
+    response.raise_for_status()
+    return any(item["taskId"] == task_id and item["type"] == "task.created" for item in response.json()["items"])
+
+
+def measure_inbox(api: str, events: int, timeout_s: float = 30) -> tuple[list[float], list[float]]:
+    """(POST /tasks round trips, event -> inbox visible), both in ms, over `events` tasks."""
+    user = harness.sign_up(_post(api), prefix="bench-inbox")
+    session = requests.Session()
+    round_trips, visible = [], []
+    for n in range(events):
+        started = time.perf_counter()
+        task_id, round_trip = _create_task(session, api, user.headers, f"inbox {n}")
+        round_trips.append(round_trip)
+        deadline = started + timeout_s
+        while not _inbox_has(session, api, user.headers, task_id):
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"task {task_id}: no notification after {timeout_s:.0f} s; is the bridge running?")
+            time.sleep(0.01)
+        visible.append(harness.elapsed_ms(started))
+    return round_trips, visible
+
+
+async def _measure_pushes(api: str, url: str, pushes: int) -> list[float]:
+    import websockets
+
+    user = harness.sign_up(_post(api), prefix="bench-push")
+    session = requests.Session()
+    samples = []
+    async with websockets.connect(f"{url}?token={user.access_token}", open_timeout=30) as socket:
+        await asyncio.sleep(0.5)  # $connect stored the connection
+        for n in range(pushes):
+            started = time.perf_counter()
+            task_id, _ = await asyncio.to_thread(_create_task, session, api, user.headers, f"push {n}")
+            while True:
+                message = json.loads(await asyncio.wait_for(socket.recv(), timeout=30))
+                if message.get("notification", {}).get("taskId") == task_id:
+                    break
+            samples.append(harness.elapsed_ms(started))
+    return samples
+
+
+def _stack_environment() -> None:
+    """Point the in-process delivery at the deployed stack's tables and WebSocket API (before taskapp loads)."""
+    from infra.stack import Stack
+
+    stack = Stack()
+    outputs = stack.outputs()
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+            "NOTIFICATIONS_TABLE": outputs["NotificationsTableName"],
+            "NOTIFICATION_PREFERENCES_TABLE": outputs["NotificationPreferencesTableName"],
+            "CONNECTIONS_TABLE": outputs["NotificationConnectionsTableName"],
+            "WEBSOCKET_API_ID": outputs["WebSocketApiId"],
+            "WEBSOCKET_STAGE": outputs["ApiStage"],
+            "USERS_TABLE": outputs["UsersTableName"],
+        }
+    )
+
+
+async def _measure_fan_out(api: str, url: str, watchers: int) -> dict[str, Any]:
+    import websockets
+
+    from taskapp.domain.notification_delivery import deliver
+    from taskapp.domain.push import ConnectionPusher
+    from taskapp.domain.records.notifications import Occurrence
+    from taskapp.messaging.websocket import ConnectionPoster
+
+    users = [harness.sign_up(_post(api), prefix="bench-watcher") for _ in range(watchers)]
+    sockets = [await websockets.connect(f"{url}?token={user.access_token}", open_timeout=30) for user in users]
+    try:
+        await asyncio.sleep(0.5)
+        actor, *others = users
+        occurrence = Occurrence(
+            event_id=f"bench-fanout:{uuid.uuid4().hex}",
+            type="comment.created",
+            occurred_at=harness.utc_now(),
+            actor_id=actor.user_id,
+            title="fan-out benchmark",
+            owner_id=actor.user_id,
+            task_id=str(uuid.uuid4()),
+            creator_id=actor.user_id,
+            watcher_ids=tuple(user.user_id for user in users),
+        )
+
+        class NoEmail:
+            def email_of(self, user_id: str) -> str | None:
+                return None
+
+        started = time.perf_counter()
+        delivery = await asyncio.to_thread(deliver, occurrence, NoEmail(), None, ConnectionPusher(ConnectionPoster()))
+        delivered_ms = harness.elapsed_ms(started)
+        received = 0
+        for socket in sockets[1:]:
+            try:
+                await asyncio.wait_for(socket.recv(), timeout=10)
+                received += 1
+            except TimeoutError:
+                pass
+        all_received_ms = harness.elapsed_ms(started)
+    finally:
+        for socket in sockets:
+            await socket.close()
+    return {
+        "watchers": watchers,
+        "notifications": delivery.notified,
+        "pushes": delivery.pushed,
+        "received": received,
+        "expected": len(others),
+        "deliver_ms": round(delivered_ms, 1),
+        "all_received_ms": round(all_received_ms, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--events", type=int, default=200, help="event -> inbox samples")
+    parser.add_argument("--pushes", type=int, default=50, help="event -> WebSocket samples")
+    parser.add_argument("--watchers", type=int, default=50, help="fan-out size, the actor included")
+    parser.add_argument("--output", default="notifications")
+    args = parser.parse_args(argv)
+    api = harness.api_base_url()
+    if not api:
+        print("no API: set API_BASE_URL or deploy the stack (.local/api-url)", file=sys.stderr)
+        return 1
+    _stack_environment()
+    from tests.support.notification_channels import websocket_url
+
+    url = websocket_url()
+    load_before = harness.load_average()
+    round_trips, inbox = measure_inbox(api, args.events)
+    pushes = asyncio.run(_measure_pushes(api, url, args.pushes))
+    fan_out = asyncio.run(_measure_fan_out(api, url, args.watchers))
+    post = harness.summarize(round_trips)
+    figures = {
+        "post_tasks": post,
+        "event_to_inbox": harness.summarize(inbox),
+        "event_to_push": harness.summarize(pushes),
+    }
+    data = {
+        "measured_at": harness.utc_now(),
+        "machine": harness.machine(),
+        "load_average": [load_before, harness.load_average()],
+        **figures,
+        "ratio_p50": {
+            "inbox_vs_post": round(figures["event_to_inbox"]["p50"] / post["p50"], 2),
+            "push_vs_post": round(figures["event_to_push"]["p50"] / post["p50"], 2),
+        },
+        "fan_out": fan_out,
+    }
+    rows = [
+        (name, figure["n"], figure["p50"], figure["p95"], round(figure["p50"] / post["p50"], 2))
+        for name, figure in (
+            ("POST /tasks round trip", post),
+            ("event -> inbox visible", figures["event_to_inbox"]),
+            ("event -> WebSocket message", figures["event_to_push"]),
+        )
+    ]
+    text = "\n\n".join(
+        [
+            f"# Notification path ({data['measured_at']}, {data['machine']}, load {data['load_average']})",
+            markdown_table(["what", "n", "p50 ms", "p95 ms", "p50 / POST"], rows, "lrrrr"),
+            f"Fan-out: {fan_out['watchers']} watchers (actor excluded): {fan_out['notifications']} notifications, "
+            f"{fan_out['pushes']} pushes, {fan_out['received']}/{fan_out['expected']} received; delivery "
+            f"{fan_out['deliver_ms']} ms, last socket {fan_out['all_received_ms']} ms.",
+        ]
+    )
+    harness.write_report(args.output, data=data, markdown=text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""Delivery: an occurrence told to the recipients its rule names, on the channels each chose.
+
+Delivery per recipient: the preferences pick the channels; the inbox item is written once per (event id, recipient)
+even when the inbox is off (it is what makes the other channels idempotent); the email is claimed on that item before
+it is sent, so a redelivery never sends it twice; push goes out only with a freshly written item. A permanent email
+failure is recorded and skipped; a transient one is given back and reported, so the caller fails its batch after
+every recipient was served and the redelivery retries just that email.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple, Protocol
+
+from taskapp.data import notifications as store
+from taskapp.domain.notification_preferences import channels_for
+from taskapp.domain.notification_rules import recipients_for
+from taskapp.domain.notification_templates import inbox_message, render_email
+from taskapp.domain.notifications import to_view
+from taskapp.domain.records.notifications import Notification, Occurrence, Recipient
+from taskapp.messaging.email import EmailFailed
+from taskapp.schemas.events import TaskEvent
+from taskapp.schemas.notifications import Channel
+from taskapp.settings import notification_delivery_settings
+
+
+class Mailer(Protocol):
+    def send(self, to_address: str, subject: str, text: str, html: str) -> str: ...
+
+
+class Pusher(Protocol):
+    def push(self, user_id: str, payload: dict[str, Any]) -> int: ...
+
+
+class Addresses(Protocol):
+    def email_of(self, user_id: str) -> str | None: ...
+
+
+class UserAddresses:
+    """Recipients' email addresses from the users table, looked up once per user and invocation."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str | None] = {}
+
+    def email_of(self, user_id: str) -> str | None:
+        if user_id not in self._known:
+            from taskapp.data.users import find_by_user_id  # only deliveries that email need the users table
+
+            user = find_by_user_id(user_id)
+            self._known[user_id] = user.email if user else None
+        return self._known[user_id]
+
+
+class Delivery(NamedTuple):
+    notified: int = 0
+    duplicates: int = 0
+    emailed: int = 0
+    email_failed: int = 0
+    email_retry: int = 0  # transient failures: the caller fails its batch so these are retried
+    pushed: int = 0
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(Delivery._fields, 0)
+
+    def add(self, field: str, amount: int = 1) -> None:
+        self.counts[field] += amount
+
+    def result(self) -> Delivery:
+        return Delivery(**self.counts)
+
+
+def occurrence_of(event: TaskEvent) -> Occurrence:
+    """Today's task events: the owner created the task (no assignees, watchers or comments before issue 11)."""
+    return Occurrence(
+        event_id=event.event_id,
+        type=event.type.value,
+        occurred_at=event.occurred_at.isoformat(),
+        actor_id=event.actor_id,
+        title=event.title,
+        owner_id=event.owner_id,
+        task_id=event.task_id,
+        creator_id=event.owner_id,
+    )
+
+
+class _Run:
+    """One delivery of one occurrence: the channels' clients, the counts, and one clock reading for the TTL."""
+
+    def __init__(self, addresses: Addresses, mailer: Mailer | None, pusher: Pusher | None) -> None:
+        self.addresses, self.mailer, self.pusher = addresses, mailer, pusher
+        self.tally = _Tally()
+        self.expires_at = int(
+            (datetime.now(UTC) + timedelta(days=notification_delivery_settings().notification_ttl_days)).timestamp()
+        )
+
+    def send_email(self, notification: Notification, address: str, mailer: Mailer) -> None:
+        key = store.entry_key(notification.created_at, notification.event_id)
+        email = render_email(notification.type, notification.title)
+        try:
+            mailer.send(address, email.subject, email.text, email.html)
+        except EmailFailed as exc:
+            if exc.permanent:
+                store.email_failed(notification.recipient_id, key)
+                self.tally.add("email_failed")
+            else:
+                store.release_email(notification.recipient_id, key)
+                self.tally.add("email_retry")
+            return
+        store.email_sent(notification.recipient_id, key)
+        self.tally.add("emailed")
+
+    def deliver_to(self, occurrence: Occurrence, recipient: Recipient) -> None:
+        channels = channels_for(recipient.user_id, occurrence.type)
+        if not channels:
+            return
+        notification = Notification(
+            recipient_id=recipient.key,
+            event_id=occurrence.event_id,
+            type=occurrence.type,
+            task_id=occurrence.task_id,
+            project_id=occurrence.project_id,
+            title=occurrence.title,
+            actor_id=occurrence.actor_id,
+            message=inbox_message(occurrence.type, occurrence.title),
+            created_at=occurrence.occurred_at,
+            in_inbox=Channel.INBOX in channels,
+        )
+        mailer = self.mailer if Channel.EMAIL in channels else None
+        address = None
+        if mailer is not None:
+            address = recipient.email or (self.addresses.email_of(recipient.user_id) if recipient.user_id else None)
+        created = store.put_once(notification, self.expires_at, store.EMAIL_SENDING if address else None)
+        self.tally.add("notified" if created else "duplicates")
+        if address and mailer is not None:
+            key = store.entry_key(notification.created_at, notification.event_id)
+            if created or store.claim_email(notification.recipient_id, key):
+                self.send_email(notification, address, mailer)
+        if created and self.pusher is not None and recipient.user_id and Channel.PUSH in channels:
+            view = to_view(notification).model_dump(mode="json", by_alias=True)
+            self.tally.add(
+                "pushed", self.pusher.push(recipient.user_id, {"kind": "notification", "notification": view})
+            )
+
+
+def deliver(
+    occurrence: Occurrence,
+    addresses: Addresses,
+    mailer: Mailer | None = None,
+    pusher: Pusher | None = None,
+    recipients: Iterable[Recipient] | None = None,
+) -> Delivery:
+    """Tell every recipient the rules name (or `recipients`, for producers with their own list)."""
+    run = _Run(addresses, mailer, pusher)
+    for recipient in recipients_for(occurrence) if recipients is None else recipients:
+        run.deliver_to(occurrence, recipient)
+    return run.tally.result()
