@@ -181,6 +181,14 @@ def make_handler(serve: Callable[[HttpRequest], GatewayResponse]) -> type[BaseHT
     return ProxyHandler
 
 
+class LocalHTTPServer(ThreadingHTTPServer):
+    """One thread per connection, with a listen backlog for a load test's 200 connections opened at once:
+    socketserver's default of 5 leaves the rest of such a burst to SYN retries, a second or more each."""
+
+    daemon_threads = True
+    request_queue_size = 512
+
+
 def _prepare(
     template: SamTemplate | None, env_file: Path | None, create_tables: bool
 ) -> tuple[SamTemplate, dict[str, str]]:
@@ -230,8 +238,7 @@ def build_server(
         log.debug("%s handled %s in %.1f ms", spec.logical_id, event.get("httpMethod", "event"), millis)
 
     gateway = LocalGateway(template, stage=environment.get("STAGE", "local"), on_invoke=on_invoke)
-    server = ThreadingHTTPServer((host, port), make_handler(admitted(gateway.handle, max_pending)))
-    server.daemon_threads = True
+    server = LocalHTTPServer((host, port), make_handler(admitted(gateway.handle, max_pending)))
     return server, gateway
 
 
@@ -255,8 +262,7 @@ def build_pool_server(
     pool = WorkerPool(
         workers, config, max_pending=max_pending, queue_timeout=queue_timeout, crash_response=crash_response
     )
-    server = ThreadingHTTPServer((host, port), make_handler(pool.handle))
-    server.daemon_threads = True
+    server = LocalHTTPServer((host, port), make_handler(pool.handle))
     return server, pool
 
 
