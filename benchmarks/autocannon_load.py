@@ -7,9 +7,10 @@
 - autocannon is the npm package pinned by benchmarks/load/package-lock.json (`npm ci` in benchmarks/load, which
   the make target runs); benchmarks/load/run.js drives one run and prints autocannon's result.
 - `local`: `python -m infra.local_api --workers N` started here (no reload, quiet) on env.local.json;
-  `deployed`: API_BASE_URL or .local/api-url (the `make run` stack); `backend`: MiniStack's DynamoDB alone, the
-  GetItem (for GET) or PutItem (for POST) each request of the route makes, at the same connections: the floor the
-  backing services allow (Redis, 0.1 ms a call, is not the limit).
+  `deployed`: API_BASE_URL or .local/api-url (the `make run` stack); `backend`: the backing service alone at the
+  same connections, the floor it allows: for POST, MiniStack's DynamoDB answering the PutItem each request makes
+  (autocannon straight at it); for GET, which a warm task cache serves from Redis without DynamoDB, Redis'
+  MGET rate (redis-benchmark) over the four Redis round trips such a request makes.
 - Users: `--users` fresh users per run (tokens minted with the target's JWT secret: no bcrypt in the set-up), each
   with one task for the GET route; requests take the users in turn. The per-user limit stays the deployed one
   (RateLimitUserPerMinute, 100 a minute by default), so 200 users allow 2,000 req/s over a 10 s run: a 429 in the
@@ -161,8 +162,46 @@ def _dynamodb_table(target: str) -> str:
     raise ValueError(target)
 
 
+# Redis round trips of a warm GET /tasks/{id} served from the task cache: the authorizer's revocation MGET, the
+# rate-limit script, the handler's revocation MGET and the cache MGET.
+REDIS_CALLS_PER_CACHED_GET = 4
+
+
+def redis_floor(connections: int, requests: int) -> dict[str, Any]:
+    """What Redis alone allows a cached GET: redis-benchmark's MGET rate at `connections`, over the round trips
+    one request makes (keys that do not exist: nothing is written)."""
+    keys = [f"load-floor:{uuid.uuid4().hex}" for _ in range(3)]
+    command = ["redis-benchmark", "-h", "127.0.0.1", "-p", "6379", "-c", str(connections), "-n", str(requests)]
+    run = subprocess.run(  # noqa: S603 - redis-server's own benchmark tool
+        [*command, "--csv", "MGET", *keys], capture_output=True, text=True, check=True, timeout=60
+    )
+    header, row = (line.replace('"', "").split(",") for line in run.stdout.strip().splitlines()[-2:])
+    figures = dict(zip(header, row, strict=False))
+    return {
+        "requests_per_s": round(float(figures["rps"]) / REDIS_CALLS_PER_CACHED_GET, 1),
+        "requests": requests,
+        "p50_ms": float(figures.get("p50_latency_ms", 0)),
+        "p99_ms": float(figures.get("p99_latency_ms", 0)),
+        "max_ms": float(figures.get("max_latency_ms", 0)),
+        "timeouts": 0,
+        "errors": 0,
+        "non_2xx": 0,
+        "5xx": 0,
+        "statuses": {},
+        "note": f"redis-benchmark MGET at {figures['rps']} calls/s, / {REDIS_CALLS_PER_CACHED_GET} calls per request",
+    }
+
+
 def measure_cell(target: str, route: str, connections: int, base_url: str, args: argparse.Namespace) -> dict[str, Any]:
     method, path = ROUTES[route]
+    if target == "backend" and route == "get":
+        load_before = harness.load_average()
+        return {
+            "measured_at": harness.utc_now(),
+            "load_average_before": load_before,
+            **redis_floor(connections, 200_000),
+            "load_average_after": harness.load_average(),
+        }
     if target == "backend":
         users = _backend_users(args.users)
         config: dict[str, Any] = {"url": base_url, **_backend_config(route, _dynamodb_table(target))}
