@@ -133,8 +133,12 @@ class _Worker:
         child_end.close()
 
     def wait_ready(self, timeout: float) -> None:
-        if not self.connection.poll(timeout) or self.connection.recv() != _READY:
-            raise RuntimeError(f"{self.process.name} did not start")
+        try:
+            ready = self.connection.poll(timeout) and self.connection.recv() == _READY
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            raise RuntimeError(f"{self.process.name} did not start (its error is on stderr)")
 
     def call(self, request: HttpRequest) -> GatewayResponse:
         self.connection.send(request)
