@@ -7,7 +7,14 @@ from typing import Any
 from infra.reserved_concurrency import apply, reserved_concurrency
 from infra.sam_template import NO_VALUE, SamTemplate
 
-CONSUMERS = {"TaskIngestionFunction", "OutboxPublisherFunction", "NotificationFunction"}
+AUTHORIZERS = {"AuthorizerFunction", "SocketAuthorizerFunction"}
+CONSUMERS = {
+    "TaskIngestionFunction",
+    "OutboxPublisherFunction",
+    "NotificationFunction",
+    "ReminderSchedulerFunction",
+    "ReminderFunction",
+}
 
 
 def test_by_default_no_function_reserves_concurrency_and_the_stage_keeps_the_default_throttle() -> None:
@@ -25,10 +32,11 @@ def test_each_function_class_gets_its_own_figure() -> None:
         "ConsumerReservedConcurrency": "2",
     }
     figures = reserved_concurrency(template, parameters)
-    assert figures.pop("AuthorizerFunction") == 16
+    assert {name: figures.pop(name) for name in AUTHORIZERS} == dict.fromkeys(AUTHORIZERS, 16)
     assert {name: figures.pop(name) for name in CONSUMERS} == dict.fromkeys(CONSUMERS, 2)
-    assert figures and set(figures.values()) == {4}  # every API route function
-    assert all(template.resources[name]["Properties"].get("Events") for name in figures)
+    assert figures and set(figures.values()) == {4}  # every route function, REST (Api events) and WebSocket
+    routes = [name for name in figures if not template.resources[name]["Properties"].get("Events")]
+    assert all(name.startswith("Socket") for name in routes), routes
 
 
 def test_the_stage_throttle_is_the_parameters_given() -> None:
