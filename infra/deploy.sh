@@ -31,6 +31,14 @@ overrides=(
   overrides+=("RateLimitLoginFailuresPerAccount=$RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT")
 [ -z "${RATE_LIMIT_LOGIN_FAILURES_PER_IP:-}" ] || overrides+=("RateLimitLoginFailuresPerIp=$RATE_LIMIT_LOGIN_FAILURES_PER_IP")
 [ -z "${RATE_LIMIT_REFRESHES_PER_SESSION:-}" ] || overrides+=("RateLimitRefreshesPerSession=$RATE_LIMIT_REFRESHES_PER_SESSION")
+# Throughput (issue 17): the stage's throttle (fast 429 THROTTLED in the error shape) and reserved concurrency per
+# function class; unset keeps the template's defaults (no stage throttle, no reservation).
+for pair in ApiThrottlingRateLimit:API_THROTTLING_RATE_LIMIT ApiThrottlingBurstLimit:API_THROTTLING_BURST_LIMIT \
+  ApiReservedConcurrency:API_RESERVED_CONCURRENCY AuthorizerReservedConcurrency:AUTHORIZER_RESERVED_CONCURRENCY \
+  ConsumerReservedConcurrency:CONSUMER_RESERVED_CONCURRENCY; do
+  variable="${pair#*:}"
+  [ -z "${!variable:-}" ] || overrides+=("${pair%%:*}=${!variable}")
+done
 # Extra Key=Value overrides, space separated (e.g. private broker names for a second stack on one RabbitMQ).
 # shellcheck disable=SC2206
 [ -z "${EXTRA_PARAMETER_OVERRIDES:-}" ] || overrides+=($EXTRA_PARAMETER_OVERRIDES)
@@ -42,6 +50,10 @@ log "sam deploy (stack $STACK_NAME) to $AWS_ENDPOINT_URL"
   --no-confirm-changeset --no-fail-on-empty-changeset --no-progressbar \
   --parameter-overrides "${overrides[@]}" \
   >"$LOG_DIR/sam-deploy.log" 2>&1 || { tail -60 "$LOG_DIR/sam-deploy.log"; die "sam deploy failed"; }
+
+# MiniStack's CloudFormation ignores ReservedConcurrentExecutions and its Lambda API enforces it: set it there too.
+"$VENV/bin/python" -m infra.reserved_concurrency --stack-name "$STACK_NAME" >"$LOG_DIR/reserved-concurrency.log" 2>&1 ||
+  log "warning: reserved concurrency not applied (see $LOG_DIR/reserved-concurrency.log)"
 
 api_id="$("$VENV/bin/python" -m infra.stack --stack-name "$STACK_NAME" output ApiId)"
 api_url="$AWS_ENDPOINT_URL/_aws/execute-api/$api_id/$STAGE"

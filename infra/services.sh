@@ -46,8 +46,15 @@ start_ministack() {
   [ -x "$MINISTACK_VENV/bin/ministack" ] || die "MiniStack is not installed: run infra/bootstrap.sh"
   mkdir -p "$LOCAL_DIR/ministack/tmp" "$LOCAL_DIR/ministack/s3" "$LOCAL_DIR/ministack/state"
   log "starting MiniStack on 127.0.0.1:4566"
+  # Lambda concurrency (issue 17; MiniStack's lambda_svc): each in-flight invocation is one worker subprocess,
+  # and MiniStack never queues: past LAMBDA_ACCOUNT_CONCURRENCY it throttles at once (TooManyRequestsException)
+  # where its own default (half the RAM / 21 MiB: ~560 here) lets 200 connections start 200 workers that each
+  # import the layer for ~2 s on 2 cores, pass the 10 s timeout and restart. Surplus workers a burst leaves
+  # behind are kept LAMBDA_WARM_TTL_SECONDS (default 300) so the next burst reuses them instead of a cold start.
   GATEWAY_PORT=4566 BIND_HOST=127.0.0.1 TMPDIR="$LOCAL_DIR/ministack/tmp" \
     S3_DATA_DIR="$LOCAL_DIR/ministack/s3" STATE_DIR="$LOCAL_DIR/ministack/state" \
+    LAMBDA_ACCOUNT_CONCURRENCY="${LAMBDA_ACCOUNT_CONCURRENCY:-32}" \
+    LAMBDA_WARM_TTL_SECONDS="${LAMBDA_WARM_TTL_SECONDS:-900}" \
     nohup "$MINISTACK_VENV/bin/ministack" >"$LOG_DIR/ministack.log" 2>&1 &
   echo $! >"$PID_DIR/ministack.pid"
   wait_for MiniStack 30 curl -fsS "$AWS_ENDPOINT_URL/_localstack/health"

@@ -240,6 +240,10 @@ class LocalGateway:
             return self._gateway_error("DEFAULT_5XX", 502, "Internal server error", request_id)
         return self._to_http(result, request_id)
 
+    def crash_response(self) -> GatewayResponse:
+        """What API Gateway answers when the function died mid-request: the DEFAULT_5XX response, 502."""
+        return self._gateway_error("DEFAULT_5XX", 502, "Internal server error", str(uuid.uuid4()))
+
     def _gateway_error(self, kind: str, default_status: int, default_message: str, request_id: str) -> GatewayResponse:
         """Answer like API Gateway: the type's customised response, else the customised DEFAULT_4XX/DEFAULT_5XX
         (templates and headers, the type's own status), else the built-in `{"message": ...}`."""

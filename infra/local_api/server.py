@@ -1,5 +1,9 @@
-"""`make local-api`: template.yaml's API on 127.0.0.1:3000, in-process, no Docker.
+"""`make local-api`: template.yaml's API on 127.0.0.1:3000, no Docker.
 
+Workers: `--workers N` (default: the core count) serves the functions from a pool of N worker processes, so
+concurrent requests run in parallel (infra/local_api/pool.py says why per request, not pre-forked servers);
+`--workers 1` runs them in this interpreter one at a time, the mode the unit tests and tests/resilience use. Either
+way at most `--max-pending` requests are inside the server: the next one is a fast 503 `OVERLOADED` with Retry-After.
 Server: the standard library's ThreadingHTTPServer. It is maintained with CPython, speaks HTTP/1.1 keep-alive,
 runs one thread per connection and adds no dependency; the gateway does the API Gateway work, so a WSGI stack
 (werkzeug) would add a layer without adding behaviour.
@@ -15,21 +19,27 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from infra.local_api.gateway import HttpRequest, LocalGateway
-from infra.local_api.loader import add_layers_to_path
+from infra.local_api.gateway import GatewayResponse, HttpRequest, LocalGateway
+from infra.local_api.loader import RELOADED_PACKAGES, add_layers_to_path
+from infra.local_api.pool import Admission, WorkerConfig, WorkerPool, overloaded_response
 from infra.local_api.tables import ensure_tables
 from infra.local_api.template import ROOT, FunctionSpec, SamTemplate
 
 log = logging.getLogger("local_api")
 DEFAULT_ENV_FILE = ROOT / "env.local.json"
+# Requests inside the server (running or waiting) before the next is refused with 503: above the 200 connections of
+# the load test, so a client that waits its turn is served and only a flood is turned away.
+DEFAULT_MAX_PENDING = 256
 
 
 def process_environment(template: SamTemplate, env_vars: dict[str, Any]) -> dict[str, str]:
@@ -125,7 +135,9 @@ class CodeWatcher(threading.Thread):
         self._stop_event.set()
 
 
-def make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
+def make_handler(serve: Callable[[HttpRequest], GatewayResponse]) -> type[BaseHTTPRequestHandler]:
+    """The HTTP side: parse a request, hand it to `serve` (the gateway, or the worker pool), write the answer."""
+
     class ProxyHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: a warm request does not pay for a TCP handshake
         server_version = "taskapp-local-api"
@@ -145,7 +157,7 @@ def make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
                 body=body,
                 source_ip=self.client_address[0],
             )
-            response = gateway.handle(request)
+            response = serve(request)
             self.send_response(response.status)
             for name, value in response.headers:
                 if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
@@ -169,6 +181,47 @@ def make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
     return ProxyHandler
 
 
+class LocalHTTPServer(ThreadingHTTPServer):
+    """One thread per connection, with a listen backlog for a load test's 200 connections opened at once:
+    socketserver's default of 5 leaves the rest of such a burst to SYN retries, a second or more each."""
+
+    daemon_threads = True
+    request_queue_size = 512
+
+
+def _prepare(
+    template: SamTemplate | None, env_file: Path | None, create_tables: bool
+) -> tuple[SamTemplate, dict[str, str]]:
+    """This process's environment from the template and the env file, the layers on sys.path, the tables made."""
+    template = template or SamTemplate()
+    environment = process_environment(template, read_env_file(env_file))
+    apply_environment(environment)
+    add_layers_to_path(template.layer_dirs)
+    if create_tables:
+        created = ensure_tables(template, environment, environment.get("DYNAMODB_ENDPOINT"))
+        if created:
+            log.info("created tables %s", ", ".join(created))
+    return template, environment
+
+
+Serve = Callable[[HttpRequest], GatewayResponse]
+
+
+def admitted(serve: Serve, max_pending: int) -> Serve:
+    """`serve`, refusing at once (503 OVERLOADED) while `max_pending` requests are already inside."""
+    admission = Admission(max_pending)
+
+    def serve_admitted(request: HttpRequest) -> GatewayResponse:
+        if not admission.enter():
+            return overloaded_response("queue full")
+        try:
+            return serve(request)
+        finally:
+            admission.leave()
+
+    return serve_admitted
+
+
 def build_server(
     host: str,
     port: int,
@@ -176,24 +229,52 @@ def build_server(
     template: SamTemplate | None = None,
     env_file: Path | None = DEFAULT_ENV_FILE,
     create_tables: bool = True,
+    max_pending: int = DEFAULT_MAX_PENDING,
 ) -> tuple[ThreadingHTTPServer, LocalGateway]:
-    template = template or SamTemplate()
-    env_vars = read_env_file(env_file)
-    environment = process_environment(template, env_vars)
-    apply_environment(environment)
-    add_layers_to_path(template.layer_dirs)
-    if create_tables:
-        created = ensure_tables(template, environment, environment.get("DYNAMODB_ENDPOINT"))
-        if created:
-            log.info("created tables %s", ", ".join(created))
+    """The in-process server: every function in this interpreter, one invocation at a time."""
+    template, environment = _prepare(template, env_file, create_tables)
 
     def on_invoke(spec: FunctionSpec, event: dict[str, Any], millis: float) -> None:
         log.debug("%s handled %s in %.1f ms", spec.logical_id, event.get("httpMethod", "event"), millis)
 
     gateway = LocalGateway(template, stage=environment.get("STAGE", "local"), on_invoke=on_invoke)
-    server = ThreadingHTTPServer((host, port), make_handler(gateway))
-    server.daemon_threads = True
+    server = LocalHTTPServer((host, port), make_handler(admitted(gateway.handle, max_pending)))
     return server, gateway
+
+
+def build_pool_server(
+    host: str,
+    port: int,
+    *,
+    workers: int,
+    template: SamTemplate | None = None,
+    env_file: Path | None = DEFAULT_ENV_FILE,
+    create_tables: bool = True,
+    max_pending: int = DEFAULT_MAX_PENDING,
+    queue_timeout: float = 5.0,
+    reloaded_packages: tuple[str, ...] = RELOADED_PACKAGES,
+) -> tuple[ThreadingHTTPServer, WorkerPool]:
+    """The server in front of `workers` worker processes; the caller closes the pool after the server."""
+    template, environment = _prepare(template, env_file, create_tables)
+    stage = environment.get("STAGE", "local")
+    config = WorkerConfig(template.path, environment, stage, reloaded_packages, log.getEffectiveLevel())
+    crash_response = LocalGateway(template, stage=stage).crash_response
+    pool = WorkerPool(
+        workers, config, max_pending=max_pending, queue_timeout=queue_timeout, crash_response=crash_response
+    )
+    server = LocalHTTPServer((host, port), make_handler(pool.handle))
+    return server, pool
+
+
+def code_roots(template: SamTemplate) -> list[Path]:
+    """What the reload watches: the functions' folder (the template's own folder for a template without one) and
+    the layers."""
+    functions = template.root / "functions"
+    return [functions if functions.is_dir() else template.root, *template.layer_dirs]
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,26 +282,58 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_API_PORT", "3000")))
     parser.add_argument("--env-vars", type=Path, default=DEFAULT_ENV_FILE, help="SAM --env-vars style JSON file")
+    parser.add_argument("--template", type=Path, default=None, help="the SAM template (default: template.yaml)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("LOCAL_API_WORKERS") or os.cpu_count() or 1),
+        help="worker processes (default: the core count); 1 runs every function in this process, one at a time",
+    )
+    parser.add_argument(
+        "--max-pending",
+        type=int,
+        default=DEFAULT_MAX_PENDING,
+        help="requests running or waiting before the next is answered 503 OVERLOADED with Retry-After",
+    )
+    parser.add_argument(
+        "--queue-timeout", type=float, default=5.0, help="seconds a request waits for a free worker before a 503"
+    )
     parser.add_argument("--no-reload", action="store_true", help="do not watch the code for changes")
     parser.add_argument("--no-create-tables", action="store_true", help="do not create missing DynamoDB tables")
     parser.add_argument("--quiet", action="store_true", help="log warnings only (benchmarks)")
     args = parser.parse_args(argv)
     level = logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
-    server, gateway = build_server(
-        args.host, args.port, env_file=args.env_vars, create_tables=not args.no_create_tables
-    )
+    template = SamTemplate(args.template.resolve()) if args.template else SamTemplate()
+    options: dict[str, Any] = {
+        "template": template,
+        "env_file": args.env_vars,
+        "create_tables": not args.no_create_tables,
+        "max_pending": args.max_pending,
+    }
+    pool: WorkerPool | None = None
+    if args.workers > 1:
+        server, pool = build_pool_server(
+            args.host, args.port, workers=args.workers, queue_timeout=args.queue_timeout, **options
+        )
+        forget: Callable[[], None] = pool.reload
+        stage = pool.stage
+    else:
+        server, gateway = build_server(args.host, args.port, **options)
+        forget, stage = gateway.loader.forget_all, gateway.stage
     watcher = None
     if not args.no_reload:
 
         def reload(changed: list[str]) -> None:
             log.info("code changed (%s): reloading on next request", ", ".join(changed[:5]))
-            gateway.loader.forget_all()
+            forget()
 
-        watcher = CodeWatcher([ROOT / "functions", *gateway.template.layer_dirs], reload)
+        watcher = CodeWatcher(code_roots(template), reload)
         watcher.start()
     host, port = server.server_address[:2]
-    log.warning("serving %s routes on http://%s:%s (stage %s)", len(gateway.template.routes), host, port, gateway.stage)
+    workers = f"{pool.size} worker processes" if pool else "in-process"
+    log.warning("serving %s routes on http://%s:%s (stage %s, %s)", len(template.routes), host, port, stage, workers)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `kill <pid>` stops the workers too, as Ctrl-C does
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
@@ -229,4 +342,6 @@ def main(argv: list[str] | None = None) -> int:
         if watcher:
             watcher.stop()
         server.server_close()
+        if pool:
+            pool.close()
     return 0

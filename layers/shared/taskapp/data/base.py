@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from functools import lru_cache, wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+import botocore.context
 import botocore.session
 import pynamodb.connection.base
 from botocore.exceptions import BotoCoreError, ClientError
@@ -47,7 +48,40 @@ def thread_session(env_vars: dict[str, Any] | None = None) -> botocore.session.S
     session: botocore.session.Session | None = getattr(_per_thread, "session", None)
     if session is None:
         session = _per_thread.session = botocore.session.get_session()
+        create_client = session.create_client
+
+        def create_remembering_client(*args: Any, **kwargs: Any) -> Any:
+            client = create_client(*args, **kwargs)
+            remember_user_agents(client)
+            return client
+
+        session.create_client = create_remembering_client  # type: ignore[method-assign]
     return session
+
+
+def remember_user_agents(client: Any) -> None:
+    """One User-Agent string per set of features a call used, instead of one built twice per call.
+
+    botocore rebuilds the header when it makes the request and again just before signing it (sanitising every
+    component each time): ~0.1 ms, 8% of a warm GET /tasks/{id}. The string depends only on the client's fixed
+    parts (session, config, platform) and on the features the call registered, so it is remembered per feature
+    set. A botocore without these internals is left as it is.
+    """
+    creator: Any = getattr(client, "_user_agent_creator", None)
+    build = getattr(creator, "to_string", None)
+    if build is None or not hasattr(creator, "_client_features"):
+        return
+    built: dict[frozenset[str], str] = {}
+
+    def to_string() -> str:
+        context = botocore.context.get_context()
+        features = frozenset((creator._client_features or set()) | (context.features if context else set()))
+        user_agent = built.get(features)
+        if user_agent is None:
+            user_agent = built[features] = build()
+        return user_agent
+
+    creator.to_string = to_string
 
 
 # pynamodb looks the function up in its module each time a connection first needs a session.

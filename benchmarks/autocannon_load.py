@@ -1,0 +1,311 @@
+"""`make bench-load`: the first seed's load test (autocannon, 10 s) at 10, 50 and 200 connections, against
+`make local-api`, the `make run` stack, and the backing service alone; results under benchmarks/.
+
+    .venv/bin/python -m benchmarks.autocannon_load [--target local --target deployed --target backend]
+        [--route post --route get] [--connections 10,50,200] [--duration 10] [--workers N] [--users 200]
+
+- autocannon is the npm package pinned by benchmarks/load/package-lock.json (`npm ci` in benchmarks/load, which
+  the make target runs); benchmarks/load/run.js drives one run and prints autocannon's result.
+- `local`: `python -m infra.local_api --workers N` started here (no reload, quiet) on env.local.json;
+  `deployed`: API_BASE_URL or .local/api-url (the `make run` stack); `backend`: the backing service alone at the
+  same connections, the floor it allows: for POST, MiniStack's DynamoDB answering the PutItem each request makes
+  (autocannon straight at it); for GET, which a warm task cache serves from Redis without DynamoDB, Redis'
+  MGET rate (redis-benchmark) over the four Redis round trips such a request makes.
+- Users: `--users` fresh users per run (tokens minted with the target's JWT secret: no bcrypt in the set-up), each
+  with one task for the GET route; requests take the users in turn. The per-user limit stays the deployed one
+  (RateLimitUserPerMinute, 100 a minute by default), so 200 users allow 2,000 req/s over a 10 s run: a 429 in the
+  results means a run went past that, not that one user did.
+- Every run records the load average before and after; the machine is shared (2 cores).
+- Results accumulate per cell (target, route, connections) in benchmarks/autocannon-load.json, so a run of one
+  cell updates only that cell; benchmarks/autocannon-load.md is the table, beside the seed's figures from issue 17.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import uuid
+from typing import Any
+
+from benchmarks import harness
+from benchmarks.harness import ROOT
+
+LOAD_DIR = ROOT / "benchmarks" / "load"
+RESULTS = "autocannon-load"
+ROUTES = {"post": ("POST", "/tasks"), "get": ("GET", "/tasks/{id}")}
+TARGETS = ("local", "deployed", "backend")
+# The seed (high-scale-task-api) as issue 17 measured it on this machine, 2026-12-01 (medians of 3): not re-run.
+SEED = {
+    "post": "~1,050-1,450 req/s (p50 6 ms at 10 connections)",
+    "get": "~5,800-7,800 req/s",
+}
+# issue 17's table, the same runs before this change (2026-12-01)
+BEFORE = {
+    ("local", "post"): {
+        10: "163 req/s, p50 55 ms",
+        50: "147 req/s, p50 293 ms, p99 2.1 s",
+        200: "151 req/s, ~90 timeouts",
+    },
+    ("deployed", "post"): {10: "79 req/s, p50 106 ms", 50: "36 req/s, p50 1.25 s", 200: "0 served, all timed out"},
+    ("local", "get"): {10: "190 req/s, p50 49 ms", 50: "197 req/s, p50 215 ms", 200: "203 req/s, 74-96 timeouts"},
+    ("deployed", "get"): {10: "52 req/s, p50 81 ms", 50: "158 req/s", 200: "0 served"},
+}
+
+
+def _jwt_secret(target: str) -> str:
+    if target == "local":
+        from infra.local_api.server import read_env_file
+
+        return str(read_env_file(ROOT / "env.local.json")["Parameters"]["JWT_SECRET"])
+    secret = os.environ.get("JWT_SECRET") or (ROOT / ".local" / "jwt-secret").read_text().strip()
+    return secret
+
+
+def _post_json(url: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310 - our own API's URL
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        answer: dict[str, Any] = json.loads(response.read())
+        return answer
+
+
+def _users(target: str, base_url: str, count: int, with_tasks: bool) -> list[dict[str, str]]:
+    from tests.support.tokens import mint_access_token
+
+    secret = _jwt_secret(target)
+    users = []
+    for _ in range(count):
+        user_id = str(uuid.uuid4())
+        token = mint_access_token(secret, sub=user_id)
+        user = {"token": token, "userId": user_id}
+        if with_tasks:
+            user["taskId"] = str(_post_json(f"{base_url}/tasks", harness.create_task_body("load"), token)["id"])
+        users.append(user)
+    return users
+
+
+def _backend_users(count: int) -> list[dict[str, str]]:
+    return [{"taskId": str(uuid.uuid4())} for _ in range(count)]
+
+
+def _backend_config(route: str, table: str) -> dict[str, Any]:
+    """GetItem/PutItem straight at MiniStack's DynamoDB, as botocore sends them (the signature is not checked)."""
+    operation = "GetItem" if route == "get" else "PutItem"
+    key = {"ownerId": {"S": "load-floor"}, "taskId": {"S": "floor"}}
+    body: dict[str, Any] = {"TableName": table, "Key": key, "ConsistentRead": True}
+    if route == "post":
+        body = {"TableName": table, "Item": {**key, "title": {"S": "load"}}}
+    credential = "Credential=test/20261201/us-east-1/dynamodb/aws4_request"
+    return {
+        "method": "POST",
+        "path": "/",
+        "headers": {
+            "content-type": "application/x-amz-json-1.0",
+            "x-amz-target": f"DynamoDB_20120810.{operation}",
+            "authorization": f"AWS4-HMAC-SHA256 {credential}, SignedHeaders=host;x-amz-date, Signature=0",
+        },
+        "body": body,
+    }
+
+
+def run_autocannon(config: dict[str, Any]) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(config, handle)
+    try:
+        node = subprocess.run(  # noqa: S603 - node running our runner with the pinned autocannon
+            ["node", str(LOAD_DIR / "run.js"), handle.name],  # noqa: S607 - the developer's node
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=config["duration"] + 60,
+        )
+    finally:
+        os.unlink(handle.name)
+    if node.returncode != 0:
+        raise SystemExit(f"autocannon failed: {node.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(node.stdout)
+    return result
+
+
+def summarize(result: dict[str, Any]) -> dict[str, Any]:
+    """What the table shows, from autocannon's result."""
+    latency = result["latency"]
+    statuses = {str(code): stats["count"] for code, stats in (result.get("statusCodeStats") or {}).items()}
+    return {
+        "requests_per_s": round(result["requests"]["average"], 1),
+        "requests": result["requests"]["total"],
+        "p50_ms": latency["p50"],
+        "p99_ms": latency["p99"],
+        "max_ms": latency["max"],
+        "timeouts": result["timeouts"],
+        "errors": result["errors"],
+        "non_2xx": result["non2xx"],
+        "5xx": result.get("5xx", 0),
+        "statuses": statuses,
+    }
+
+
+def _dynamodb_table(target: str) -> str:
+    if target == "backend":
+        from infra.local_api.server import read_env_file
+
+        return str(read_env_file(ROOT / "env.local.json")["Parameters"]["TASKS_TABLE"])
+    raise ValueError(target)
+
+
+# Redis round trips of a warm GET /tasks/{id} served from the task cache: the authorizer's revocation MGET, the
+# rate-limit script, the handler's revocation MGET and the cache MGET.
+REDIS_CALLS_PER_CACHED_GET = 4
+
+
+def redis_floor(connections: int, requests: int) -> dict[str, Any]:
+    """What Redis alone allows a cached GET: redis-benchmark's MGET rate at `connections`, over the round trips
+    one request makes (keys that do not exist: nothing is written)."""
+    keys = [f"load-floor:{uuid.uuid4().hex}" for _ in range(3)]
+    command = ["redis-benchmark", "-h", "127.0.0.1", "-p", "6379", "-c", str(connections), "-n", str(requests)]
+    run = subprocess.run(  # noqa: S603 - redis-server's own benchmark tool
+        [*command, "--csv", "MGET", *keys], capture_output=True, text=True, check=True, timeout=60
+    )
+    header, row = (line.replace('"', "").split(",") for line in run.stdout.strip().splitlines()[-2:])
+    figures = dict(zip(header, row, strict=False))
+    return {
+        "requests_per_s": round(float(figures["rps"]) / REDIS_CALLS_PER_CACHED_GET, 1),
+        "requests": requests,
+        "p50_ms": float(figures.get("p50_latency_ms", 0)),
+        "p99_ms": float(figures.get("p99_latency_ms", 0)),
+        "max_ms": float(figures.get("max_latency_ms", 0)),
+        "timeouts": 0,
+        "errors": 0,
+        "non_2xx": 0,
+        "5xx": 0,
+        "statuses": {},
+        "note": f"redis-benchmark MGET at {figures['rps']} calls/s, / {REDIS_CALLS_PER_CACHED_GET} calls per request",
+    }
+
+
+def measure_cell(target: str, route: str, connections: int, base_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    method, path = ROUTES[route]
+    if target == "backend" and route == "get":
+        load_before = harness.load_average()
+        return {
+            "measured_at": harness.utc_now(),
+            "load_average_before": load_before,
+            **redis_floor(connections, 200_000),
+            "load_average_after": harness.load_average(),
+        }
+    if target == "backend":
+        users = _backend_users(args.users)
+        config: dict[str, Any] = {"url": base_url, **_backend_config(route, _dynamodb_table(target))}
+    else:
+        users = _users(target, base_url, args.users, with_tasks=route == "get")
+        body = harness.create_task_body("load", description="autocannon", tags=["load"]) if route == "post" else None
+        config = {"url": base_url, "method": method, "path": path, "headers": {"content-type": "application/json"}}
+        if body is not None:
+            config["body"] = body
+    config.update(users=users, connections=connections, duration=args.duration, timeout=args.timeout)
+    load_before = harness.load_average()
+    figures = summarize(run_autocannon(config))
+    return {
+        "measured_at": harness.utc_now(),
+        "load_average_before": load_before,
+        "load_average_after": harness.load_average(),
+        "users": args.users if target != "backend" else 0,
+        "duration_s": args.duration,
+        **({"workers": args.workers} if target == "local" else {}),
+        **figures,
+    }
+
+
+def _cell_text(cell: dict[str, Any] | None) -> str:
+    if not cell:
+        return "-"
+    text = f"{cell['requests_per_s']:,.0f} req/s, p50 {cell['p50_ms']} ms, p99 {cell['p99_ms']} ms"
+    problems = [f"{cell['timeouts']} timeouts" if cell["timeouts"] else "", f"{cell['5xx']} 5xx" if cell["5xx"] else ""]
+    refused = sum(count for code, count in cell["statuses"].items() if code in ("429", "503"))
+    if refused:
+        problems.append(f"{refused} fast 429/503")
+    problems.append(f"load {cell['load_average_before']}")
+    return "; ".join(filter(None, [text, *problems]))
+
+
+def markdown(cells: dict[str, dict[str, Any]], levels: list[int]) -> str:
+    lines = [
+        "# Load test: the first seed's autocannon run, 10 s per cell",
+        "",
+        "`make bench-load` (benchmarks/autocannon_load.py; method in its docstring). Each cell: req/s, latency "
+        "p50/p99, timeouts and 5xx (none unless shown), fast refusals (429/503 with Retry-After), and the load "
+        "average when it started (2 shared cores). `before`: issue 17's table, the same runs on main before this "
+        "change (2026-12-01). The seed's own server: its figures from issue 17 (2026-12-01, same machine), not re-run.",
+        "",
+    ]
+    header = ["route", "target", *[f"{level} connections" for level in levels]]
+    rows = []
+    for route, (method, path) in ROUTES.items():
+        rows.append([f"{method} {path}", "seed (issue 17)", SEED[route], "", ""][: len(header)])
+        for target in TARGETS:
+            before = BEFORE.get((target, route))
+            if before:
+                rows.append([f"{method} {path}", f"{target}, before", *[before.get(level, "-") for level in levels]])
+            row = [_cell_text(cells.get(f"{target}|{route}|{level}")) for level in levels]
+            if any(text != "-" for text in row):
+                rows.append([f"{method} {path}", target, *row])
+    lines.append(harness.markdown_table(header, rows))
+    return "\n".join(lines)
+
+
+def _local_api(workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    return harness.start_local_api("--workers", str(workers))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", action="append", choices=TARGETS, help="default: all three")
+    parser.add_argument("--route", action="append", choices=tuple(ROUTES), help="default: both")
+    parser.add_argument("--connections", default="10,50,200")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--timeout", type=int, default=10, help="seconds before autocannon counts a timeout")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="make local-api's worker processes")
+    parser.add_argument("--users", type=int, default=200)
+    args = parser.parse_args(argv)
+    if not (LOAD_DIR / "node_modules" / "autocannon").is_dir():
+        raise SystemExit("autocannon is not installed: run `npm ci` in benchmarks/load (make bench-load does)")
+    levels = [int(level) for level in args.connections.split(",")]
+    stored_path = harness.RESULTS / f"{RESULTS}.json"
+    stored: dict[str, Any] = json.loads(stored_path.read_text()) if stored_path.exists() else {"cells": {}}
+    for target in args.target or TARGETS:
+        server = None
+        if target == "local":
+            server, base_url = _local_api(args.workers)
+        elif target == "deployed":
+            base_url = harness.api_base_url()
+            if not base_url:
+                print("no deployed stack (API_BASE_URL or .local/api-url): skipped", file=sys.stderr)
+                continue
+        else:
+            base_url = os.environ.get("BENCH_AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+        try:
+            for route in args.route or tuple(ROUTES):
+                for level in levels:
+                    cell = measure_cell(target, route, level, base_url, args)
+                    stored["cells"][f"{target}|{route}|{level}"] = cell
+                    print(f"{target:9} {route:5} {level:4}: {_cell_text(cell)}", flush=True)
+        finally:
+            if server:
+                server.terminate()
+                server.wait(15)
+    stored.update(machine=harness.machine(), updated_at=harness.utc_now())
+    harness.write_report(RESULTS, data=stored, markdown=markdown(stored["cells"], [10, 50, 200]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

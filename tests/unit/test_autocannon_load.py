@@ -1,0 +1,41 @@
+"""The load benchmark reads autocannon's result and tables it beside issue 17's figures (no server, no Node)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks import autocannon_load
+
+RESULT = {
+    "requests": {"average": 812.4, "total": 8124},
+    "latency": {"p50": 11, "p99": 48, "max": 90},
+    "timeouts": 0,
+    "errors": 0,
+    "non2xx": 12,
+    "5xx": 0,
+    "statusCodeStats": {"201": {"count": 8112}, "503": {"count": 12}},
+}
+
+
+def test_a_run_is_summarised_with_its_refusals() -> None:
+    cell = autocannon_load.summarize(RESULT)
+    assert cell["requests_per_s"] == 812.4
+    assert cell["statuses"] == {"201": 8112, "503": 12}
+    text = autocannon_load._cell_text({**cell, "load_average_before": 1.5})
+    assert text == "812 req/s, p50 11 ms, p99 48 ms; 12 fast 429/503; load 1.5"
+
+
+def test_the_table_has_the_seed_and_the_before_figures_beside_each_measured_cell() -> None:
+    cells = {"local|post|50": {**autocannon_load.summarize(RESULT), "load_average_before": 2.0}}
+    table = autocannon_load.markdown(cells, [10, 50, 200])
+    assert "~1,050-1,450 req/s" in table
+    assert "| POST /tasks | local, before | 163 req/s, p50 55 ms |" in table
+    assert "| POST /tasks | local | - | 812 req/s" in table
+
+
+def test_the_pinned_autocannon_is_the_one_the_lockfile_installs() -> None:
+    load = Path(autocannon_load.LOAD_DIR)
+    wanted = json.loads((load / "package.json").read_text())["dependencies"]["autocannon"]
+    locked = json.loads((load / "package-lock.json").read_text())["packages"]["node_modules/autocannon"]["version"]
+    assert wanted == locked
