@@ -23,17 +23,39 @@ def table_names(template: SamTemplate, environment: dict[str, str]) -> dict[str,
 
 
 def ensure_tables(template: SamTemplate, environment: dict[str, str], endpoint_url: str | None) -> list[str]:
-    """Create each missing table; returns the names created. Existing tables are left as they are."""
+    """Create each missing table and add the indexes an existing one lacks; returns the names created or changed.
+
+    A table made by an older checkout keeps its data: a GSI the template has gained since is added with
+    UpdateTable (as CloudFormation would), so a developer's long-lived local endpoint never answers "the table does
+    not have the specified index" after a pull.
+    """
     import boto3
 
     client: Any = boto3.client("dynamodb", endpoint_url=endpoint_url or None)
     existing = set(client.list_tables().get("TableNames", []))
-    created = []
+    changed = []
     for logical_id, name in table_names(template, environment).items():
-        if name in existing:
-            continue
         props = template.resources[logical_id]["Properties"]
+        if name in existing:
+            if _add_missing_indexes(client, name, props):
+                changed.append(name)
+            continue
         kwargs = {key: props[key] for key in _CREATE_TABLE_KEYS if key in props}
         client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **kwargs)
-        created.append(name)
-    return created
+        changed.append(name)
+    return changed
+
+
+def _add_missing_indexes(client: Any, name: str, props: dict[str, Any]) -> bool:
+    table = client.describe_table(TableName=name)["Table"]
+    have = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes") or []}
+    missing = [index for index in props.get("GlobalSecondaryIndexes") or [] if index["IndexName"] not in have]
+    for index in missing:
+        keys = {key["AttributeName"] for key in index["KeySchema"]}
+        definitions = [d for d in props["AttributeDefinitions"] if d["AttributeName"] in keys]
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=definitions,
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+    return bool(missing)

@@ -8,6 +8,7 @@ import json
 import shutil
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -228,3 +229,34 @@ def test_concurrent_requests_do_not_leak_state_between_invocations(client) -> No
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(one_user, range(8)))
     assert all(status in (200, 201) for statuses in results for status in statuses), results
+
+
+@pytest.mark.usefixtures("aws")
+def test_ensure_tables_adds_the_indexes_an_older_local_table_lacks() -> None:
+    """A developer's MiniStack outlives a pull: a table created before the template gained a GSI gets it added
+    (the in-process API otherwise answers 503 "the table does not have the specified index")."""
+    import boto3
+
+    from infra.local_api import SamTemplate
+    from infra.local_api.tables import ensure_tables
+    from tests.support.lambda_events import ROOT
+
+    template = SamTemplate(ROOT / "template.yaml")
+    props = template.resources["NotificationsTable"]["Properties"]
+    name = f"local-api-notifications-{uuid.uuid4().hex[:8]}"
+    client = boto3.client("dynamodb")
+    key_names = {key["AttributeName"] for key in props["KeySchema"]}
+    client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=props["KeySchema"],
+        AttributeDefinitions=[d for d in props["AttributeDefinitions"] if d["AttributeName"] in key_names],
+    )
+    assert props.get("GlobalSecondaryIndexes"), "the test needs a table whose template declares a GSI"
+
+    assert ensure_tables(template, {"NOTIFICATIONS_TABLE": name}, None) == [name]
+
+    table = client.describe_table(TableName=name)["Table"]
+    wanted = {index["IndexName"] for index in props["GlobalSecondaryIndexes"]}
+    assert {index["IndexName"] for index in table.get("GlobalSecondaryIndexes") or []} == wanted
+    assert ensure_tables(template, {"NOTIFICATIONS_TABLE": name}, None) == []  # nothing left to add
