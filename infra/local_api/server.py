@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from infra.local_api.gateway import HttpRequest, LocalGateway
 from infra.local_api.loader import add_layers_to_path
-from infra.local_api.tables import ensure_tables
+from infra.local_api.tables import ensure_tables, ensure_webhook_resources
 from infra.local_api.template import ROOT, FunctionSpec, SamTemplate
 
 log = logging.getLogger("local_api")
@@ -186,6 +186,9 @@ def build_server(
         created = ensure_tables(template, environment, environment.get("DYNAMODB_ENDPOINT"))
         if created:
             log.info("created tables %s", ", ".join(created))
+        webhook_queues = ensure_webhook_resources(environment, environment.get("DYNAMODB_ENDPOINT"))
+        environment.update(webhook_queues)
+        apply_environment(webhook_queues)
 
     def on_invoke(spec: FunctionSpec, event: dict[str, Any], millis: float) -> None:
         log.debug("%s handled %s in %.1f ms", spec.logical_id, event.get("httpMethod", "event"), millis)
