@@ -21,6 +21,8 @@ overrides=(
   "LogLevel=${LOG_LEVEL:-INFO}"
   # MiniStack ignores the gateway responses SAM writes into the API body; it applies them as resources.
   "ExplicitGatewayResponses=true"
+  # Local stacks deliver webhooks to receivers on this machine (tests, `make run` demos): http://127.0.0.1.
+  "WebhookAllowLoopbackHttp=true"
 )
 # Empty values are not accepted by --parameter-overrides; unset means "the template's default".
 [ -z "${LAMBDA_DYNAMODB_ENDPOINT:-}" ] || overrides+=("DynamoDbEndpoint=$LAMBDA_DYNAMODB_ENDPOINT")

@@ -19,6 +19,11 @@ export RATE_LIMIT_LOGIN_FAILURES_PER_IP="${RATE_LIMIT_LOGIN_FAILURES_PER_IP:-100
 export RATE_LIMIT_REFRESHES_PER_SESSION="${RATE_LIMIT_REFRESHES_PER_SESSION:-100000}"
 # Private RabbitMQ names, so a `make run` stack's bridge on the same broker never takes the test stack's messages.
 export EXTRA_PARAMETER_OVERRIDES="${EXTRA_PARAMETER_OVERRIDES:-EventsExchange=task.events.test NotificationsQueue=task.notifications.test}"
+# Webhook retries in seconds, few attempts and a short timeout, so tests/e2e/test_webhooks.py sees every path
+# (retry, dead letter, auto-disable, hang) in ~20 s per test; it refuses a stack deployed without them.
+WEBHOOK_TEST_PARAMETERS="WebhookRetryBaseSeconds=1 WebhookRetryMaxSeconds=2 WebhookMaxAttempts=4"
+WEBHOOK_TEST_PARAMETERS="$WEBHOOK_TEST_PARAMETERS WebhookDisableAfterFailures=2 WebhookTimeoutSeconds=2"
+export EXTRA_PARAMETER_OVERRIDES="$EXTRA_PARAMETER_OVERRIDES ${WEBHOOK_TEST_OVERRIDES:-$WEBHOOK_TEST_PARAMETERS}"
 
 started_services=0
 started_private=0

@@ -59,3 +59,27 @@ def _add_missing_indexes(client: Any, name: str, props: dict[str, Any]) -> bool:
             GlobalSecondaryIndexUpdates=[{"Create": index}],
         )
     return bool(missing)
+
+
+def ensure_webhook_resources(environment: dict[str, str], endpoint_url: str | None) -> dict[str, str]:
+    """The webhook pipeline's KMS key (under the alias the env file names) and SQS queues, created when missing.
+
+    Returns the variables to set: the queues' URLs as the endpoint spells them. The in-process API only queues
+    deliveries (ping, redeliver); the delivery worker runs on a deployed stack.
+    """
+    import boto3
+
+    overrides: dict[str, str] = {}
+    alias = environment.get("WEBHOOK_KMS_KEY_ID", "")
+    if alias.startswith("alias/"):
+        kms: Any = boto3.client("kms", endpoint_url=endpoint_url or None)
+        aliases = {entry["AliasName"] for entry in kms.list_aliases().get("Aliases", [])}
+        if alias not in aliases:
+            key_id = kms.create_key(Description="local webhook secrets (infra/local_api)")["KeyMetadata"]["KeyId"]
+            kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    sqs: Any = boto3.client("sqs", endpoint_url=endpoint_url or None)
+    for var in ("WEBHOOK_QUEUE_URL", "WEBHOOK_DLQ_URL"):
+        name = environment.get(var, "").rstrip("/").rsplit("/", 1)[-1]
+        if name:
+            overrides[var] = sqs.create_queue(QueueName=name)["QueueUrl"]  # idempotent for the same attributes
+    return overrides

@@ -16,6 +16,8 @@ os.environ.update(
         "SESSIONS_TABLE": "unit-sessions",
         "IDEMPOTENCY_TABLE": "unit-idempotency",
         "PROJECTS_TABLE": "unit-projects",
+        "WEBHOOKS_TABLE": "unit-webhooks",
+        "WEBHOOK_DELIVERIES_TABLE": "unit-webhook-deliveries",
         "JWT_SECRET": "unit-test-secret-that-is-long-enough-0123456789",
         "BCRYPT_ROUNDS": "4",
         "POWERTOOLS_METRICS_NAMESPACE": "TaskAppTests",
@@ -89,8 +91,26 @@ def _models() -> tuple[type[Model], ...]:
     from taskapp.data.sessions import SessionItem
     from taskapp.data.tasks import TaskModel
     from taskapp.data.users import UserModel
+    from taskapp.data.webhooks import DeliveryModel, WebhookModel
 
-    return (UserModel, TaskModel, SessionItem, ActivityModel, NotificationModel, PreferencesModel, ConnectionModel)
+    return (
+        *(UserModel, TaskModel, SessionItem, ActivityModel, NotificationModel, PreferencesModel, ConnectionModel),
+        *(WebhookModel, DeliveryModel),
+    )
+
+
+def _webhook_infrastructure() -> None:
+    """The KMS key and the SQS queues of the webhook pipeline, in moto, named where the settings look for them."""
+    import boto3
+
+    from taskapp import settings
+
+    key_id = boto3.client("kms").create_key(Description="unit webhook secrets")["KeyMetadata"]["Arn"]
+    sqs = boto3.client("sqs")
+    os.environ["WEBHOOK_KMS_KEY_ID"] = key_id
+    os.environ["WEBHOOK_QUEUE_URL"] = sqs.create_queue(QueueName="unit-webhooks")["QueueUrl"]
+    os.environ["WEBHOOK_DLQ_URL"] = sqs.create_queue(QueueName="unit-webhooks-dlq")["QueueUrl"]
+    settings.clear_cache()
 
 
 def _create_idempotency_table() -> None:
@@ -145,6 +165,7 @@ def _empty_template_tables() -> None:
 @pytest.fixture(scope="session")
 def _moto() -> Iterator[None]:
     with mock_aws():
+        _webhook_infrastructure()
         for model in _models():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
         _create_idempotency_table()

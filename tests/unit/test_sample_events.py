@@ -92,6 +92,20 @@ API_EVENT_STATUS = {
     "put_notification_preferences/valid": 200,
     "put_notification_preferences/unknown_channel": 400,
     "put_notification_preferences/unknown_type": 400,
+    "create_webhook/valid": 201,
+    "create_webhook/metadata_address": 400,
+    "create_webhook/plain_http": 400,
+    "create_webhook/unknown_event": 400,
+    "create_webhook/project_not_supported_yet": 400,
+    "list_webhooks/first_page": 200,
+    "get_webhook/not_found": 404,
+    "update_webhook/not_found": 404,
+    "update_webhook/empty_body": 400,
+    "delete_webhook/not_found": 404,
+    "rotate_webhook_secret/not_found": 404,
+    "ping_webhook/not_found": 404,
+    "list_webhook_deliveries/not_found": 404,
+    "redeliver_webhook_delivery/not_found": 404,
 }
 # Events that need more set-up than the sample task; each has its own test below.
 STATEFUL_EVENTS = {
@@ -132,6 +146,8 @@ EVENT_DRIVEN_EVENTS = {
     "socket_disconnect/disconnect",
     "reminder_scheduler/task-reminder-lifecycle",
     "task_ingestion/batch-with-bad-record",
+    "webhook_fanout/task-lifecycle",
+    "webhook_delivery/sqs-batch",
 }
 
 

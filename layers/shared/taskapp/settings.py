@@ -272,6 +272,43 @@ class ProjectLimitSettings(SettingsModel):
     project_invitation_limit: int = 100
 
 
+class WebhookTablesSettings(SettingsModel):
+    """Webhook subscriptions and their delivery log: one module (data/webhooks.py) defines both models."""
+
+    webhooks_table: str = "taskapp-webhooks"
+    webhook_deliveries_table: str = "taskapp-webhook-deliveries"
+
+
+class WebhookQueueSettings(SettingsModel):
+    """The delivery queue (one message per event and subscription) and its dead-letter queue."""
+
+    webhook_queue_url: str = ""
+    webhook_dlq_url: str = ""
+
+
+class WebhookSecretSettings(SettingsModel):
+    """The KMS key that encrypts signing secrets at rest (MiniStack has KMS too), and a rotation's grace period."""
+
+    webhook_kms_key_id: str = "alias/taskapp-webhook-secrets"
+    webhook_secret_grace_seconds: int = 24 * 3600
+
+
+class WebhookUrlSettings(SettingsModel):
+    """Local stacks only: lets http://127.0.0.1 (loopback) receivers through the SSRF rules, for tests and demos."""
+
+    webhook_allow_loopback_http: bool = False
+
+
+class WebhookDeliverySettings(SettingsModel):
+    """One attempt's timeout, the retry schedule, and when a failing subscription is disabled (docs/webhooks.md)."""
+
+    webhook_timeout_seconds: float = 5.0
+    webhook_max_attempts: int = 8
+    webhook_retry_base_seconds: int = 60
+    webhook_retry_max_seconds: int = 3600
+    webhook_disable_after_failures: int = 5
+
+
 runtime_settings = _accessor(RuntimeSettings)
 dynamodb_settings = _accessor(DynamoDbSettings)
 users_table_settings = _accessor(UsersTableSettings)
@@ -351,3 +388,8 @@ email_settings = _accessor(EmailSettings)
 reminder_schedule_settings = _accessor(ReminderScheduleSettings)
 connections_table_settings = _accessor(ConnectionsTableSettings)
 websocket_settings = _accessor(WebSocketSettings)
+webhook_tables_settings = _accessor(WebhookTablesSettings)
+webhook_queue_settings = _accessor(WebhookQueueSettings)
+webhook_secret_settings = _accessor(WebhookSecretSettings)
+webhook_url_settings = _accessor(WebhookUrlSettings)
+webhook_delivery_settings = _accessor(WebhookDeliverySettings)

@@ -99,3 +99,13 @@ class ListNotificationsQuery(QueryModel):
     ] = False
     limit: PageLimit = 20
     next_token: NextToken = None
+
+
+class ListWebhooksQuery(QueryModel):
+    limit: PageLimit = 20
+    next_token: NextToken = None
+
+
+class ListDeliveriesQuery(QueryModel):
+    limit: PageLimit = 20
+    next_token: NextToken = None
