@@ -5,8 +5,9 @@
 * Lambda's on-failure records for a batch it gave up on: `DDBStreamBatchInfo` with the stream ARN, shard and the
   first/last sequence number, and no keys. The changes are read back from the stream (AT_SEQUENCE_NUMBER), which
   only works while the stream still holds them: 24 h after the change.
-Either way each task is re-read from the table by key and the event of its current row is published (publisher
-confirms) with the change type of the original record; a REMOVE uses the old image it carried (the row is gone).
+Either way each item (task, comment or project outbox item) is re-read from its table by key and the events of its
+current row are published (publisher confirms) with the change type of the original record; a REMOVE uses the old
+image it carried (the row is gone).
 A message is deleted only once every change in it is published, skipped as not an event, or obsolete (the task
 was deleted since, and its deletion went out on its own); a row that is still unreadable keeps its message in the
 queue and is reported. Re-publishing an event that did go out is harmless: the message id is the same and the

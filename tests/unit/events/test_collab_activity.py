@@ -550,3 +550,35 @@ def test_the_owners_own_feed_shows_what_a_member_did_to_their_task(aws: None, fa
     comment = next(item for item in items if item["eventType"] == "comment.added")
     assert comment["commentId"] == "sample-comment-1" and comment["actorId"] == BOB
     assert comment["message"] == 'Comment added: "Draft is in the doc, @carol please review"'
+
+
+def test_replay_republishes_a_project_outbox_item_read_back_from_its_table(
+    client: ApiClient, alice: Account, failure_queue: str
+) -> None:
+    """An unreadable-row letter of the projects stream: the replay tool re-reads the item by key and publishes it."""
+    from infra.replay_outbox import replay_outbox
+    from taskapp.messaging.outbox_failures import UNREADABLE_ROW
+
+    project = _create_project(client, alice)
+    (item,) = [item for item in _project_items() if str(item["sk"]).startswith("EVENT#")]
+    serializer = TypeSerializer()
+    letter = {
+        "kind": UNREADABLE_ROW,
+        "eventName": "INSERT",
+        "eventSourceARN": f"arn:aws:dynamodb:us-east-1:000000000000:table/{PROJECTS_TABLE}/stream/x",
+        "keys": {"pk": serializer.serialize(item["pk"]), "sk": serializer.serialize(item["sk"])},
+    }
+    boto3.client("sqs").send_message(QueueUrl=failure_queue, MessageBody=json.dumps(letter))
+    replayed = FakePublisher()
+    replay_outbox(
+        boto3.client("sqs"),
+        boto3.client("dynamodb"),
+        boto3.client("dynamodbstreams"),
+        replayed,
+        failure_queue,
+        dry_run=False,
+        limit=None,
+        out=lambda line: None,
+    )
+    assert [(event.type.value, event.project_id) for event in replayed.published] == [("project.created", project)]
+    assert _queued(failure_queue) == []
