@@ -582,3 +582,16 @@ def test_replay_republishes_a_project_outbox_item_read_back_from_its_table(
     )
     assert [(event.type.value, event.project_id) for event in replayed.published] == [("project.created", project)]
     assert _queued(failure_queue) == []
+
+
+def test_an_archived_projects_feed_stays_readable_by_its_members(
+    client: ApiClient, alice: Account, bob: Account, publisher: FakePublisher
+) -> None:
+    project = _create_project(client, alice)
+    _join(client, alice, project, bob, "viewer")
+    assert client.delete(f"/projects/{project}", token=alice.access_token).status_code == 204
+    _deliver_project_changes(publisher)
+    listed = _project_activity(client, bob, project)
+    assert listed.status_code == 200, listed.body
+    assert listed.json()["items"][0]["eventType"] == "project.archived"
+    assert listed.json()["items"][0]["message"] == "Project was archived"
