@@ -1,4 +1,8 @@
-"""RabbitMQ `task.notifications` consumer: one activity entry per task event, and its notifications.
+"""RabbitMQ `task.notifications` consumer: each event's activity entries, and the notifications of task events.
+
+Every event (task, comment, project) is recorded in each feed it belongs to (taskapp.domain.activity: the people's
+own feeds and the project's). Notifications are sent for task events; comment and project events have no
+notification rule yet (taskapp.domain.notification_rules), so they tell nobody.
 
 Each event is told to the recipients its rule names (taskapp.domain.notification_rules) on the channels each chose:
 the inbox item once per (event id, recipient), the email once (SES), a push to open WebSocket connections.
@@ -29,7 +33,7 @@ from taskapp.domain.push import ConnectionPusher
 from taskapp.messaging.email import SesMailer
 from taskapp.messaging.websocket import ConnectionPoster
 from taskapp.observability import instrumented, logger, metrics
-from taskapp.schemas.events import TaskEvent
+from taskapp.schemas.events import AnyEvent, CommentEvent, ProjectEvent, TaskEvent
 from taskapp.settings import websocket_settings
 
 mailer = SesMailer()
@@ -45,8 +49,23 @@ class EmailsOwed(Exception):
     """Some emails failed transiently: fail the batch so the redelivery sends them (nothing else repeats)."""
 
 
-def _decode(data: str) -> TaskEvent:
-    return TaskEvent.model_validate(json.loads(base64.b64decode(data, validate=True)))
+_SCHEMAS: dict[str, type[TaskEvent] | type[CommentEvent] | type[ProjectEvent]] = {
+    "task": TaskEvent,
+    "comment": CommentEvent,
+    "project": ProjectEvent,
+    "member": ProjectEvent,
+    "invitation": ProjectEvent,
+}
+
+
+def _decode(data: str) -> AnyEvent:
+    """The schema is chosen by the type's family (`task.`, `comment.`, ...); an unknown family is unusable."""
+    body = json.loads(base64.b64decode(data, validate=True))
+    family = str(body.get("type") or "").split(".", 1)[0] if isinstance(body, dict) else ""
+    schema = _SCHEMAS.get(family)
+    if schema is None:
+        raise ValueError(f"unknown event type {body.get('type') if isinstance(body, dict) else None!r}")
+    return schema.model_validate(body)
 
 
 @instrumented
@@ -59,15 +78,17 @@ def handler(event: RabbitMQEvent, context: LambdaContext) -> dict[str, Any]:
         for message in messages:
             message_id = message.basic_properties.message_id
             try:
-                task_event = _decode(message.raw_event["data"])
+                decoded = _decode(message.raw_event["data"])
             except (KeyError, ValueError, binascii.Error, ValidationError) as exc:
                 poison.append({"queue": queue, "messageId": message_id, "error": type(exc).__name__})
                 continue
-            if record_event(task_event):
+            if record_event(decoded):
                 recorded += 1
             else:
                 duplicates += 1
-            delivery = deliver(occurrence_of(task_event), addresses, mailer, pusher)
+            if not isinstance(decoded, TaskEvent):
+                continue  # no notification rule for comment and project events yet
+            delivery = deliver(occurrence_of(decoded), addresses, mailer, pusher)
             notified, emailed, owed = (
                 notified + delivery.notified,
                 emailed + delivery.emailed,

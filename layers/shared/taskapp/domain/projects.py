@@ -123,6 +123,12 @@ def _authorize(project_id: str, user_id: str, action: Action) -> tuple[Project, 
     return project, member
 
 
+def authorize(project_id: str, user_id: str, action: Action) -> tuple[Project, Member]:
+    """The membership check for other domains' project-scoped reads and writes (activity, tasks, comments): 404 for
+    a non-member, 403 for a role too low, 409 for a write on an archived project."""
+    return _authorize(project_id, user_id, action)
+
+
 def normalize_email(email: str) -> str:
     """As taskapp.domain.accounts normalises an account's email (a test holds them equal): defined here so that
     project functions do not load the whole accounts domain (tokens, passwords, sessions) and its settings."""
