@@ -7,6 +7,11 @@ user ids, absent when there are none), createdAt, updatedAt, version, updatedBy 
 stream's images carry it as the actor of comment events).
 GSI `byCommentId` (commentId, KEYS_ONLY): from an id to the comment's key, then one strongly consistent GetItem.
 The table's stream (NEW_AND_OLD_IMAGES) is the outbox of comment events: nothing else is written to it.
+
+A task id is unique per owner only (ingestion accepts client-chosen ids), so two owners' tasks may share one: every
+read here is also scoped to the task's owner (`taskOwnerId`, fixed for a task's life), and a comment of a same-id
+task of someone else is never returned, counted or changed. Without such a collision the owner filter drops
+nothing and a Query reads exactly what it returns.
 """
 
 from __future__ import annotations
@@ -105,10 +110,18 @@ def _key_of(comment: Comment) -> CommentModel:
     return CommentModel(comment.task_id, comment_key(comment.created_at, comment.comment_id))
 
 
-def count_comments(task_id: str, up_to: int) -> int:
+def count_comments(task_id: str, task_owner_id: str, up_to: int) -> int:
     """How many comments the task has, counting no further than `up_to` (a COUNT Query that stops there), so a
     limit check reads at most `up_to` items whatever the task holds."""
-    return int(CommentModel.count(task_id, CommentModel.comment_key >= FIRST_KEY, consistent_read=True, limit=up_to))
+    return int(
+        CommentModel.count(
+            task_id,
+            CommentModel.comment_key >= FIRST_KEY,
+            filter_condition=CommentModel.task_owner_id == task_owner_id,
+            consistent_read=True,
+            limit=up_to,
+        )
+    )
 
 
 def create_comment(comment: Comment) -> None:
@@ -120,24 +133,27 @@ def create_comment(comment: Comment) -> None:
         raise
 
 
-def get_comment(task_id: str, comment_id: str) -> Comment | None:
+def get_comment(task_id: str, task_owner_id: str, comment_id: str) -> Comment | None:
     """The task's comment with this id, or None (missing, or a comment of another task: the id alone finds it,
-    the task id must match). The index may lag a just-written comment by a moment; the item read is consistent."""
+    the task and its owner must match). The index may lag a just-written comment by a moment; the item read is
+    strongly consistent."""
     for keys in CommentModel.by_comment_id.query(comment_id, limit=1):
         if keys.task_id != task_id:
             return None
         try:
-            return to_record(CommentModel.get(keys.task_id, keys.comment_key, consistent_read=True))
+            model = CommentModel.get(keys.task_id, keys.comment_key, consistent_read=True)
         except DoesNotExist:
             return None
+        return to_record(model) if model.task_owner_id == task_owner_id else None
     return None
 
 
-def list_comments(task_id: str, limit: int, start_key: dict[str, Any] | None) -> Page[Comment]:
+def list_comments(task_id: str, task_owner_id: str, limit: int, start_key: dict[str, Any] | None) -> Page[Comment]:
     """Oldest first, strongly consistent: a comment just posted is on the next listing."""
     results = CommentModel.query(
         task_id,
         CommentModel.comment_key >= FIRST_KEY,
+        filter_condition=CommentModel.task_owner_id == task_owner_id,
         scan_index_forward=True,
         consistent_read=True,
         limit=limit,

@@ -48,9 +48,9 @@ def _not_found(comment_id: str) -> NotFound:
     return NotFound(COMMENT_NOT_FOUND, code="COMMENT_NOT_FOUND", details={"id": comment_id})
 
 
-def _require(task_id: str, comment_id: str) -> Comment:
+def _require(task: Task, comment_id: str) -> Comment:
     """The task's comment: an id of another task's comment is a 404, exactly like a missing one."""
-    comment = store.get_comment(task_id, comment_id)
+    comment = store.get_comment(task.task_id, task.owner_id, comment_id)
     if comment is None:
         raise _not_found(comment_id)
     return comment
@@ -97,7 +97,7 @@ def add_comment(caller_id: str, task_id: str, request: CreateCommentRequest) -> 
     body = request.body
     limit = comment_limit_settings().comment_limit_per_task
     mentions = _mentions(body, task)
-    if store.count_comments(task_id, limit) >= limit:
+    if store.count_comments(task_id, task.owner_id, limit) >= limit:
         raise Conflict(
             f"This task has reached its limit of {limit} comments",
             code="LIMIT_REACHED",
@@ -122,10 +122,10 @@ def add_comment(caller_id: str, task_id: str, request: CreateCommentRequest) -> 
 
 
 def list_comments(caller_id: str, task_id: str, limit: int, next_token: str | None) -> CommentListOut:
-    resolve_task(caller_id, task_id, Action.COMMENT_READ)
+    task = resolve_task(caller_id, task_id, Action.COMMENT_READ).task
     scope = f"{caller_id}|{task_id}|comments"
     start_key: dict[str, Any] | None = decode_cursor(next_token, scope) if next_token else None
-    page = store.list_comments(task_id, limit, start_key)
+    page = store.list_comments(task_id, task.owner_id, limit, start_key)
     cursor = encode_cursor(page.last_evaluated_key, scope) if page.last_evaluated_key else None
     return CommentListOut(items=[to_view(comment) for comment in page.items], next_token=cursor)
 
@@ -140,7 +140,7 @@ def _version_conflict(current_version: int) -> Conflict:
 
 def edit_comment(caller_id: str, task_id: str, comment_id: str, request: UpdateCommentRequest) -> CommentOut:
     access = resolve_task(caller_id, task_id, Action.COMMENT_EDIT_OWN)
-    comment = _require(task_id, comment_id)
+    comment = _require(access.task, comment_id)
     if not policy.may_edit_comment(is_author=comment.author_id == caller_id):
         raise _forbidden(Action.COMMENT_EDIT_OWN, access, "Only its author can edit a comment")
     if comment.version != request.version:
@@ -149,7 +149,7 @@ def edit_comment(caller_id: str, task_id: str, comment_id: str, request: UpdateC
     try:
         updated = store.update_comment(comment, request.body, mentions, caller_id, datetime.now(UTC))
     except store.CommentChanged as exc:
-        latest = store.get_comment(task_id, comment_id)
+        latest = store.get_comment(task_id, access.task.owner_id, comment_id)
         if latest is None:
             raise _not_found(comment_id) from exc
         raise _version_conflict(latest.version) from exc
@@ -158,7 +158,7 @@ def edit_comment(caller_id: str, task_id: str, comment_id: str, request: UpdateC
 
 def delete_comment(caller_id: str, task_id: str, comment_id: str) -> None:
     access = resolve_task(caller_id, task_id, Action.COMMENT_DELETE_OWN)
-    comment = _require(task_id, comment_id)
+    comment = _require(access.task, comment_id)
     if not policy.may_delete_comment(access.role, is_author=comment.author_id == caller_id):
         raise _forbidden(
             Action.COMMENT_DELETE_ANY, access, "Only its author or a project admin can delete this comment"
@@ -166,7 +166,7 @@ def delete_comment(caller_id: str, task_id: str, comment_id: str) -> None:
     try:
         store.delete_comment(comment, caller_id)
     except store.CommentChanged as exc:
-        if store.get_comment(task_id, comment_id) is None:
+        if store.get_comment(task_id, access.task.owner_id, comment_id) is None:
             raise _not_found(comment_id) from exc
         raise Conflict(
             "The comment changed meanwhile; reload it and retry", code="CONCURRENT_CHANGE", details={"id": comment_id}
