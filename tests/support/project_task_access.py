@@ -21,6 +21,8 @@ from taskapp.domain.records.tasks import Task
 from taskapp.errors import Conflict, Forbidden, NotFound
 from taskapp.schemas.projects import ProjectRole
 
+TASK_NOT_FOUND = "Task not found"  # the body of a missing task (taskapp.domain.tasks)
+
 
 class ContractTaskAccess:
     """`resolve_task` with project tasks; `add(owner_id, project_id)` makes one."""
@@ -55,13 +57,13 @@ class ContractTaskAccess:
             return task_access.resolve_task(caller_id, task_id, action)
         member = project_store.get_member(task.project_id, caller_id)
         if member is None:
-            raise NotFound(task_access.TASK_NOT_FOUND, details={"id": task_id})
+            raise NotFound(TASK_NOT_FOUND, details={"id": task_id})
         role = ProjectRole(member.role)
         if not policy.role_allows(role, action):
             raise Forbidden(f"Your role does not allow {action.value}", details={"action": action.value})
         project = project_store.get_project(task.project_id)
         if project is None:
-            raise NotFound(task_access.TASK_NOT_FOUND, details={"id": task_id})
+            raise NotFound(TASK_NOT_FOUND, details={"id": task_id})
         if project.archived and policy.is_write(action):
             raise Conflict("The project is archived and read-only", code="PROJECT_ARCHIVED")
         return task_access.TaskAccess(task=task, role=role)

@@ -485,3 +485,26 @@ def test_a_task_of_another_owner_with_the_same_id_shares_no_comments(
     his = _comment(client, bob, task_id, "bob's own")  # alice's comment does not count against his task
     assert _list(client, bob, task_id).json()["items"] == [his]
     assert _list(client, alice, task_id).json()["items"] == [hers]
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_in_process_api_creates_the_comments_table_with_its_index() -> None:
+    """`make local-api` creates every table an env var refers to (infra/local_api/tables.py): env.local.json names
+    this one, and it comes out of the template with its KEYS_ONLY index."""
+    import boto3
+
+    from infra.local_api import SamTemplate
+    from infra.local_api.server import process_environment
+    from infra.local_api.tables import ensure_tables, table_names
+    from tests.support.lambda_events import ROOT
+
+    template = SamTemplate(ROOT / "template.yaml")
+    env_file = json.loads((ROOT / "env.local.json").read_text())
+    environment = process_environment(template, env_file)
+    assert table_names(template, environment)["CommentsTable"] == env_file["Parameters"]["COMMENTS_TABLE"]
+    only_comments = {"COMMENTS_TABLE": f"local-api-comments-{uuid.uuid4().hex[:8]}"}
+    assert ensure_tables(template, only_comments, None) == [only_comments["COMMENTS_TABLE"]]
+    table = boto3.client("dynamodb").describe_table(TableName=only_comments["COMMENTS_TABLE"])["Table"]
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "byCommentId" and index["Projection"]["ProjectionType"] == "KEYS_ONLY"
+    boto3.client("dynamodb").delete_table(TableName=only_comments["COMMENTS_TABLE"])

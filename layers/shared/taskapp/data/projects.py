@@ -418,7 +418,8 @@ def members_among(project_id: str, user_ids: Collection[str]) -> frozenset[str]:
     if len(keys) > 100:
         raise ValueError("at most 100 members per lookup")
     return frozenset(
-        model.user_id for model in MemberModel.batch_get(keys, consistent_read=True, attributes_to_get=["userId"])
+        model.user_id
+        for model in MemberModel.batch_get(keys, consistent_read=True, attributes_to_get=["pk", "sk", "userId"])
     )
 
 
