@@ -508,3 +508,26 @@ def test_the_in_process_api_creates_the_comments_table_with_its_index() -> None:
     (index,) = table["GlobalSecondaryIndexes"]
     assert index["IndexName"] == "byCommentId" and index["Projection"]["ProjectionType"] == "KEYS_ONLY"
     boto3.client("dynamodb").delete_table(TableName=only_comments["COMMENTS_TABLE"])
+
+
+def test_the_limit_check_reads_no_further_than_the_limit(
+    client: ApiClient, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting stops at the limit: a task holding more (limit lowered after they were written) costs one page."""
+    from taskapp.data import comments as store
+
+    task_id = _task(client, alice)
+    for n in range(7):
+        _comment(client, alice, task_id, f"c{n}")
+    pages: list[int] = []
+    connection = store.CommentModel._get_connection()
+    original = connection.query
+
+    def query(*args: Any, **kwargs: Any) -> Any:
+        page = original(*args, **kwargs)
+        pages.append(int(page["ScannedCount"]))
+        return page
+
+    monkeypatch.setattr(connection, "query", query)
+    assert store.count_comments(task_id, alice.user_id, 3) == 3
+    assert pages == [3]

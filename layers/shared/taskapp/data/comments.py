@@ -111,17 +111,21 @@ def _key_of(comment: Comment) -> CommentModel:
 
 
 def count_comments(task_id: str, task_owner_id: str, up_to: int) -> int:
-    """How many comments the task has, counting no further than `up_to` (a COUNT Query that stops there), so a
-    limit check reads at most `up_to` items whatever the task holds."""
-    return int(
-        CommentModel.count(
-            task_id,
-            CommentModel.comment_key >= FIRST_KEY,
-            filter_condition=CommentModel.task_owner_id == task_owner_id,
-            consistent_read=True,
-            limit=up_to,
-        )
+    """How many comments the task has, counting no further than `up_to`, so a limit check reads at most `up_to`
+    of the task's comments whatever it holds (one page when the partition is the task's alone).
+
+    A Query for the keys rather than pynamodb's `count()`: with `Select=COUNT` it pages through the whole
+    partition, `limit` only sizing each page."""
+    results = CommentModel.query(
+        task_id,
+        CommentModel.comment_key >= FIRST_KEY,
+        filter_condition=CommentModel.task_owner_id == task_owner_id,
+        consistent_read=True,
+        limit=up_to,
+        page_size=up_to,
+        attributes_to_get=["taskId", "commentKey", "taskOwnerId"],
     )
+    return sum(1 for _ in results)
 
 
 def create_comment(comment: Comment) -> None:
