@@ -42,7 +42,8 @@ ERROR_RESPONSES = {
 # Answers only some routes give (conditional requests, Idempotency-Key), with the shared error shape unless noted.
 ROUTE_ERROR_RESPONSES = {
     "412": "If-Match does not name the current version; the ETag header and details.currentETag give it",
-    "422": "This Idempotency-Key was already used with a different request body (IDEMPOTENCY_KEY_REUSED)",
+    "422": "This Idempotency-Key was already used with a different request body (IDEMPOTENCY_KEY_REUSED), or a "
+    "comment mentions more people than a comment may (TOO_MANY_MENTIONS)",
     "428": "PATCH without If-Match or a body version while REQUIRE_IF_MATCH is on",
 }
 ROUTE_RESPONSES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -50,6 +51,8 @@ ROUTE_RESPONSES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/tasks/ingest"): ("422",),
     ("PATCH", "/tasks/{id}"): ("412", "428"),
     ("DELETE", "/tasks/{id}"): ("412",),
+    ("POST", "/tasks/{id}/comments"): ("422",),
+    ("PATCH", "/tasks/{id}/comments/{commentId}"): ("422",),
 }
 # Response headers the edge sets, documented where they appear (none is required: a 2xx replay adds one more).
 RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
@@ -66,6 +69,7 @@ SUCCESS_HEADERS: dict[tuple[str, str, str], tuple[str, ...]] = {
     ("POST", "/tasks", "201"): ("Location", "ETag", "Last-Modified", "Idempotent-Replayed"),
     ("POST", "/tasks/ingest", "202"): ("Idempotent-Replayed",),
     ("POST", "/projects", "201"): ("Location",),
+    ("POST", "/tasks/{id}/comments", "201"): ("Location",),
     ("GET", "/tasks/{id}", "200"): ("ETag", "Last-Modified"),
     ("GET", "/tasks/{id}", "304"): ("ETag", "Last-Modified"),
     ("PATCH", "/tasks/{id}", "200"): ("ETag", "Last-Modified"),

@@ -16,6 +16,7 @@ os.environ.update(
         "SESSIONS_TABLE": "unit-sessions",
         "IDEMPOTENCY_TABLE": "unit-idempotency",
         "PROJECTS_TABLE": "unit-projects",
+        "COMMENTS_TABLE": "unit-comments",
         "WEBHOOKS_TABLE": "unit-webhooks",
         "WEBHOOK_DELIVERIES_TABLE": "unit-webhook-deliveries",
         "JWT_SECRET": "unit-test-secret-that-is-long-enough-0123456789",
@@ -85,6 +86,7 @@ def brokers_reported_up(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _models() -> tuple[type[Model], ...]:
     from taskapp.data.activity import ActivityModel
+    from taskapp.data.comments import CommentModel
     from taskapp.data.connections import ConnectionModel
     from taskapp.data.notification_preferences import PreferencesModel
     from taskapp.data.notifications import NotificationModel
@@ -95,7 +97,7 @@ def _models() -> tuple[type[Model], ...]:
 
     return (
         *(UserModel, TaskModel, SessionItem, ActivityModel, NotificationModel, PreferencesModel, ConnectionModel),
-        *(WebhookModel, DeliveryModel),
+        *(WebhookModel, DeliveryModel, CommentModel),
     )
 
 

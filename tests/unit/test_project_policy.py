@@ -1,8 +1,9 @@
 """The project policy: its table, its special rules, and the authorization matrix over every project route.
 
 The matrix is generated: the routes come from template.yaml, each route's action from `policy.ROUTES`, each
-expected status from `policy.MINIMUM_ROLE` and the rules next to it. A new project or invitation route without a
-policy entry (or without a request below to exercise it) fails here.
+expected status from `policy.MINIMUM_ROLE` and the rules next to it. A new project, invitation or comment route
+without a policy entry (or without a request below to exercise it) fails here. Comment routes act on a task of the
+matrix's project, resolved as the shared task-access contract says (tests/support/project_task_access.py).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import pytest
 from taskapp.domain import policy
 from taskapp.domain.policy import Action
 from taskapp.schemas.projects import ProjectRole
+from tests.support import project_task_access
 from tests.support.api_client import ApiClient, template_routes
+from tests.support.project_task_access import ContractTaskAccess
 from tests.support.tokens import mint_access_token
 from tests.unit.conftest import JWT_SECRET
 from tests.unit.helpers import assert_error
 
-PROJECT_PREFIXES = ("/projects", "/invitations")
+PROJECT_PREFIXES = ("/projects", "/invitations", "/tasks/{id}/comments")
 IDENTITIES = ("owner", "admin", "member", "viewer", "non-member", "removed member")
 ROLE_OF = {
     "owner": ProjectRole.OWNER,
@@ -62,7 +65,15 @@ PROBES: dict[tuple[str, str], Probe] = {
     # The matrix's invitation is addressed to someone else: for every caller it is somebody else's, so 404.
     ("POST", "/invitations/{id}/accept"): Probe("/invitations/{invitation}/accept", None, 200),
     ("POST", "/invitations/{id}/decline"): Probe("/invitations/{invitation}/decline", None, 204),
+    # On a task of the matrix's project: each identity edits its own comment and deletes the target's.
+    ("POST", "/tasks/{id}/comments"): Probe("/tasks/{task}/comments", {"body": "Looks good"}, 201),
+    ("GET", "/tasks/{id}/comments"): Probe("/tasks/{task}/comments", None, 200),
+    ("PATCH", "/tasks/{id}/comments/{commentId}"): Probe(
+        "/tasks/{task}/comments/{own_comment}", {"body": "Edited", "version": 1}, 200
+    ),
+    ("DELETE", "/tasks/{id}/comments/{commentId}"): Probe("/tasks/{task}/comments/{target_comment}", None, 204),
 }
+COMMENT_ROUTES = {route for route in PROBES if route[1].startswith("/tasks/{id}/comments")}
 
 
 def _project_routes() -> set[tuple[str, str]]:
@@ -127,6 +138,10 @@ def _rules_allow(action: Action, role: ProjectRole) -> bool:
         return policy.may_remove(role, TARGET_ROLE, is_self=False)
     if action is Action.INVITATION_CREATE:
         return policy.may_grant(role, TARGET_ROLE)
+    if action is Action.COMMENT_EDIT_OWN:
+        return policy.may_edit_comment(is_author=True)
+    if action is Action.COMMENT_DELETE_ANY:
+        return policy.may_delete_comment(role, is_author=False)
     return True
 
 
@@ -172,9 +187,36 @@ def _seed() -> dict[str, str]:
     return {**ids, "project": project.id, "invitation": invitation.id}
 
 
+def _seed_comments(ids: dict[str, str], access: ContractTaskAccess, identity: str) -> dict[str, str]:
+    """A task of the matrix's project, a comment by the acting identity and one by the target (written straight to
+    the store: a non-member's or a removed member's comment is refused by the task, not by its author)."""
+    from taskapp.data import comments as store
+    from taskapp.domain.records.comments import Comment
+
+    task = access.add(ids["owner"], ids["project"])
+    now = datetime.now(UTC)
+    comment_ids = {}
+    for name, author in (("own_comment", ids[identity]), ("target_comment", ids["target"])):
+        comment_id = uuid.uuid4().hex
+        store.create_comment(
+            Comment(
+                comment_id, task.task_id, task.owner_id, task.project_id, author, "Hi", frozenset(), now, now, 1, author
+            )
+        )
+        comment_ids[name] = comment_id
+    return {**ids, "task": task.task_id, **comment_ids}
+
+
 def _fill(value: Any, ids: dict[str, str]) -> Any:
     if isinstance(value, str):
-        return value.format(project=ids["project"], target=ids["target"], invitation=ids["invitation"])
+        return value.format(
+            project=ids["project"],
+            target=ids["target"],
+            invitation=ids["invitation"],
+            task=ids.get("task", ""),
+            own_comment=ids.get("own_comment", ""),
+            target_comment=ids.get("target_comment", ""),
+        )
     if isinstance(value, dict):
         return {key: _fill(item, ids) for key, item in value.items()}
     return value
@@ -185,8 +227,12 @@ MATRIX = [(route, identity) for route in sorted(PROBES) for identity in IDENTITI
 
 @pytest.mark.usefixtures("client")
 @pytest.mark.parametrize(("route", "identity"), MATRIX, ids=[f"{m} {p} as {i}" for (m, p), i in MATRIX])
-def test_authorization_matrix(client: ApiClient, route: tuple[str, str], identity: str) -> None:
+def test_authorization_matrix(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch, route: tuple[str, str], identity: str
+) -> None:
     ids = _seed()
+    if route in COMMENT_ROUTES:
+        ids = _seed_comments(ids, project_task_access.install(monkeypatch), identity)
     probe = PROBES[route]
     token = mint_access_token(JWT_SECRET, sub=ids[identity])
     answer = client.request(route[0], _fill(probe.path, ids), token=token, json_body=_fill(probe.body, ids))

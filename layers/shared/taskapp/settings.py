@@ -272,6 +272,16 @@ class ProjectLimitSettings(SettingsModel):
     project_invitation_limit: int = 100
 
 
+class CommentsTableSettings(SettingsModel):
+    comments_table: str = "taskapp-comments"
+
+
+class CommentLimitSettings(SettingsModel):
+    """Per task (taskapp.domain.comments); past it 409 LIMIT_REACHED. Deleting a comment frees its slot."""
+
+    comment_limit_per_task: int = 1000
+
+
 class WebhookTablesSettings(SettingsModel):
     """Webhook subscriptions and their delivery log: one module (data/webhooks.py) defines both models."""
 
@@ -333,6 +343,8 @@ conditional_request_settings = _accessor(ConditionalRequestSettings)
 task_cache_settings = _accessor(TaskCacheSettings)
 projects_table_settings = _accessor(ProjectsTableSettings)
 project_limit_settings = _accessor(ProjectLimitSettings)
+comments_table_settings = _accessor(CommentsTableSettings)
+comment_limit_settings = _accessor(CommentLimitSettings)
 
 
 # The notification path (issue 12): one small model per concern, so each function reads only what its code needs.

@@ -20,7 +20,7 @@ GSIs, each sparse (only the items carrying their hash attribute are in them):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -407,6 +407,20 @@ def get_member(project_id: str, user_id: str) -> Member | None:
         return member_to_record(MemberModel.get(project_key(project_id), member_key(user_id), consistent_read=True))
     except DoesNotExist:
         return None
+
+
+def members_among(project_id: str, user_ids: Collection[str]) -> frozenset[str]:
+    """Which of `user_ids` are members of the project now: one strongly consistent BatchGetItem of their
+    membership items (at most 100 keys, its limit; callers bound what they ask for)."""
+    keys = [(project_key(project_id), member_key(user_id)) for user_id in dict.fromkeys(user_ids)]
+    if not keys:
+        return frozenset()
+    if len(keys) > 100:
+        raise ValueError("at most 100 members per lookup")
+    return frozenset(
+        model.user_id
+        for model in MemberModel.batch_get(keys, consistent_read=True, attributes_to_get=["pk", "sk", "userId"])
+    )
 
 
 def list_members(project_id: str, limit: int, start_key: dict[str, Any] | None) -> Page[Member]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
@@ -13,6 +14,8 @@ from taskapp.data import sessions
 from taskapp.data.base import is_condition_failure, model_meta, transaction
 from taskapp.domain.records.accounts import SessionGeneration, User
 from taskapp.settings import users_table_settings
+
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem (DynamoDB's limit)
 
 
 class UserIdIndex(GlobalSecondaryIndex["UserModel"]):
@@ -86,6 +89,20 @@ def find_by_user_id(user_id: str) -> User | None:
     for model in UserModel.by_user_id.query(user_id, limit=1):
         return to_record(model)
     return None
+
+
+def user_ids_by_email(emails: Collection[str]) -> dict[str, str]:
+    """Normalised email -> user id for those of `emails` that are registered: one BatchGetItem (at most 100 keys,
+    its limit; callers bound what they ask for), reading only the two attributes."""
+    keys = list(dict.fromkeys(emails))
+    if not keys:
+        return {}
+    if len(keys) > BATCH_GET_LIMIT:
+        raise ValueError(f"at most {BATCH_GET_LIMIT} emails per lookup")
+    return {
+        model.email: model.user_id
+        for model in UserModel.batch_get(keys, consistent_read=True, attributes_to_get=["email", "userId"])
+    }
 
 
 def replace_password(user: User, new_hash: str, generation: SessionGeneration) -> None:

@@ -7,7 +7,9 @@ roles only) and `may_remove` (anyone may leave, except the owner, who transfers 
 of every project and invitation route, so a route without a policy entry fails the authorization matrix test
 (tests/unit/test_project_policy.py), which is generated from these tables and the template's routes.
 
-Task and comment actions are listed already, for the next slice (tasks in projects, comments, activity).
+Comments add two rules about *whom* an action touches: `may_edit_comment` (only its author edits a comment) and
+`may_delete_comment` (its author, or an admin and up of the task's project, or a personal task's owner).
+Task actions are listed already, for the tasks-in-projects slice.
 Outcomes: no membership = 404 (a non-member cannot tell a project exists), a role too low = 403 FORBIDDEN, a write
 on an archived project = 409 PROJECT_ARCHIVED (the project is read-only; nobody's role allows it).
 """
@@ -90,8 +92,9 @@ READS: frozenset[Action] = frozenset(
     {Action.PROJECT_READ, Action.MEMBER_LIST, Action.ACTIVITY_READ, Action.TASK_READ, Action.COMMENT_READ}
 )
 
-# Every project and invitation route -> the action it takes. `DELETE /projects/{id}/members/{userId}` is
-# MEMBER_REMOVE, or MEMBER_LEAVE when the caller names themself.
+# Every project, invitation and comment route -> the action it takes. `DELETE /projects/{id}/members/{userId}` is
+# MEMBER_REMOVE, or MEMBER_LEAVE when the caller names themself; `DELETE /tasks/{id}/comments/{commentId}` is
+# COMMENT_DELETE_ANY, or COMMENT_DELETE_OWN when the caller wrote the comment.
 ROUTES: Mapping[tuple[str, str], Action] = MappingProxyType(
     {
         ("POST", "/projects"): Action.PROJECT_CREATE,
@@ -108,6 +111,10 @@ ROUTES: Mapping[tuple[str, str], Action] = MappingProxyType(
         ("GET", "/invitations"): Action.INVITATION_LIST,
         ("POST", "/invitations/{id}/accept"): Action.INVITATION_RESPOND,
         ("POST", "/invitations/{id}/decline"): Action.INVITATION_RESPOND,
+        ("POST", "/tasks/{id}/comments"): Action.COMMENT_CREATE,
+        ("GET", "/tasks/{id}/comments"): Action.COMMENT_READ,
+        ("PATCH", "/tasks/{id}/comments/{commentId}"): Action.COMMENT_EDIT_OWN,
+        ("DELETE", "/tasks/{id}/comments/{commentId}"): Action.COMMENT_DELETE_ANY,
     }
 )
 
@@ -138,3 +145,16 @@ def may_remove(actor: ProjectRole, target: ProjectRole, *, is_self: bool) -> boo
     if is_self:
         return target is not ProjectRole.OWNER
     return role_allows(actor, Action.MEMBER_REMOVE) and may_manage(actor, target)
+
+
+def may_edit_comment(*, is_author: bool) -> bool:
+    """Only its author edits a comment: no role rewrites someone else's words (an admin may delete them)."""
+    return is_author
+
+
+def may_delete_comment(role: ProjectRole | None, *, is_author: bool) -> bool:
+    """Its author always (COMMENT_DELETE_OWN is every member's); someone else's needs COMMENT_DELETE_ANY (admins
+    and the owner). `role` None is the caller's own personal task: its owner moderates it, whoever wrote there."""
+    if is_author or role is None:
+        return True
+    return role_allows(role, Action.COMMENT_DELETE_ANY)

@@ -88,6 +88,11 @@ class ListMembersQuery(QueryModel):
     next_token: NextToken = None
 
 
+class ListCommentsQuery(QueryModel):
+    limit: PageLimit = 20
+    next_token: NextToken = None
+
+
 class ListInvitationsQuery(QueryModel):
     limit: PageLimit = 20
     next_token: NextToken = None

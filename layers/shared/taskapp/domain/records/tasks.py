@@ -19,3 +19,4 @@ class Task(NamedTuple):
     updated_at: datetime
     version: int
     remind_at: str | None = None  # ISO-8601 UTC: when the due reminder fires (one EventBridge schedule per task)
+    project_id: str | None = None  # the shared project it belongs to; None = a personal task (docs/data-model.md)
