@@ -1,8 +1,10 @@
 """The project policy: its table, its special rules, and the authorization matrix over every project route.
 
 The matrix is generated: the routes come from template.yaml, each route's action from `policy.ROUTES`, each
-expected status from `policy.MINIMUM_ROLE` and the rules next to it. A new project or invitation route without a
-policy entry (or without a request below to exercise it) fails here.
+expected status from `policy.MINIMUM_ROLE` and the rules next to it. A new project, invitation or task route
+without a policy entry (or without a request below to exercise it) fails here. The task routes are probed on a
+project task created by the member who is then removed (so "removed member" is also the task's creator, found
+under their own key, and everyone else finds it by id).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tests.support.tokens import mint_access_token
 from tests.unit.conftest import JWT_SECRET
 from tests.unit.helpers import assert_error
 
-PROJECT_PREFIXES = ("/projects", "/invitations")
+PROJECT_PREFIXES = ("/projects", "/invitations", "/tasks")
 IDENTITIES = ("owner", "admin", "member", "viewer", "non-member", "removed member")
 ROLE_OF = {
     "owner": ProjectRole.OWNER,
@@ -40,6 +42,7 @@ class Probe(NamedTuple):
     path: str
     body: dict[str, Any] | None
     allowed_status: int
+    query: dict[str, str] | None = None
 
 
 PROBES: dict[tuple[str, str], Probe] = {
@@ -61,10 +64,18 @@ PROBES: dict[tuple[str, str], Probe] = {
     # The matrix's invitation is addressed to someone else: for every caller it is somebody else's, so 404.
     ("POST", "/invitations/{id}/accept"): Probe("/invitations/{invitation}/accept", None, 200),
     ("POST", "/invitations/{id}/decline"): Probe("/invitations/{invitation}/decline", None, 204),
+    ("POST", "/tasks"): Probe("/tasks", {"title": "In the project", "projectId": "{project}"}, 201),
+    ("GET", "/tasks"): Probe("/tasks", None, 200, {"projectId": "{project}"}),
+    ("GET", "/tasks/{id}"): Probe("/tasks/{task}", None, 200),
+    ("PATCH", "/tasks/{id}"): Probe("/tasks/{task}", {"version": 1, "title": "Edited"}, 200),
+    ("DELETE", "/tasks/{id}"): Probe("/tasks/{task}", None, 204),
+    # Personal tasks only: any signed-in caller ingests into their own list.
+    ("POST", "/tasks/ingest"): Probe("/tasks/ingest", {"tasks": [{"title": "Mine"}]}, 202),
 }
 
 
 def _project_routes() -> set[tuple[str, str]]:
+    """Every route under the matrix's prefixes, in the template."""
     return {
         (route.method, route.resource) for route in template_routes() if route.resource.startswith(PROJECT_PREFIXES)
     }
@@ -150,7 +161,9 @@ def _seed() -> dict[str, str]:
     from taskapp.data import projects as store
     from taskapp.domain import projects
     from taskapp.domain.records.projects import Member, ProjectEvent
+    from taskapp.domain import tasks
     from taskapp.schemas.projects import CreateProjectRequest, InviteRequest
+    from taskapp.schemas.tasks import CreateTaskRequest
 
     ids = {identity: str(uuid.uuid4()) for identity in (*IDENTITIES, "target")}
     project = projects.create_project(ids["owner"], CreateProjectRequest(name="Matrix"))
@@ -163,17 +176,20 @@ def _seed() -> dict[str, str]:
         ("removed member", "member"),
     ):
         store.member_to_model(Member(project.id, ids[identity], role, None, now)).save()
+    task = tasks.create_task(ids["removed member"], CreateTaskRequest(title="Shared", project_id=project.id))
     removal = ProjectEvent(
         "e-1", "member.removed", project.id, ids["owner"], now, subject_user_id=ids["removed member"]
     )
     store.remove_member(Member(project.id, ids["removed member"], "member", None, now), removal)
     invitation = projects.invite(ids["owner"], project.id, InviteRequest(email=INVITEE, role=ProjectRole.MEMBER))
-    return {**ids, "project": project.id, "invitation": invitation.id}
+    return {**ids, "project": project.id, "invitation": invitation.id, "task": task.id}
 
 
 def _fill(value: Any, ids: dict[str, str]) -> Any:
     if isinstance(value, str):
-        return value.format(project=ids["project"], target=ids["target"], invitation=ids["invitation"])
+        return value.format(
+            project=ids["project"], target=ids["target"], invitation=ids["invitation"], task=ids["task"]
+        )
     if isinstance(value, dict):
         return {key: _fill(item, ids) for key, item in value.items()}
     return value
@@ -182,13 +198,23 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
 MATRIX = [(route, identity) for route in sorted(PROBES) for identity in IDENTITIES]
 
 
-@pytest.mark.usefixtures("client")
+@pytest.fixture
+def no_kafka(monkeypatch: pytest.MonkeyPatch) -> None:
+    """POST /tasks/ingest would produce to Kafka: unit tests keep it in the process."""
+    from taskapp.domain import ingest_accept
+
+    monkeypatch.setattr(ingest_accept, "produce_all", lambda records: None)
+
+
+@pytest.mark.usefixtures("client", "no_kafka")
 @pytest.mark.parametrize(("route", "identity"), MATRIX, ids=[f"{m} {p} as {i}" for (m, p), i in MATRIX])
 def test_authorization_matrix(client: ApiClient, route: tuple[str, str], identity: str) -> None:
     ids = _seed()
     probe = PROBES[route]
     token = mint_access_token(JWT_SECRET, sub=ids[identity])
-    answer = client.request(route[0], _fill(probe.path, ids), token=token, json_body=_fill(probe.body, ids))
+    answer = client.request(
+        route[0], _fill(probe.path, ids), token=token, json_body=_fill(probe.body, ids), query=_fill(probe.query, ids)
+    )
     expected = _expected(route, identity)
     assert answer.status_code == expected, answer.body
     if expected == 403:

@@ -4,10 +4,11 @@
 A few actions carry a rule about *whom* they touch as well, written here next to the table: `may_grant` (inviting
 or changing a role never gives more than the actor has, and never ownership), `may_manage` (an admin acts on lower
 roles only) and `may_remove` (anyone may leave, except the owner, who transfers first). `ROUTES` names the action
-of every project and invitation route, so a route without a policy entry fails the authorization matrix test
+of every project, invitation and task route, so a route without a policy entry fails the authorization matrix test
 (tests/unit/test_project_policy.py), which is generated from these tables and the template's routes.
 
-Task and comment actions are listed already, for the next slice (tasks in projects, comments, activity).
+Task routes act on a personal task as its owner (no role applies: `taskapp.domain.task_access`) and on a project
+task with the action named here. Comment actions are listed already, for the comments slice.
 Outcomes: no membership = 404 (a non-member cannot tell a project exists), a role too low = 403 FORBIDDEN, a write
 on an archived project = 409 PROJECT_ARCHIVED (the project is read-only; nobody's role allows it).
 """
@@ -32,6 +33,8 @@ class Action(StrEnum):
     # An invitation's own invitee (matched by the caller's email), whatever their memberships.
     INVITATION_LIST = "invitation.list"
     INVITATION_RESPOND = "invitation.respond"
+    # The caller's own personal tasks (batch ingestion never touches a project).
+    TASK_INGEST = "task.ingest"
     # Scoped to one project's membership.
     PROJECT_READ = "project.read"
     PROJECT_UPDATE = "project.update"
@@ -57,7 +60,7 @@ class Action(StrEnum):
 
 # Actions a caller takes as themself, not as a member of a project: no role applies.
 UNSCOPED: frozenset[Action] = frozenset(
-    {Action.PROJECT_CREATE, Action.PROJECT_LIST, Action.INVITATION_LIST, Action.INVITATION_RESPOND}
+    {Action.PROJECT_CREATE, Action.PROJECT_LIST, Action.INVITATION_LIST, Action.INVITATION_RESPOND, Action.TASK_INGEST}
 )
 
 MINIMUM_ROLE: Mapping[Action, ProjectRole] = MappingProxyType(
@@ -90,8 +93,9 @@ READS: frozenset[Action] = frozenset(
     {Action.PROJECT_READ, Action.MEMBER_LIST, Action.ACTIVITY_READ, Action.TASK_READ, Action.COMMENT_READ}
 )
 
-# Every project and invitation route -> the action it takes. `DELETE /projects/{id}/members/{userId}` is
-# MEMBER_REMOVE, or MEMBER_LEAVE when the caller names themself.
+# Every project, invitation and task route -> the action it takes. `DELETE /projects/{id}/members/{userId}` is
+# MEMBER_REMOVE, or MEMBER_LEAVE when the caller names themself. The task routes' action applies to project tasks
+# (`POST /tasks` with `projectId`, `GET /tasks?projectId=`); on the caller's personal tasks no role applies.
 ROUTES: Mapping[tuple[str, str], Action] = MappingProxyType(
     {
         ("POST", "/projects"): Action.PROJECT_CREATE,
@@ -107,6 +111,12 @@ ROUTES: Mapping[tuple[str, str], Action] = MappingProxyType(
         ("GET", "/invitations"): Action.INVITATION_LIST,
         ("POST", "/invitations/{id}/accept"): Action.INVITATION_RESPOND,
         ("POST", "/invitations/{id}/decline"): Action.INVITATION_RESPOND,
+        ("POST", "/tasks"): Action.TASK_CREATE,
+        ("GET", "/tasks"): Action.TASK_READ,
+        ("GET", "/tasks/{id}"): Action.TASK_READ,
+        ("PATCH", "/tasks/{id}"): Action.TASK_UPDATE,
+        ("DELETE", "/tasks/{id}"): Action.TASK_DELETE,
+        ("POST", "/tasks/ingest"): Action.TASK_INGEST,
     }
 )
 
