@@ -1,5 +1,9 @@
-"""GET /tasks: the caller's personal tasks, or a project's (`projectId`, members only), with filters and sorts that
-one index Query serves each (others: 400 UNSUPPORTED_FILTER), cursor-paged."""
+"""GET /tasks: the caller's personal tasks or a project's (`projectId`), filtered and sorted by index, cursor-paged.
+
+Without `projectId` the list means what it always did; with it, members only (404 otherwise, like a missing
+project). Each supported filter combination is one index Query (docs/data-model.md); any other is 400
+UNSUPPORTED_FILTER.
+"""
 
 # First of all: pauses the garbage collector while the modules below load; lambda_handler() resumes it.
 from taskapp import coldstart  # noqa: F401

@@ -234,16 +234,37 @@ def test_a_delete_by_another_member_records_them_before_the_item_goes(
 
     task = _task(team["member"], project, tags=["a"])
     seen: list[str | None] = []
-    real = store.delete_tagged_task
+    real = store.delete_task
 
-    def spy(record: Any) -> None:
-        seen.append(store.get_task(record.owner_id, record.task_id).updated_by)  # type: ignore[union-attr]
-        real(record)
+    def spy(owner_id: str, task_id: str, expected_version: int | None = None) -> bool:
+        seen.append(store.get_task(owner_id, task_id).updated_by)  # type: ignore[union-attr]
+        return real(owner_id, task_id, expected_version)
 
-    monkeypatch.setattr(store, "delete_tagged_task", spy)
+    monkeypatch.setattr(store, "delete_task", spy)
     assert team["admin"].delete(f"/tasks/{task['id']}").status_code == 204
     assert seen == [team["admin"].id]
     assert team["member"].get("/tasks", projectId=project, tag="a").json()["items"] == []
+    assert store.TagModel.count() == 0  # its tag item went with it
+
+
+def test_a_tag_item_left_by_a_failed_write_is_skipped_not_listed(team: dict[str, User], project: str) -> None:
+    from taskapp.data import tasks as store
+
+    task = _task(team["member"], project, tags=["a"])
+    store.TagModel(
+        store.tag_key(store.project_scope(project), "b"), "2999-01-01#x", owner_id=team["member"].id,
+        task_id=task["id"], written_version=2,
+    ).save()  # fmt: skip
+    assert team["member"].get("/tasks", projectId=project, tag="b").json()["items"] == []
+    assert [t["id"] for t in team["member"].get("/tasks", projectId=project, tag="a").json()["items"]] == [task["id"]]
+
+
+def test_tag_changes_move_the_task_between_tag_lists(team: dict[str, User], project: str) -> None:
+    member = team["member"]
+    task = _task(member, project, tags=["a", "b"])
+    assert member.patch(f"/tasks/{task['id']}", {"version": 1, "tags": ["b", "c"]}).status_code == 200
+    for tag, expected in (("a", []), ("b", [task["id"]]), ("c", [task["id"]])):
+        assert [t["id"] for t in member.get("/tasks", projectId=project, tag=tag).json()["items"]] == expected, tag
 
 
 # --- the cache ----------------------------------------------------------------------------------------------------

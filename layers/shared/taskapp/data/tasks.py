@@ -14,7 +14,8 @@ Every task (personal or project) also carries a *scope*, `U#{ownerId}` or `P#{pr
 - `byScopeRank` (scope, prioritySort): by priority, high first, newest first within one priority.
 - `byTaskId` (taskId, KEYS_ONLY): where a task lives when the caller is not its owner (a project member).
 Tags are a set and cannot be a GSI key: each tag of a task is one item of the tag table (hash `tagKey` =
-`{scope}#{tag}`, range `createdSort`, holding the task's key), written in the same transaction as the task.
+`{scope}#{tag}`, range `createdSort`, holding the task's key): put before the task's write, deleted after it, so a
+failure leaves at most an extra item, which readers skip (never a tagged task missing from its tag list).
 `createdKey`/`createdSort` are `{createdAt ISO}#{taskId}`, unique and sortable. docs/data-model.md lists every
 access pattern and the index that serves it.
 """
@@ -32,12 +33,12 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from taskapp.data.base import is_condition_failure, model_meta, storage_failures_translated, transaction
+from taskapp.data.base import is_condition_failure, model_meta, storage_failures_translated
 from taskapp.domain.records import Page
 from taskapp.domain.records.tasks import Task
 from taskapp.settings import tasks_table_settings
@@ -154,7 +155,11 @@ _ATTRIBUTE_BY_NAME: dict[str, Any] = {
 
 
 class TagModel(Model):
-    """One tag of one task: the key of `GET /tasks?tag=` (a Query on `tagKey`, newest first)."""
+    """One tag of one task: the key of `GET /tasks?tag=` (a Query on `tagKey`, newest first).
+
+    `writtenVersion` is the task version whose write put the item: a writer removing the tag deletes the item only
+    if no later write put it back.
+    """
 
     Meta = model_meta(tasks_table_settings().task_tags_table)
 
@@ -162,6 +167,7 @@ class TagModel(Model):
     created_sort = UnicodeAttribute(range_key=True, attr_name="createdSort")
     owner_id = UnicodeAttribute(attr_name="ownerId")
     task_id = UnicodeAttribute(attr_name="taskId")
+    written_version = NumberAttribute(attr_name="writtenVersion")
 
 
 class TaskAlreadyExists(Exception):
@@ -269,20 +275,43 @@ def to_record(model: TaskModel) -> Task:
 
 def _tag_items(task: Task) -> list[TagModel]:
     scope, created = scope_of(task), created_key(task)
-    return [TagModel(tag_key(scope, tag), created, owner_id=task.owner_id, task_id=task.task_id) for tag in task.tags]
+    return [
+        TagModel(tag_key(scope, tag), created, owner_id=task.owner_id, task_id=task.task_id, written_version=task.version)
+        for tag in task.tags
+    ]
+
+
+def _put_tag_items(items: Sequence[TagModel]) -> None:
+    """Before the task's own write: a tag item without its task (that write failed) is skipped by readers; a task
+    without its tag item would silently be missing from the tag list, so that order never happens."""
+    if not items:
+        return
+    with TagModel.batch_write() as batch:
+        for item in items:
+            batch.save(item)
+
+
+def _delete_tag_items(items: Iterable[TagModel], up_to_version: int) -> None:
+    """After the task's write: items of tags it no longer has, unless a later write put them back."""
+    for item in items:
+        try:
+            item.delete(condition=TagModel.written_version <= up_to_version)
+        except DeleteError as exc:
+            if not is_condition_failure(exc):
+                raise
+
+
+def delete_tag_items(task: Task) -> None:
+    """The tag items of a task just deleted (best effort: one left behind is skipped by readers)."""
+    _delete_tag_items(_tag_items(task), task.version)
 
 
 def create_task(task: Task) -> None:
-    """The task and its tag items together; an id already taken is TaskAlreadyExists."""
+    """Its tag items first, then the task; an id already taken is TaskAlreadyExists."""
+    _put_tag_items(_tag_items(task))
     try:
-        if not task.tags:
-            to_model(task).save(condition=TaskModel.task_id.does_not_exist())
-            return
-        with transaction() as tx:
-            tx.save(to_model(task), condition=TaskModel.task_id.does_not_exist())
-            for item in _tag_items(task):
-                tx.save(item)
-    except (PutError, TransactWriteError) as exc:
+        to_model(task).save(condition=TaskModel.task_id.does_not_exist())
+    except PutError as exc:
         if is_condition_failure(exc):
             raise TaskAlreadyExists(task.task_id) from exc
         raise
@@ -417,7 +446,10 @@ def _list_by_tag(query: ListQuery, limit: int, start_key: dict[str, Any] | None)
     )
     keys = [(item.owner_id, item.task_id) for item in results]
     found = {(model.owner_id, model.task_id): model for model in TaskModel.batch_get(keys, consistent_read=True)}
-    items = tuple(to_record(found[key]) for key in keys if key in found)
+    # A tag item whose task is gone, or no longer carries the tag in this scope, was left by a failed or raced
+    # write (see _put_tag_items): skipped, so the page may be short, never wrong.
+    records = (to_record(found[key]) for key in keys if key in found)
+    items = tuple(task for task in records if query.tag in task.tags and scope_of(task) == query.scope)
     return Page(items=items, last_evaluated_key=results.last_evaluated_key)
 
 
@@ -467,40 +499,31 @@ def _update_actions(after: Task, changes: Mapping[str, object]) -> list[Action]:
 
 def update_task(task: Task, changes: Mapping[str, object], expected_version: int) -> Task:
     """Apply the changes (Task field -> new value) only if nobody else wrote since `expected_version`, bumping the
-    version in the same write. A change of tags or of project rewrites the task's tag items in one transaction."""
+    version in the same write; returns the task as stored after it (UpdateItem's ALL_NEW, no extra read). A change
+    of tags or of project puts the new tag items before the write and deletes the old ones after it."""
     after = apply_changes(task, changes, expected_version)
     model = TaskModel(task.owner_id, task.task_id)
-    actions = [*_update_actions(after, changes), TaskModel.version.set(expected_version + 1)]
-    condition = TaskModel.task_id.exists() & (TaskModel.version == expected_version)
-    old_tags = {(item.tag_key, item.created_sort) for item in _tag_items(task)}
+    old_tags = {(item.tag_key, item.created_sort): item for item in _tag_items(task)}
     new_tags = {(item.tag_key, item.created_sort): item for item in _tag_items(after)}
-    if old_tags == set(new_tags):
-        try:
-            model.update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if is_condition_failure(exc):
-                raise VersionConflict(task.task_id) from exc
-            raise
-        return to_record(model)
+    _put_tag_items([item for key, item in new_tags.items() if key not in old_tags])
     try:
-        with transaction() as tx:
-            tx.update(model, actions=actions, condition=condition)
-            for key in old_tags - set(new_tags):
-                tx.delete(TagModel(*key))
-            for key in set(new_tags) - old_tags:
-                tx.save(new_tags[key])
-    except TransactWriteError as exc:
+        model.update(
+            actions=[*_update_actions(after, changes), TaskModel.version.set(expected_version + 1)],
+            condition=TaskModel.task_id.exists() & (TaskModel.version == expected_version),
+        )
+    except UpdateError as exc:
         if is_condition_failure(exc):
             raise VersionConflict(task.task_id) from exc
         raise
-    return after
+    _delete_tag_items([item for key, item in old_tags.items() if key not in new_tags], after.version)
+    return to_record(model)
 
 
 def delete_task(owner_id: str, task_id: str, expected_version: int | None = None) -> bool:
     """Returns False when the task was already gone (a concurrent delete), so callers can answer 404.
 
     With `expected_version`, only that version is deleted: VersionConflict when another write landed first.
-    A task with tags goes through `delete_tagged_task` instead.
+    The caller then removes its tag items (`delete_tag_items`).
     """
     condition = TaskModel.task_id.exists()
     if expected_version is not None:
@@ -514,23 +537,6 @@ def delete_task(owner_id: str, task_id: str, expected_version: int | None = None
             raise VersionConflict(task_id) from exc
         return False
     return True
-
-
-def delete_tagged_task(task: Task) -> None:
-    """The task (at the version read) and its tag items in one transaction: VersionConflict when another write
-    landed since, or the task is gone (the caller reads again and decides)."""
-    try:
-        with transaction() as tx:
-            tx.delete(
-                TaskModel(task.owner_id, task.task_id),
-                condition=TaskModel.task_id.exists() & (TaskModel.version == task.version),
-            )
-            for item in _tag_items(task):
-                tx.delete(item)
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            raise VersionConflict(task.task_id) from exc
-        raise
 
 
 def stamp_actor(task: Task, actor_id: str) -> Task:
@@ -600,15 +606,12 @@ def existing_task_ids(keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
 
 
 def _write(tasks: Sequence[Task]) -> None:
-    # pynamodb resends UnprocessedItems with backoff and raises PutError if they persist.
+    # pynamodb resends UnprocessedItems with backoff and raises PutError if they persist. Tag items first, as
+    # everywhere (_put_tag_items); a retried batch rewrites the same items.
+    _put_tag_items([item for task in tasks for item in _tag_items(task)])
     with TaskModel.batch_write() as batch:
         for task in tasks:
             batch.save(to_model(task))
-    tagged = [item for task in tasks for item in _tag_items(task)]
-    if tagged:  # a retried batch rewrites the same tag items: idempotent
-        with TagModel.batch_write() as tag_batch:
-            for item in tagged:
-                tag_batch.save(item)
 
 
 @storage_failures_translated

@@ -358,32 +358,31 @@ def _stored_changes(changes: dict[str, Any]) -> dict[str, object]:
     return stored
 
 
-def delete_task(caller_id: str, task_id: str, if_match: EntityTagCondition | None = None) -> None:
-    """Delete the task; with If-Match, only the version it names (a concurrent write in between is 412)."""
-    for attempt in range(3):
-        task = _resolve(caller_id, task_id, Action.TASK_DELETE)
-        _check_preconditions(task, None, if_match)
-        expected_version = task.version if if_match is not None and not if_match.any else None
-        if task.project_id is None and task_cache.enabled():
-            _or_refuse_the_write(lambda: task_cache.before_delete(task.owner_id, task_id))
-        try:
-            if (task.updated_by or task.owner_id) != caller_id:
-                task = _stamp_actor(task, caller_id)
-            if task.tags:
-                store.delete_tagged_task(task)
-                deleted = True
-            else:
-                deleted = store.delete_task(task.owner_id, task_id, expected_version)
-        except store.VersionConflict as exc:
-            latest = store.get_task(task.owner_id, task_id)
-            if latest is None:
-                raise NotFound(TASK_NOT_FOUND, details={"id": task_id}) from exc
-            if expected_version is not None or attempt == 2:
-                raise _precondition_failed(task_id, latest.version) from exc
-            continue  # a write landed between our read and the delete of a tagged task: read it again
-        if not deleted:
-            raise NotFound(TASK_NOT_FOUND, details={"id": task_id})
-        return
+def delete_task(
+    caller_id: str, task_id: str, if_match: EntityTagCondition | None = None, *, retries: int = 1
+) -> None:
+    """Delete the task; with If-Match, only the version it names (a concurrent write in between is 412). Without
+    it, a write landing between the actor's stamp and our read is read again (`retries` times)."""
+    task = _resolve(caller_id, task_id, Action.TASK_DELETE)
+    _check_preconditions(task, None, if_match)
+    expected_version = task.version if if_match is not None and not if_match.any else None
+    if task.project_id is None and task_cache.enabled():
+        _or_refuse_the_write(lambda: task_cache.before_delete(task.owner_id, task_id))
+    try:
+        if (task.updated_by or task.owner_id) != caller_id:
+            task = _stamp_actor(task, caller_id)
+        deleted = store.delete_task(task.owner_id, task_id, expected_version)
+    except store.VersionConflict as exc:
+        latest = store.get_task(task.owner_id, task_id)
+        if latest is None:
+            raise NotFound(TASK_NOT_FOUND, details={"id": task_id}) from exc
+        if if_match is None and retries > 0:
+            delete_task(caller_id, task_id, if_match, retries=retries - 1)
+            return
+        raise _precondition_failed(task_id, latest.version) from exc
+    if not deleted:
+        raise NotFound(TASK_NOT_FOUND, details={"id": task_id})
+    store.delete_tag_items(task)
 
 
 def _stamp_actor(task: Task, actor_id: str) -> Task:
