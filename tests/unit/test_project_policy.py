@@ -159,9 +159,8 @@ def _seed() -> dict[str, str]:
     """A project with one user per identity (tokens minted: no account needed), a target viewer and an invitation
     addressed to someone outside the matrix. Returns user ids and the project and invitation ids."""
     from taskapp.data import projects as store
-    from taskapp.domain import projects
+    from taskapp.domain import projects, tasks
     from taskapp.domain.records.projects import Member, ProjectEvent
-    from taskapp.domain import tasks
     from taskapp.schemas.projects import CreateProjectRequest, InviteRequest
     from taskapp.schemas.tasks import CreateTaskRequest
 

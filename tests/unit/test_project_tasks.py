@@ -73,9 +73,7 @@ def _task(user: User, project_id: str | None = None, **fields: Any) -> dict[str,
 # --- access -----------------------------------------------------------------------------------------------------
 
 
-def test_a_member_creates_and_assigns_a_project_task_and_the_team_sees_it(
-    team: dict[str, User], project: str
-) -> None:
+def test_a_member_creates_and_assigns_a_project_task_and_the_team_sees_it(team: dict[str, User], project: str) -> None:
     task = _task(team["member"], project, assigneeId=team["viewer"].id)
     assert task["projectId"] == project and task["assigneeId"] == team["viewer"].id
     assert task["updatedBy"] == team["member"].id
@@ -182,9 +180,7 @@ def test_moving_needs_member_rights_in_both_projects(team: dict[str, User], proj
     assert not_null.status_code == 400
 
 
-def test_a_personal_task_moves_into_a_project_and_leaves_the_personal_list(
-    team: dict[str, User], project: str
-) -> None:
+def test_a_personal_task_moves_into_a_project_and_leaves_the_personal_list(team: dict[str, User], project: str) -> None:
     member = team["member"]
     task = _task(member, tags=["x"])
     moved = member.patch(f"/tasks/{task['id']}", {"version": 1, "projectId": project})
@@ -210,9 +206,7 @@ def test_an_archived_project_is_read_only_and_leaves_lists(team: dict[str, User]
     assert [t["id"] for t in member.get("/tasks", projectId=project, archived="true").json()["items"]] == [task["id"]]
 
 
-def test_removing_a_member_unassigns_their_tasks_as_writes_by_the_remover(
-    team: dict[str, User], project: str
-) -> None:
+def test_removing_a_member_unassigns_their_tasks_as_writes_by_the_remover(team: dict[str, User], project: str) -> None:
     from taskapp.data import tasks as store
 
     member, admin = team["member"], team["admin"]
@@ -324,7 +318,7 @@ def reads() -> Iterator[list[tuple[str | None, int, int]]]:
 @pytest.fixture
 def board(team: dict[str, User], project: str) -> dict[str, Any]:
     member, admin = team["member"], team["admin"]
-    specs = [
+    specs: list[dict[str, Any]] = [
         {"title": "a", "status": "todo", "priority": "high", "dueDate": "2026-03-01", "tags": ["ops"]},
         {"title": "b", "status": "done", "priority": "low", "dueDate": "2026-01-15", "assigneeId": member.id},
         {"title": "c", "status": "todo", "priority": "medium", "assigneeId": member.id, "tags": ["ops", "ui"]},
@@ -352,10 +346,10 @@ CASES: list[tuple[dict[str, str], list[str]]] = [
 
 
 @pytest.mark.parametrize(("filters", "expected"), CASES, ids=[str(case[0]) for case in CASES])
+@pytest.mark.usefixtures("board")
 def test_each_supported_filter_is_one_query_that_reads_what_it_returns(
     team: dict[str, User],
     project: str,
-    board: dict[str, Any],
     reads: list[tuple[str | None, int, int]],
     filters: dict[str, str],
     expected: list[str],

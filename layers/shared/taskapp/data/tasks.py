@@ -276,7 +276,9 @@ def to_record(model: TaskModel) -> Task:
 def _tag_items(task: Task) -> list[TagModel]:
     scope, created = scope_of(task), created_key(task)
     return [
-        TagModel(tag_key(scope, tag), created, owner_id=task.owner_id, task_id=task.task_id, written_version=task.version)
+        TagModel(
+            tag_key(scope, tag), created, owner_id=task.owner_id, task_id=task.task_id, written_version=task.version
+        )
         for tag in task.tags
     ]
 

@@ -145,7 +145,9 @@ def create_task(owner_id: str, request: CreateTaskRequest) -> TaskOut:
         from taskapp.domain import task_access
 
         project_id = task.project_id
-        task_access.project_role(project_id, owner_id, Action.TASK_CREATE, lambda: task_access.project_not_found(project_id))
+        task_access.project_role(
+            project_id, owner_id, Action.TASK_CREATE, lambda: task_access.project_not_found(project_id)
+        )
     _check_assignee(task)
     try:
         store.create_task(task)
@@ -215,7 +217,9 @@ def list_tasks(caller_id: str, query: ListTasksQuery) -> TaskListOut:
         from taskapp.domain import task_access
 
         project_id = query.project_id
-        task_access.project_role(project_id, caller_id, Action.TASK_READ, lambda: task_access.project_not_found(project_id))
+        task_access.project_role(
+            project_id, caller_id, Action.TASK_READ, lambda: task_access.project_not_found(project_id)
+        )
         if not query.archived and task_access.is_archived(project_id):
             return TaskListOut(items=[], next_token=None)
     cursor_scope = "|".join([caller_id, *(str(value) for value in wanted)])
@@ -358,9 +362,7 @@ def _stored_changes(changes: dict[str, Any]) -> dict[str, object]:
     return stored
 
 
-def delete_task(
-    caller_id: str, task_id: str, if_match: EntityTagCondition | None = None, *, retries: int = 1
-) -> None:
+def delete_task(caller_id: str, task_id: str, if_match: EntityTagCondition | None = None, *, retries: int = 1) -> None:
     """Delete the task; with If-Match, only the version it names (a concurrent write in between is 412). Without
     it, a write landing between the actor's stamp and our read is read again (`retries` times)."""
     task = _resolve(caller_id, task_id, Action.TASK_DELETE)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated
-
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -59,7 +57,8 @@ EntityId = Annotated[
 ]
 ProjectId = Annotated[EntityId, Field(description="The shared project the task belongs to (you need member rights)")]
 AssigneeId = Annotated[
-    EntityId, Field(description="The assigned user: an active member of the task's project, or for a personal task its owner")
+    EntityId,
+    Field(description="The assigned user: an active member of the task's project, or for a personal task its owner"),
 ]
 
 
