@@ -426,3 +426,15 @@ def test_project_lists_page_with_cursors_bound_to_the_query(team: dict[str, User
         foreign = member.get("/tasks", projectId=project, limit="2", nextToken=token)
         assert foreign.status_code == 400  # a cursor of the status list is not one of the plain list
     assert seen == [task["id"] for task in reversed(made)]
+
+
+@pytest.mark.parametrize("field", ["projectId", "assigneeId"])
+def test_ingestion_cannot_place_a_task_in_a_project_or_assign_it(
+    team: dict[str, User], project: str, monkeypatch: pytest.MonkeyPatch, field: str
+) -> None:
+    from taskapp.domain import ingest_accept
+
+    monkeypatch.setattr(ingest_accept, "produce_all", lambda records: None)
+    value = project if field == "projectId" else team["member"].id
+    answer = team["outsider"].post("/tasks/ingest", {"tasks": [{"title": "sneaky", field: value}]})
+    assert answer.status_code == 400, answer.body

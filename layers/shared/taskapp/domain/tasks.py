@@ -47,7 +47,15 @@ from taskapp.errors import (
 )
 from taskapp.observability import metrics
 from taskapp.schemas.queries import ListTasksQuery, TaskSort
-from taskapp.schemas.tasks import CreateTaskRequest, TaskListOut, TaskOut, TaskPriority, TaskStatus, UpdateTaskRequest
+from taskapp.schemas.tasks import (
+    CreateTaskRequest,
+    PersonalTaskRequest,
+    TaskListOut,
+    TaskOut,
+    TaskPriority,
+    TaskStatus,
+    UpdateTaskRequest,
+)
 from taskapp.settings import conditional_request_settings
 
 # The list filters one index Query serves, besides the scope (your personal tasks, or `projectId`'s).
@@ -88,9 +96,11 @@ def new_task_id() -> str:
 
 
 def new_task(
-    owner_id: str, request: CreateTaskRequest, task_id: str | None = None, now: datetime | None = None
+    owner_id: str, request: PersonalTaskRequest, task_id: str | None = None, now: datetime | None = None
 ) -> Task:
+    """The record of a new task; only a CreateTaskRequest (POST /tasks) can name a project or an assignee."""
     created = now or datetime.now(UTC)
+    placed = request if isinstance(request, CreateTaskRequest) else None
     return Task(
         owner_id=owner_id,
         task_id=task_id or new_task_id(),
@@ -104,8 +114,8 @@ def new_task(
         updated_at=created,
         version=1,
         remind_at=request.remind_at.isoformat() if request.remind_at else None,
-        project_id=request.project_id,
-        assignee_id=request.assignee_id,
+        project_id=placed.project_id if placed else None,
+        assignee_id=placed.assignee_id if placed else None,
         updated_by=owner_id,
     )
 

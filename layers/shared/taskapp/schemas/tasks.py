@@ -74,7 +74,9 @@ class TaskPriority(StrEnum):
     HIGH = "high"
 
 
-class CreateTaskRequest(ApiModel):
+class PersonalTaskRequest(ApiModel):
+    """A task's own fields: what batch ingestion accepts (always the caller's personal tasks)."""
+
     title: Title
     description: Description = ""
     status: TaskStatus = TaskStatus.TODO
@@ -82,6 +84,9 @@ class CreateTaskRequest(ApiModel):
     due_date: IsoDate | None = None
     tags: Tags = Field(default_factory=list)
     remind_at: RemindAt | None = None
+
+
+class CreateTaskRequest(PersonalTaskRequest):
     project_id: ProjectId | None = None  # absent: a personal task, exactly as before projects
     assignee_id: AssigneeId | None = None
 
