@@ -320,9 +320,9 @@ def _unassign_tasks(project_id: str, user_id: str, actor_id: str) -> None:
     """Their tasks in the project become unassigned, each a normal task write by the remover (version bump,
     `updatedBy`), so the outbox publishes it. In the request: one index Query page per 100 assigned tasks. The
     membership is gone first, so no new assignment to them can be made meanwhile (assigning checks membership)."""
-    from taskapp.domain import tasks
+    from taskapp.domain.task_assignments import unassign_member
 
-    tasks.unassign_member(project_id, user_id, actor_id)
+    unassign_member(project_id, user_id, actor_id)
 
 
 # --- invitations ------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Task lifecycle: create, list, read, update with optimistic locking, delete; personal or in a shared project.
 
-Who may touch a task is `taskapp.domain.task_access.resolve_task` (imported where used, so the functions that only
+Who may touch a task is `taskapp.domain.access.resolve_task` (imported where used, so the functions that only
 build tasks, ingestion's, load no project storage). A personal task behaves exactly as before projects. A project
 task is read by any member (viewer and up) and written by members and up, per `taskapp.domain.policy`; its
 `assigneeId` must be an active member of its project, a personal task's its owner. Every write records its actor
@@ -120,19 +120,13 @@ def new_task(
     )
 
 
-class UnsupportedFilter(AppError):
-    """A list request no index serves with a key condition alone (400 UNSUPPORTED_FILTER)."""
-
-    code = "UNSUPPORTED_FILTER"
-
-
 def _assignee_refused(message: str, assignee_id: str, code: str) -> Unprocessable:
     return Unprocessable(message, code=code, details={"assigneeId": assignee_id})
 
 
 def _check_assignee(task: Task) -> None:
     """A project task's assignee is an active member of its project (one GetItem); a personal task's, its owner."""
-    from taskapp.domain import task_access
+    import taskapp.domain.task_access as access
 
     if task.assignee_id is None:
         return
@@ -142,7 +136,7 @@ def _check_assignee(task: Task) -> None:
                 "A personal task can only be assigned to its owner", task.assignee_id, "ASSIGNEE_NOT_ALLOWED"
             )
         return
-    if not task_access.is_member(task.project_id, task.assignee_id):
+    if not access.is_member(task.project_id, task.assignee_id):
         raise _assignee_refused(
             "The assignee must be a member of the task's project", task.assignee_id, "ASSIGNEE_NOT_MEMBER"
         )
@@ -152,12 +146,10 @@ def create_task(owner_id: str, request: CreateTaskRequest) -> TaskOut:
     """A personal task as always; with `projectId`, the caller needs TASK_CREATE there (non-member: 404)."""
     task = new_task(owner_id, request)
     if task.project_id is not None:
-        from taskapp.domain import task_access
+        import taskapp.domain.task_access as access
 
         project_id = task.project_id
-        task_access.project_role(
-            project_id, owner_id, Action.TASK_CREATE, lambda: task_access.project_not_found(project_id)
-        )
+        access.project_role(project_id, owner_id, Action.TASK_CREATE, lambda: access.project_not_found(project_id))
     _check_assignee(task)
     try:
         store.create_task(task)
@@ -172,9 +164,11 @@ def create_task(owner_id: str, request: CreateTaskRequest) -> TaskOut:
 
 
 def _resolve(caller_id: str, task_id: str, action: Action) -> Task:
-    from taskapp.domain import task_access
+    # Imported here, so that ingestion (which only builds tasks) loads no project storage; by module path, which
+    # tests/support/settings_reach follows (a package's attribute it cannot resolve).
+    import taskapp.domain.task_access as access
 
-    return task_access.resolve_task(caller_id, task_id, action).task
+    return access.resolve_task(caller_id, task_id, action).task
 
 
 def get_task(caller_id: str, task_id: str) -> TaskOut:
@@ -211,9 +205,11 @@ def _list_query(caller_id: str, query: ListTasksQuery) -> store.ListQuery:
         sort=sort.value,
     )
     if store.index_for(wanted) is None:
-        raise UnsupportedFilter(
+        # A bad request (400) like any other: no index serves it with a key condition alone.
+        raise AppError(
             "This combination of filters is not supported; one of: " + "; ".join(SUPPORTED_FILTERS),
             details={"supported": list(SUPPORTED_FILTERS)},
+            code="UNSUPPORTED_FILTER",
         )
     return wanted
 
@@ -224,13 +220,11 @@ def list_tasks(caller_id: str, query: ListTasksQuery) -> TaskListOut:
     `archived=true`."""
     wanted = _list_query(caller_id, query)
     if query.project_id is not None:
-        from taskapp.domain import task_access
+        import taskapp.domain.task_access as access
 
         project_id = query.project_id
-        task_access.project_role(
-            project_id, caller_id, Action.TASK_READ, lambda: task_access.project_not_found(project_id)
-        )
-        if not query.archived and task_access.is_archived(project_id):
+        access.project_role(project_id, caller_id, Action.TASK_READ, lambda: access.project_not_found(project_id))
+        if not query.archived and access.is_archived(project_id):
             return TaskListOut(items=[], next_token=None)
     cursor_scope = "|".join([caller_id, *(str(value) for value in wanted)])
     if wanted == store.ListQuery(store.personal_scope(caller_id), caller_id, status=wanted.status):
@@ -284,12 +278,10 @@ def _require_a_precondition(body_version: int | None, if_match: EntityTagConditi
 def _check_move(caller_id: str, task: Task, target_project_id: str) -> None:
     """Moving a task into (another) project needs member rights there too: TASK_UPDATE, or TASK_CREATE for a
     personal task becoming a project task. A project the caller is not a member of is 404, like a missing one."""
-    from taskapp.domain import task_access
+    import taskapp.domain.task_access as access
 
     action = Action.TASK_UPDATE if task.project_id else Action.TASK_CREATE
-    task_access.project_role(
-        target_project_id, caller_id, action, lambda: task_access.project_not_found(target_project_id)
-    )
+    access.project_role(target_project_id, caller_id, action, lambda: access.project_not_found(target_project_id))
 
 
 def update_task(
@@ -320,36 +312,6 @@ def update_task(
     if was_personal and updated.project_id is None:
         _cache_after_write(task.owner_id, view)
     return view
-
-
-def unassign(task: Task, actor_id: str) -> Task | None:
-    """Clear the task's assignee as a normal write (version bump, `updatedBy` the actor), so the outbox sees it;
-    None when a concurrent write got there first and the task is no longer assigned to the same user."""
-    for _ in range(3):
-        changes: dict[str, object] = {"assignee_id": None, "updated_at": datetime.now(UTC), "updated_by": actor_id}
-        try:
-            return store.update_task(task, changes, task.version)
-        except store.VersionConflict:
-            latest = store.get_task(task.owner_id, task.task_id)
-            if latest is None or latest.assignee_id != task.assignee_id or latest.project_id != task.project_id:
-                return None
-            task = latest
-    return None
-
-
-def unassign_member(project_id: str, user_id: str, actor_id: str) -> int:
-    """Unassign every task of the project assigned to the user (a removal): pages of the `byScopeAssignee` index,
-    each task one write. Bounded by what one user has assigned in one project; returns how many were unassigned."""
-    count = 0
-    start_key: dict[str, Any] | None = None
-    while True:
-        page = store.assigned_in_project(project_id, user_id, 100, start_key)
-        for task in page.items:
-            if unassign(task, actor_id) is not None:
-                count += 1
-        if not page.last_evaluated_key:
-            return count
-        start_key = page.last_evaluated_key
 
 
 def _stored_changes(changes: dict[str, Any]) -> dict[str, object]:
