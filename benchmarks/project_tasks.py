@@ -111,8 +111,8 @@ def _seed_project(name: str, owner_id: str, members: list[str], tasks: int, targ
     project_id = str(uuid.uuid4())
     # Straight to storage (no users table to read the owner's email from): the project, its owner, its members.
     project = Project(project_id, name, "", owner_id, False, len(members) + 1, now, now, 1)
-    created = ProjectEvent(str(uuid.uuid4()), "project.created", project_id, owner_id, now, version=1)
-    project_store.create_project(project, Member(project_id, owner_id, "owner", None, now), created)
+    event = ProjectEvent(str(uuid.uuid4()), "project.created", project_id, owner_id, now, version=1)
+    project_store.create_project(project, Member(project_id, owner_id, "owner", None, now), event)
     with project_store.MemberModel.batch_write() as batch:
         for user_id in members:
             batch.save(project_store.member_to_model(Member(project_id, user_id, "member", None, now)))

@@ -438,3 +438,15 @@ def test_ingestion_cannot_place_a_task_in_a_project_or_assign_it(
     value = project if field == "projectId" else team["member"].id
     answer = team["outsider"].post("/tasks/ingest", {"tasks": [{"title": "sneaky", field: value}]})
     assert answer.status_code == 400, answer.body
+
+
+def test_the_personal_list_function_keeps_its_signature(team: dict[str, User], project: str) -> None:
+    from taskapp.domain import tasks
+    from taskapp.schemas.tasks import TaskStatus
+
+    owner = team["owner"]
+    mine = _task(owner, status="done")
+    _task(owner, project, status="done")
+    page = tasks.list_tasks(owner.id, TaskStatus.DONE, 10, None)
+    assert [task.id for task in page.items] == [mine["id"]]
+    assert tasks.list_tasks(owner.id, None, 10, None).items[0].id == mine["id"]

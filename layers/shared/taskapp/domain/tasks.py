@@ -214,7 +214,13 @@ def _list_query(caller_id: str, query: ListTasksQuery) -> store.ListQuery:
     return wanted
 
 
-def list_tasks(caller_id: str, query: ListTasksQuery) -> TaskListOut:
+def list_tasks(owner_id: str, status: TaskStatus | None, limit: int, next_token: str | None) -> TaskListOut:
+    """The caller's personal tasks, newest first, optionally in one status: the list as it was before filters."""
+    wire: dict[str, object] = {"status": status, "limit": limit, "nextToken": next_token}
+    return find_tasks(owner_id, ListTasksQuery.model_validate(wire))
+
+
+def find_tasks(caller_id: str, query: ListTasksQuery) -> TaskListOut:
     """The caller's personal tasks, or with `projectId` that project's (members only: 404 otherwise, like a missing
     project); one index Query per page, no filter expression. An archived project's tasks are listed only with
     `archived=true`."""
