@@ -410,6 +410,8 @@ def list_tasks(query: ListQuery, limit: int, start_key: dict[str, Any] | None) -
         low = f"{query.due_after}$" if query.due_after else "0"
         high = query.due_before or (LAST_DUE_KEY if query.due_after else None)
         if high is not None:
+            if low > high:  # nothing is due after dueAfter and before an earlier dueBefore (BETWEEN would refuse)
+                return Page(items=(), last_evaluated_key=None)
             range_condition = _FILTER_INDEX_CLASSES[index].range_value.between(low, high)  # type: ignore[attr-defined]
     elif index == "byScopeStatus":
         hash_value = f"{scope}#{query.status}"
