@@ -4,7 +4,7 @@
    project of 10,000 tasks and 200 members against the same query on a project of 100 tasks (goal: within 1.5x,
    same run), and does every page read only what it returns (DynamoDB ScannedCount == Count)?
 2. What does the membership check cost a read? In-process p50 of `GET /tasks/{id}` on a project task (read by its
-   creator: GetItem + the membership GetItem; and by another member: + the `byTaskId` Query) against a personal
+   creator: GetItem + the membership GetItem; and by another member: + the `byProjectTask` Query) against a personal
    task (one GetItem); goal: the creator's difference within one GetItem's p50, measured in the same run.
 
 Handlers are called in-process as Lambda calls them, authorizer context included, against MiniStack's DynamoDB
@@ -269,7 +269,7 @@ def _markdown(report: dict[str, Any]) -> str:
             " (ScannedCount == Count for every one).",
             f"- A project task read by its creator costs **{derived['creator_minus_personal_p50_ms']} ms** more than a "
             f"personal task at p50; one consistent GetItem's p50 is {derived['getitem_p50_ms']} ms in the same run "
-            f"(goal: difference <= one GetItem). Read by another member (+ the `byTaskId` Query): "
+            f"(goal: difference <= one GetItem). Read by another member (+ the `byProjectTask` Query): "
             f"{derived['member_minus_personal_p50_ms']} ms more.",
             "",
             "The design behind both: docs/data-model.md (Tasks).",

@@ -25,7 +25,7 @@ app = build_api()
 
 @app.get("/tasks", middlewares=[refuse_unknown_query_parameters])
 def list_tasks(query: Annotated[ListTasksQuery, Query()]) -> Response[TaskListOut]:
-    page = tasks.find_tasks(caller_of(app).user_id, query)
+    page = tasks.list_tasks(caller_of(app).user_id, query)
     return respond(HTTPStatus.OK, page)
 
 

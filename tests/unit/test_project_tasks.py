@@ -452,3 +452,22 @@ def test_the_personal_list_function_keeps_its_signature(team: dict[str, User], p
     page = tasks.list_tasks(owner.id, TaskStatus.DONE, 10, None)
     assert [task.id for task in page.items] == [mine["id"]]
     assert tasks.list_tasks(owner.id, None, 10, None).items[0].id == mine["id"]
+
+
+def test_a_personal_task_taking_a_project_tasks_id_cannot_hide_it(team: dict[str, User], project: str) -> None:
+    """Ingestion lets a client choose ids: a personal task with a project task's id is never found by members'
+    lookups by id (the index holds project tasks only), and cannot move into a project under that id."""
+    from taskapp.data import tasks as store
+
+    task = _task(team["member"], project)
+    outsider = team["outsider"]
+    shadow = store.get_task(team["member"].id, task["id"])
+    assert shadow is not None
+    store.put_tasks([shadow._replace(owner_id=outsider.id, project_id=None, assignee_id=None, updated_by=outsider.id)])
+    assert team["viewer"].get(f"/tasks/{task['id']}").json()["projectId"] == project
+    assert outsider.get(f"/tasks/{task['id']}").json()["title"] == "A task"  # their own, personal copy
+    other = _project(outsider, name="Theirs")
+    moved = outsider.patch(f"/tasks/{task['id']}", {"version": 1, "projectId": other})
+    assert moved.status_code == 409, moved.body
+    assert_error(moved.json(), "TASK_ID_TAKEN")
+    assert team["viewer"].get(f"/tasks/{task['id']}").json()["projectId"] == project

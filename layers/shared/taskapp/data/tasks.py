@@ -12,7 +12,9 @@ Every task (personal or project) also carries a *scope*, `U#{ownerId}` or `P#{pr
   createdSort): one filter each, newest first.
 - `byScopeDue` (scope, dueSort): by due date, soonest first, tasks without one last; a due range is its key range.
 - `byScopeRank` (scope, prioritySort): by priority, high first, newest first within one priority.
-- `byTaskId` (taskId, KEYS_ONLY): where a task lives when the caller is not its owner (a project member).
+- `byProjectTask` (projectTaskId, KEYS_ONLY): where a project task lives when the caller is not its owner (a
+  member). Sparse: only project tasks carry `projectTaskId` (= taskId), so a personal task (ingestion lets clients
+  choose ids) can never shadow a project task's id there.
 Tags are a set and cannot be a GSI key: each tag of a task is one item of the tag table (hash `tagKey` =
 `{scope}#{tag}`, range `createdSort`, holding the task's key): put before the task's write, deleted after it, so a
 failure leaves at most an extra item, which readers skip (never a tagged task missing from its tag list).
@@ -86,12 +88,12 @@ class ByStatusIndex(GlobalSecondaryIndex["TaskModel"]):
     created_key = UnicodeAttribute(range_key=True, attr_name="createdKey")
 
 
-class ByTaskIdIndex(GlobalSecondaryIndex["TaskModel"]):
+class ByProjectTaskIndex(GlobalSecondaryIndex["TaskModel"]):
     class Meta:
-        index_name = "byTaskId"
+        index_name = "byProjectTask"
         projection = KeysOnlyProjection()
 
-    task_id = UnicodeAttribute(hash_key=True, attr_name="taskId")
+    project_task_id = UnicodeAttribute(hash_key=True, attr_name="projectTaskId")
 
 
 # Index name -> (hash attribute, range attribute) of the filter indexes; the template declares the same.
@@ -136,10 +138,11 @@ class TaskModel(Model):
     scope_priority = UnicodeAttribute(null=True, attr_name="scopePriority")
     due_sort = UnicodeAttribute(null=True, attr_name="dueSort")
     priority_sort = UnicodeAttribute(null=True, attr_name="prioritySort")
+    project_task_id = UnicodeAttribute(null=True, attr_name="projectTaskId")
 
     by_created = ByCreatedIndex()
     by_status = ByStatusIndex()
-    by_task_id = ByTaskIdIndex()
+    by_project_task = ByProjectTaskIndex()
     by_scope = _FILTER_INDEX_CLASSES["byScope"]()
     by_scope_status = _FILTER_INDEX_CLASSES["byScopeStatus"]()
     by_scope_assignee = _FILTER_INDEX_CLASSES["byScopeAssignee"]()
@@ -219,6 +222,7 @@ def derived_keys(task: Task) -> dict[str, str | None]:
         "scopePriority": f"{scope}#{task.priority}",
         "dueSort": f"{task.due_date or NO_DUE_DATE}#{task.task_id}",
         "prioritySort": f"{PRIORITY_RANK.get(task.priority, '0')}#{created}",
+        "projectTaskId": None if personal else task.task_id,
     }
 
 
@@ -250,6 +254,7 @@ def to_model(task: Task) -> TaskModel:
         scope_priority=keys["scopePriority"],
         due_sort=keys["dueSort"],
         priority_sort=keys["prioritySort"],
+        project_task_id=keys["projectTaskId"],
     )
 
 
@@ -326,12 +331,20 @@ def get_task(owner_id: str, task_id: str) -> Task | None:
         return None
 
 
-def find_task(task_id: str) -> Task | None:
-    """A task by id alone (the caller is not its owner): its key from `byTaskId` (KEYS_ONLY, one small Query),
-    then the item itself, strongly consistent. The index may lag a create by a moment; the item never does."""
-    for key in TaskModel.by_task_id.query(task_id, limit=1):
-        return get_task(key.owner_id, task_id)
-    return None
+# Project tasks sharing one id: none from POST /tasks (server uuids); only two personal tasks with a client-chosen
+# id moved into projects at the same moment could (a move checks first). Looked at: this many, at most.
+MAX_PROJECT_TASKS_PER_ID = 5
+
+
+def find_project_tasks(task_id: str) -> list[Task]:
+    """The project tasks with this id (normally one), by `byProjectTask` (KEYS_ONLY, one small Query) and then
+    the item itself, strongly consistent. The index may lag a write by a moment; the item never does."""
+    found = []
+    for key in TaskModel.by_project_task.query(task_id, limit=MAX_PROJECT_TASKS_PER_ID):
+        task = get_task(key.owner_id, task_id)
+        if task is not None and task.project_id is not None:
+            found.append(task)
+    return found
 
 
 class ListQuery(NamedTuple):

@@ -2,8 +2,8 @@
 
 `resolve_task` finds the task and the caller's right to it:
 - The caller's own personal task: one GetItem under the caller's key, exactly as before projects (role None).
-- A project task: found under the caller's key when they created it, else by id (`byTaskId`, KEYS_ONLY, then one
-  strongly consistent GetItem); then the caller's membership, one strongly consistent GetItem read on every
+- A project task: found under the caller's key when they created it, else by id (`byProjectTask`, KEYS_ONLY, then
+  one strongly consistent GetItem); then the caller's membership, one strongly consistent GetItem read on every
   request, never from a token or a cache, so a role change or a removal holds from the very next request; then the
   policy (taskapp.domain.policy). A write also reads the project, for its archived state (409 PROJECT_ARCHIVED).
 - Anything else (someone else's personal task, a project the caller is not a member of, a missing id) is 404 with
@@ -69,6 +69,13 @@ def project_role(project_id: str, user_id: str, action: Action, missing: Callabl
     return role
 
 
+def require(role: ProjectRole | None, action: Action) -> None:
+    """A second action in the same request (assigning while creating or editing): its own policy line, the same
+    403. No role (the caller's personal task): nothing to check."""
+    if role is not None and not policy.role_allows(role, action):
+        raise forbidden(action, role)
+
+
 def is_archived(project_id: str) -> bool:
     project = project_store.get_project(project_id)
     return project is not None and project.archived
@@ -79,12 +86,16 @@ def is_member(project_id: str, user_id: str) -> bool:
 
 
 def locate(caller_id: str, task_id: str) -> Task | None:
-    """The caller's own task (one GetItem) or else any project task with this id (index Query + GetItem)."""
+    """The caller's own task (one GetItem) or else the project task with this id (index Query + GetItem). Should
+    two project tasks ever share an id (data.tasks.MAX_PROJECT_TASKS_PER_ID says how), the one of a project the
+    caller belongs to is theirs: nobody can hide a task from its project's members by taking its id."""
     task = store.get_task(caller_id, task_id)
     if task is not None:
         return task
-    found = store.find_task(task_id)
-    return found if found is not None and found.project_id is not None else None
+    found = store.find_project_tasks(task_id)
+    if len(found) <= 1:
+        return found[0] if found else None
+    return next((candidate for candidate in found if is_member(str(candidate.project_id), caller_id)), None)
 
 
 def resolve_task(caller_id: str, task_id: str, action: policy.Action) -> TaskAccess:

@@ -149,7 +149,11 @@ def create_task(owner_id: str, request: CreateTaskRequest) -> TaskOut:
         import taskapp.domain.task_access as access
 
         project_id = task.project_id
-        access.project_role(project_id, owner_id, Action.TASK_CREATE, lambda: access.project_not_found(project_id))
+        role = access.project_role(
+            project_id, owner_id, Action.TASK_CREATE, lambda: access.project_not_found(project_id)
+        )
+        if task.assignee_id is not None:
+            access.require(role, Action.TASK_ASSIGN)
     _check_assignee(task)
     try:
         store.create_task(task)
@@ -214,10 +218,15 @@ def _list_query(caller_id: str, query: ListTasksQuery) -> store.ListQuery:
     return wanted
 
 
-def list_tasks(owner_id: str, status: TaskStatus | None, limit: int, next_token: str | None) -> TaskListOut:
-    """The caller's personal tasks, newest first, optionally in one status: the list as it was before filters."""
-    wire: dict[str, object] = {"status": status, "limit": limit, "nextToken": next_token}
-    return find_tasks(owner_id, ListTasksQuery.model_validate(wire))
+def list_tasks(
+    caller_id: str, query: ListTasksQuery | TaskStatus | None, limit: int = 20, next_token: str | None = None
+) -> TaskListOut:
+    """`GET /tasks` with its whole query; or, as it was called before the filters, the caller's personal tasks in
+    one status (or all), newest first, with `limit` and `next_token`."""
+    if not isinstance(query, ListTasksQuery):
+        wire: dict[str, object] = {"status": query, "limit": limit, "nextToken": next_token}
+        query = ListTasksQuery.model_validate(wire)
+    return find_tasks(caller_id, query)
 
 
 def find_tasks(caller_id: str, query: ListTasksQuery) -> TaskListOut:
@@ -288,16 +297,29 @@ def _check_move(caller_id: str, task: Task, target_project_id: str) -> None:
 
     action = Action.TASK_UPDATE if task.project_id else Action.TASK_CREATE
     access.project_role(target_project_id, caller_id, action, lambda: access.project_not_found(target_project_id))
+    if task.project_id is None and store.find_project_tasks(task.task_id):
+        # A personal task's id may have been chosen by its client (ingestion): it joins a project only if no project
+        # task has it already, so no member lookup by id can be confused between the two.
+        raise Conflict(
+            "A project task already has this id; create the task in the project instead",
+            code="TASK_ID_TAKEN",
+            details={"id": task.task_id},
+        )
 
 
 def update_task(
     caller_id: str, task_id: str, request: UpdateTaskRequest, if_match: EntityTagCondition | None = None
 ) -> TaskOut:
     """Apply a partial update if the client saw the current version (body `version`, `If-Match`, or both)."""
+    import taskapp.domain.task_access as access
+
     _require_a_precondition(request.version, if_match)
-    task = _resolve(caller_id, task_id, Action.TASK_UPDATE)
+    resolved = access.resolve_task(caller_id, task_id, Action.TASK_UPDATE)
+    task = resolved.task
     _check_preconditions(task, request.version, if_match)
     changes = {**_stored_changes(request.changes()), "updated_at": datetime.now(UTC), "updated_by": caller_id}
+    if "assignee_id" in changes:
+        access.require(resolved.role, Action.TASK_ASSIGN)
     if changes.get("project_id") == task.project_id:
         changes.pop("project_id", None)
     if "project_id" in changes:
