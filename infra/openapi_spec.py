@@ -42,14 +42,15 @@ ERROR_RESPONSES = {
 # Answers only some routes give (conditional requests, Idempotency-Key), with the shared error shape unless noted.
 ROUTE_ERROR_RESPONSES = {
     "412": "If-Match does not name the current version; the ETag header and details.currentETag give it",
-    "422": "This Idempotency-Key was already used with a different request body (IDEMPOTENCY_KEY_REUSED), or a "
-    "comment mentions more people than a comment may (TOO_MANY_MENTIONS)",
+    "422": "This Idempotency-Key was already used with a different request body (IDEMPOTENCY_KEY_REUSED), a "
+    "comment mentions more people than a comment may (TOO_MANY_MENTIONS), or the assignee is refused: not a member "
+    "of the task's project (ASSIGNEE_NOT_MEMBER), or not the owner of a personal task (ASSIGNEE_NOT_ALLOWED)",
     "428": "PATCH without If-Match or a body version while REQUIRE_IF_MATCH is on",
 }
 ROUTE_RESPONSES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/tasks"): ("422",),
     ("POST", "/tasks/ingest"): ("422",),
-    ("PATCH", "/tasks/{id}"): ("412", "428"),
+    ("PATCH", "/tasks/{id}"): ("412", "422", "428"),
     ("DELETE", "/tasks/{id}"): ("412",),
     ("POST", "/tasks/{id}/comments"): ("422",),
     ("PATCH", "/tasks/{id}/comments/{commentId}"): ("422",),

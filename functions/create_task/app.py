@@ -1,4 +1,8 @@
-"""POST /tasks: create a task owned by the caller (retry-safe with Idempotency-Key)."""
+"""POST /tasks: create a task owned by the caller, personal or in a project (retry-safe with Idempotency-Key).
+
+With `projectId` the caller needs member rights there (a non-member gets 404); `assigneeId` must be a member of
+that project, or for a personal task the caller.
+"""
 
 # First of all: pauses the garbage collector while the modules below load; lambda_handler() resumes it.
 from taskapp import coldstart  # noqa: F401

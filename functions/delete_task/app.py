@@ -1,4 +1,7 @@
-"""DELETE /tasks/{id}: remove one of the caller's tasks; with If-Match, only the version it names (else 412)."""
+"""DELETE /tasks/{id}: remove a task the caller may delete; with If-Match, only the version it names (else 412).
+
+The caller's personal task, or a project task for a member (viewers 403, non-members 404, archived 409).
+"""
 
 # First of all: pauses the garbage collector while the modules below load; lambda_handler() resumes it.
 from taskapp import coldstart  # noqa: F401

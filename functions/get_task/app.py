@@ -1,4 +1,4 @@
-"""GET /tasks/{id}: one of the caller's tasks; another user's task is 404, like a missing one.
+"""GET /tasks/{id}: one of the caller's tasks or a task of a project they belong to; else 404, like a missing one.
 
 Answers ETag and Last-Modified; If-None-Match naming the current ETag is 304 with no body.
 """

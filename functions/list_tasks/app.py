@@ -1,4 +1,9 @@
-"""GET /tasks: the caller's tasks, newest first, optionally by status, cursor-paged."""
+"""GET /tasks: the caller's personal tasks or a project's (`projectId`), filtered and sorted by index, cursor-paged.
+
+Without `projectId` the list means what it always did; with it, members only (404 otherwise, like a missing
+project). Each supported filter combination is one index Query (docs/data-model.md); any other is 400
+UNSUPPORTED_FILTER.
+"""
 
 # First of all: pauses the garbage collector while the modules below load; lambda_handler() resumes it.
 from taskapp import coldstart  # noqa: F401
@@ -20,7 +25,7 @@ app = build_api()
 
 @app.get("/tasks", middlewares=[refuse_unknown_query_parameters])
 def list_tasks(query: Annotated[ListTasksQuery, Query()]) -> Response[TaskListOut]:
-    page = tasks.list_tasks(caller_of(app).user_id, query.status, query.limit, query.next_token)
+    page = tasks.list_tasks(caller_of(app).user_id, query)
     return respond(HTTPStatus.OK, page)
 
 

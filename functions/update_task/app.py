@@ -1,5 +1,8 @@
 """PATCH /tasks/{id}: partial update guarded by the task's version (body `version` or `If-Match`).
 
+Project tasks: members and up edit (viewers 403, non-members 404, archived project 409); `projectId` moves the
+task (member rights in both projects), `assigneeId` assigns it to a member or unassigns it (null).
+
 A stale body version answers 409, a stale If-Match 412 with the current ETag; with REQUIRE_IF_MATCH a request
 with neither is 428. The answer carries the new ETag.
 """

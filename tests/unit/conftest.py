@@ -13,6 +13,7 @@ os.environ.update(
         "AWS_REGION": "us-east-1",
         "USERS_TABLE": "unit-users",
         "TASKS_TABLE": "unit-tasks",
+        "TASK_TAGS_TABLE": "unit-task-tags",
         "SESSIONS_TABLE": "unit-sessions",
         "IDEMPOTENCY_TABLE": "unit-idempotency",
         "PROJECTS_TABLE": "unit-projects",
@@ -91,13 +92,13 @@ def _models() -> tuple[type[Model], ...]:
     from taskapp.data.notification_preferences import PreferencesModel
     from taskapp.data.notifications import NotificationModel
     from taskapp.data.sessions import SessionItem
-    from taskapp.data.tasks import TaskModel
+    from taskapp.data.tasks import TagModel, TaskModel
     from taskapp.data.users import UserModel
     from taskapp.data.webhooks import DeliveryModel, WebhookModel
 
     return (
         *(UserModel, TaskModel, SessionItem, ActivityModel, NotificationModel, PreferencesModel, ConnectionModel),
-        *(WebhookModel, DeliveryModel, CommentModel),
+        *(WebhookModel, DeliveryModel, CommentModel, TagModel),
     )
 
 

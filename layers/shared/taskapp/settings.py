@@ -126,7 +126,10 @@ class UsersTableSettings(SettingsModel):
 
 
 class TasksTableSettings(SettingsModel):
+    """The tasks table and its tag index table (per-tag items, written in the same transaction as the task)."""
+
     tasks_table: str = "taskapp-tasks"
+    task_tags_table: str = "taskapp-task-tags"
 
 
 class SessionsTableSettings(SettingsModel):

@@ -17,7 +17,7 @@ from taskapp.errors import ServiceUnavailable
 from taskapp.messaging.kafka import KafkaUnavailable, OutgoingRecord, produce_all
 from taskapp.observability import logger, metrics
 from taskapp.schemas.ingest import IngestAcceptedOut, IngestedTaskMessage, IngestTaskItem
-from taskapp.schemas.tasks import CreateTaskRequest
+from taskapp.schemas.tasks import PersonalTaskRequest
 from taskapp.settings import ingest_settings
 
 
@@ -33,7 +33,7 @@ def accept_tasks(owner_id: str, items: list[IngestTaskItem]) -> IngestAcceptedOu
             id=task_id,
             owner_id=owner_id,
             created_at=now,
-            task=CreateTaskRequest.model_validate(item.model_dump(exclude={"id"})),
+            task=PersonalTaskRequest.model_validate(item.model_dump(exclude={"id"})),
         )
         records.append(
             OutgoingRecord(

@@ -4,12 +4,13 @@
 A few actions carry a rule about *whom* they touch as well, written here next to the table: `may_grant` (inviting
 or changing a role never gives more than the actor has, and never ownership), `may_manage` (an admin acts on lower
 roles only) and `may_remove` (anyone may leave, except the owner, who transfers first). `ROUTES` names the action
-of every project and invitation route, so a route without a policy entry fails the authorization matrix test
+of every project, invitation and task route, so a route without a policy entry fails the authorization matrix test
 (tests/unit/test_project_policy.py), which is generated from these tables and the template's routes.
 
 Comments add two rules about *whom* an action touches: `may_edit_comment` (only its author edits a comment) and
 `may_delete_comment` (its author, or an admin and up of the task's project, or a personal task's owner).
-Task actions are listed already, for the tasks-in-projects slice.
+Task routes act on a personal task as its owner (no role applies: `taskapp.domain.task_access`) and on a project
+task with the action named here.
 Outcomes: no membership = 404 (a non-member cannot tell a project exists), a role too low = 403 FORBIDDEN, a write
 on an archived project = 409 PROJECT_ARCHIVED (the project is read-only; nobody's role allows it).
 """
@@ -34,6 +35,8 @@ class Action(StrEnum):
     # An invitation's own invitee (matched by the caller's email), whatever their memberships.
     INVITATION_LIST = "invitation.list"
     INVITATION_RESPOND = "invitation.respond"
+    # The caller's own personal tasks (batch ingestion never touches a project).
+    TASK_INGEST = "task.ingest"
     # Scoped to one project's membership.
     PROJECT_READ = "project.read"
     PROJECT_UPDATE = "project.update"
@@ -59,7 +62,7 @@ class Action(StrEnum):
 
 # Actions a caller takes as themself, not as a member of a project: no role applies.
 UNSCOPED: frozenset[Action] = frozenset(
-    {Action.PROJECT_CREATE, Action.PROJECT_LIST, Action.INVITATION_LIST, Action.INVITATION_RESPOND}
+    {Action.PROJECT_CREATE, Action.PROJECT_LIST, Action.INVITATION_LIST, Action.INVITATION_RESPOND, Action.TASK_INGEST}
 )
 
 MINIMUM_ROLE: Mapping[Action, ProjectRole] = MappingProxyType(
@@ -92,9 +95,11 @@ READS: frozenset[Action] = frozenset(
     {Action.PROJECT_READ, Action.MEMBER_LIST, Action.ACTIVITY_READ, Action.TASK_READ, Action.COMMENT_READ}
 )
 
-# Every project, invitation and comment route -> the action it takes. `DELETE /projects/{id}/members/{userId}` is
-# MEMBER_REMOVE, or MEMBER_LEAVE when the caller names themself; `DELETE /tasks/{id}/comments/{commentId}` is
-# COMMENT_DELETE_ANY, or COMMENT_DELETE_OWN when the caller wrote the comment.
+# Every project, invitation, task and comment route -> the action it takes. `DELETE /projects/{id}/members/{userId}`
+# is MEMBER_REMOVE, or MEMBER_LEAVE when the caller names themself; `DELETE /tasks/{id}/comments/{commentId}` is
+# COMMENT_DELETE_ANY, or COMMENT_DELETE_OWN when the caller wrote the comment. The task routes' action applies to
+# project tasks (`POST /tasks` with `projectId`, `GET /tasks?projectId=`); on the caller's personal tasks no role
+# applies.
 ROUTES: Mapping[tuple[str, str], Action] = MappingProxyType(
     {
         ("POST", "/projects"): Action.PROJECT_CREATE,
@@ -111,6 +116,12 @@ ROUTES: Mapping[tuple[str, str], Action] = MappingProxyType(
         ("GET", "/invitations"): Action.INVITATION_LIST,
         ("POST", "/invitations/{id}/accept"): Action.INVITATION_RESPOND,
         ("POST", "/invitations/{id}/decline"): Action.INVITATION_RESPOND,
+        ("POST", "/tasks"): Action.TASK_CREATE,
+        ("GET", "/tasks"): Action.TASK_READ,
+        ("GET", "/tasks/{id}"): Action.TASK_READ,
+        ("PATCH", "/tasks/{id}"): Action.TASK_UPDATE,
+        ("DELETE", "/tasks/{id}"): Action.TASK_DELETE,
+        ("POST", "/tasks/ingest"): Action.TASK_INGEST,
         ("POST", "/tasks/{id}/comments"): Action.COMMENT_CREATE,
         ("GET", "/tasks/{id}/comments"): Action.COMMENT_READ,
         ("PATCH", "/tasks/{id}/comments/{commentId}"): Action.COMMENT_EDIT_OWN,

@@ -319,6 +319,16 @@ def remove_member(user_id: str, project_id: str, target_id: str) -> None:
         store.remove_member(target, event)
     except store.ProjectChanged as exc:
         raise Conflict("The member's role changed meanwhile; reload and retry", code="CONCURRENT_CHANGE") from exc
+    _unassign_tasks(project_id, target_id, user_id)
+
+
+def _unassign_tasks(project_id: str, user_id: str, actor_id: str) -> None:
+    """Their tasks in the project become unassigned, each a normal task write by the remover (version bump,
+    `updatedBy`), so the outbox publishes it. In the request: one index Query page per 100 assigned tasks. The
+    membership is gone first, so no new assignment to them can be made meanwhile (assigning checks membership)."""
+    from taskapp.domain.task_assignments import unassign_member
+
+    unassign_member(project_id, user_id, actor_id)
 
 
 # --- invitations ------------------------------------------------------------------------------------------------

@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, AwareDatetime, Field, StrictStr, StringConstraints
 
 from taskapp.schemas.common import ApiModel
-from taskapp.schemas.tasks import CreateTaskRequest
+from taskapp.schemas.tasks import PersonalTaskRequest
 
 MAX_INGEST_TASKS = 500
 TaskId = Annotated[StrictStr, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")]
 
 
-class IngestTaskItem(CreateTaskRequest):
+class IngestTaskItem(PersonalTaskRequest):
     """One task of a bulk ingest; `id` is optional and makes a client's retry of the same request idempotent."""
 
     id: TaskId | None = None
@@ -44,4 +44,4 @@ class IngestedTaskMessage(ApiModel):
     id: TaskId
     owner_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)]
     created_at: AwareDatetime | None = None
-    task: CreateTaskRequest
+    task: PersonalTaskRequest  # never a project or an assignee: ingestion writes personal tasks only

@@ -8,6 +8,7 @@ spelling of `nextToken` but an unknown parameter, which `taskapp.api.refuse_unkn
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
@@ -22,7 +23,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from taskapp.schemas.tasks import TaskStatus
+from taskapp.schemas.tasks import EntityId, IsoDate, TaskPriority, TaskStatus
 
 # Nine digits bound the work int() does on client text; every count a route accepts is far below that.
 _DIGITS = re.compile(r"[0-9]{1,9}", re.ASCII)
@@ -62,8 +63,37 @@ class QueryModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True, defer_build=True)
 
 
+class TaskSort(StrEnum):
+    CREATED_AT = "createdAt"  # newest first
+    DUE_DATE = "dueDate"  # soonest first, tasks without a due date last
+    PRIORITY = "priority"  # high first, newest first within a priority
+
+
+# `assignee=me`, or a user id.
+Assignee = Annotated[
+    StrictStr,
+    StringConstraints(pattern=r"^(me|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"),
+]
+FilterTag = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+
+
 class ListTasksQuery(QueryModel):
+    """Without `projectId`, the caller's personal tasks (as always); with it, that project's tasks (members only).
+    Each supported combination is one index Query (docs/data-model.md); any other is 400 UNSUPPORTED_FILTER."""
+
     status: Annotated[TaskStatus | None, Field(description="Only tasks in this status")] = None
+    project_id: Annotated[EntityId | None, Field(description="A project's tasks instead of your personal ones")] = None
+    assignee: Annotated[Assignee | None, Field(description="`me` or a user id: only tasks assigned to them")] = None
+    priority: Annotated[TaskPriority | None, Field(description="Only tasks of this priority")] = None
+    tag: Annotated[FilterTag | None, Field(description="Only tasks carrying this tag")] = None
+    due_before: Annotated[IsoDate | None, Field(description="Due strictly before this date (with sort=dueDate)")] = None
+    due_after: Annotated[IsoDate | None, Field(description="Due strictly after this date (with sort=dueDate)")] = None
+    sort: Annotated[TaskSort | None, Field(description="createdAt (default), dueDate or priority")] = None
+    archived: Annotated[
+        StrictBool,
+        Field(description="true: list the tasks of an archived project too"),
+        BeforeValidator(_true_or_false),
+    ] = False
     limit: PageLimit = 20
     next_token: NextToken = None
 

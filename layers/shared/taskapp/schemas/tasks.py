@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, Field, StrictInt, StrictStr, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    field_validator,
+    model_serializer,
+)
 
 from taskapp.schemas.common import ApiModel
 
@@ -39,6 +50,16 @@ Description = Annotated[StrictStr, StringConstraints(max_length=2000)]
 IsoDate = Annotated[StrictStr, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_is_iso_date)]
 Tag = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Tags = Annotated[list[Tag], Field(max_length=10), AfterValidator(_unique)]
+# Project and user ids are uuids in this product; the pattern keeps key separators (`#`) and junk out of index keys.
+EntityId = Annotated[
+    StrictStr,
+    StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+]
+ProjectId = Annotated[EntityId, Field(description="The shared project the task belongs to (you need member rights)")]
+AssigneeId = Annotated[
+    EntityId,
+    Field(description="The assigned user: an active member of the task's project, or for a personal task its owner"),
+]
 
 
 class TaskStatus(StrEnum):
@@ -53,7 +74,9 @@ class TaskPriority(StrEnum):
     HIGH = "high"
 
 
-class CreateTaskRequest(ApiModel):
+class PersonalTaskRequest(ApiModel):
+    """A task's own fields: what batch ingestion accepts (always the caller's personal tasks)."""
+
     title: Title
     description: Description = ""
     status: TaskStatus = TaskStatus.TODO
@@ -61,6 +84,11 @@ class CreateTaskRequest(ApiModel):
     due_date: IsoDate | None = None
     tags: Tags = Field(default_factory=list)
     remind_at: RemindAt | None = None
+
+
+class CreateTaskRequest(PersonalTaskRequest):
+    project_id: ProjectId | None = None  # absent: a personal task, exactly as before projects
+    assignee_id: AssigneeId | None = None
 
 
 class UpdateTaskRequest(ApiModel):
@@ -78,12 +106,14 @@ class UpdateTaskRequest(ApiModel):
     due_date: IsoDate | None = None
     tags: Tags | None = None
     remind_at: RemindAt | None = None  # null cancels the reminder
+    project_id: ProjectId | None = None  # moves the task to another project (member rights in both)
+    assignee_id: AssigneeId | None = None  # null unassigns
 
-    @field_validator("title", "description", "status", "priority", "tags", mode="before")
+    @field_validator("title", "description", "status", "priority", "tags", "project_id", mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
-        """Only `dueDate` and `remindAt` can be cleared with null; a null anywhere else is a client mistake, not
-        "no change"."""
+        """Only `dueDate`, `remindAt` and `assigneeId` can be cleared with null; a null anywhere else is a client
+        mistake, not "no change" (a project task stays in a project: `projectId` moves it, never to personal)."""
         if value is None:
             raise ValueError("may not be null; omit the field to leave it unchanged")
         return value
@@ -105,6 +135,19 @@ class TaskOut(ApiModel):
     updated_at: str
     version: int
     remind_at: str | None = None
+    project_id: str | None = Field(default=None, description="Present on project tasks only")
+    assignee_id: str | None = Field(default=None, description="Present when the task is assigned")
+    updated_by: str | None = Field(default=None, description="Who wrote last; present on project tasks only")
+
+    @model_serializer(mode="wrap")
+    def _personal_tasks_as_before(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        """A personal task answers exactly the fields it always did: the project fields appear only when set."""
+        data = handler(self)
+        if isinstance(data, dict):
+            for field, key in (("project_id", "projectId"), ("assignee_id", "assigneeId"), ("updated_by", "updatedBy")):
+                if getattr(self, field) is None or (field == "updated_by" and self.project_id is None):
+                    data.pop(key if info.by_alias else field, None)
+        return data
 
 
 class TaskListOut(ApiModel):

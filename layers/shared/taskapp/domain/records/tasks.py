@@ -1,4 +1,4 @@
-"""The task record: one task of one owner."""
+"""The task record: one task of one owner (its creator), personal or in a shared project."""
 
 from __future__ import annotations
 
@@ -19,4 +19,6 @@ class Task(NamedTuple):
     updated_at: datetime
     version: int
     remind_at: str | None = None  # ISO-8601 UTC: when the due reminder fires (one EventBridge schedule per task)
-    project_id: str | None = None  # the shared project it belongs to; None = a personal task (docs/data-model.md)
+    project_id: str | None = None  # None: a personal task, seen by its owner only (exactly as before projects)
+    assignee_id: str | None = None  # None: unassigned
+    updated_by: str | None = None  # who made the last write (the owner for tasks from before this attribute)
