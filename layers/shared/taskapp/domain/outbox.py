@@ -96,4 +96,7 @@ def event_from_stream_record(record: DynamoDBRecord) -> TaskEvent | None:
         status=_status(image),
         version=version,
         actor_id=str(image["updatedBy"]) if image.get("updatedBy") else None,
+        project_id=str(image["projectId"]) if image.get("projectId") else None,
+        assignee_id=str(image["assigneeId"]) if image.get("assigneeId") else None,
+        previous_assignee_id=str(old["assigneeId"]) if old.get("assigneeId") else None,
     )

@@ -123,6 +123,18 @@ def _authorize(project_id: str, user_id: str, action: Action) -> tuple[Project, 
     return project, member
 
 
+def authorize(project_id: str, user_id: str, action: Action) -> tuple[Project, Member]:
+    """The membership check for other aggregates (webhooks): 404 non-member, 403 role too low, 409 archived write."""
+    return _authorize(project_id, user_id, action)
+
+
+def member_may(project_id: str, user_id: str, action: Action) -> bool:
+    """Whether the user is a member whose role allows the action right now (one GetItem, no error): what a
+    background job (the webhook fan-out) asks before serving a subscription its creator made as an admin."""
+    member = store.get_member(project_id, user_id)
+    return member is not None and policy.role_allows(ProjectRole(member.role), action)
+
+
 def normalize_email(email: str) -> str:
     """As taskapp.domain.accounts normalises an account's email (a test holds them equal): defined here so that
     project functions do not load the whole accounts domain (tokens, passwords, sessions) and its settings."""

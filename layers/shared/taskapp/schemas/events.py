@@ -32,6 +32,11 @@ class TaskEvent(ApiModel):
     # Who made the change, when the row records it (`updatedBy`); absent for writers that do not (today's task
     # routes, ingestion). Notification rules never tell the actor (taskapp.domain.notification_rules).
     actor_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)] | None = None
+    # Collaboration (issue 11, contract): the task's project (None = a personal task), its assignee, and the
+    # assignee before this change (from the old image).
+    project_id: StrictStr | None = None
+    assignee_id: StrictStr | None = None
+    previous_assignee_id: StrictStr | None = None
 
 
 class ProjectEventType(StrEnum):
@@ -62,6 +67,31 @@ class ProjectEvent(ApiModel):
     role: StrictStr | None = None
     previous_role: StrictStr | None = None
     version: StrictInt | None = None
+
+
+class CommentEventType(StrEnum):
+    """Changes of comments on tasks (contract of issue 11; mapped from the comments table's stream)."""
+
+    ADDED = "comment.added"
+    UPDATED = "comment.updated"
+    DELETED = "comment.deleted"
+
+
+class CommentEvent(ApiModel):
+    """A comment change; `event_id` is `{commentId}:{version}:{type}`, `excerpt` the body's first 200 characters."""
+
+    event_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=300)]
+    type: CommentEventType
+    occurred_at: AwareDatetime
+    task_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]
+    project_id: StrictStr | None = None
+    comment_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)]
+    author_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)]
+    actor_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)]
+    task_owner_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)]
+    mentions: list[StrictStr] = []
+    excerpt: StrictStr = ""
+    version: StrictInt
 
 
 class ActivityEntryOut(ApiModel):
