@@ -141,6 +141,9 @@ async def _measure_fan_out(api: str, url: str, watchers: int) -> dict[str, Any]:
             def email_of(self, user_id: str) -> str | None:
                 return None
 
+            def user_id_of(self, email: str) -> str | None:
+                return None
+
         started = time.perf_counter()
         delivery = await asyncio.to_thread(deliver, occurrence, NoEmail(), None, ConnectionPusher(ConnectionPoster()))
         delivered_ms = harness.elapsed_ms(started)

@@ -1,0 +1,207 @@
+"""Issue 12 x issue 11: who is told of assignments, comments, invitations and completions; never the actor; once per
+(event id, recipient); the new types' email templates (user text escaped) and preference defaults."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from taskapp.domain import notification_delivery as notifications
+from taskapp.domain.notification_delivery import TaskContext
+from taskapp.domain.notification_rules import RULES, recipients_for
+from taskapp.domain.notification_templates import render_email
+from taskapp.domain.records.notifications import Occurrence, Recipient
+from taskapp.schemas.events import (
+    CommentEvent,
+    CommentEventType,
+    ProjectEvent,
+    ProjectEventType,
+    TaskEvent,
+    TaskEventType,
+)
+from taskapp.schemas.notifications import NotificationType
+from tests.support.api_client import ApiClient
+from tests.unit.conftest import Account
+from tests.unit.events.test_notification_delivery import FakeAddresses, FakeMailer
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _task_event(kind: str, **fields: Any) -> TaskEvent:
+    values: dict[str, Any] = {
+        "event_id": f"task-1:4:{kind}",
+        "type": TaskEventType.UPDATED,
+        "occurred_at": NOW,
+        "owner_id": "creator",
+        "task_id": "task-1",
+        "title": "Ship it",
+        "version": 4,
+    }
+    values.update(fields)
+    return TaskEvent(**values)
+
+
+def _occurrence_of_task(kind: str, **fields: Any) -> Occurrence:
+    """task.assigned / task.unassigned join TaskEventType with the event contract's branch: the type is set on the
+    occurrence, everything else comes from a real TaskEvent."""
+    return notifications.occurrence_of(_task_event(kind, **fields))._replace(type=kind)
+
+
+def _users(occurrence: Occurrence) -> list[str | None]:
+    return [recipient.user_id for recipient in recipients_for(occurrence)]
+
+
+def test_an_assignment_tells_the_assignee_unless_they_assigned_themself() -> None:
+    assert _users(_occurrence_of_task("task.assigned", assignee_id="amy", actor_id="creator")) == ["amy"]
+    assert _users(_occurrence_of_task("task.assigned", assignee_id="amy", actor_id="amy")) == []
+
+
+def test_an_unassignment_tells_the_previous_assignee() -> None:
+    occurrence = _occurrence_of_task("task.unassigned", previous_assignee_id="amy", actor_id="creator")
+    assert _users(occurrence) == ["amy"]
+
+
+def test_completion_tells_the_creator_not_the_assignee_who_completed_it() -> None:
+    completed = _occurrence_of_task("task.completed", assignee_id="amy", actor_id="amy")
+    assert _users(completed) == ["creator"]
+    assert _users(completed._replace(actor_id="creator")) == []
+
+
+def test_a_change_by_someone_else_tells_the_creator_and_the_assignee() -> None:
+    updated = _occurrence_of_task("task.updated", assignee_id="amy", actor_id="bob", project_id="p-1")
+    assert _users(updated) == ["creator", "amy"] and updated.project_id == "p-1"
+
+
+def _comment(kind: CommentEventType = CommentEventType.ADDED, **fields: Any) -> CommentEvent:
+    values: dict[str, Any] = {
+        "event_id": f"c-1:1:{kind.value}",
+        "type": kind,
+        "occurred_at": NOW,
+        "task_id": "task-1",
+        "project_id": "p-1",
+        "comment_id": "c-1",
+        "author_id": "bob",
+        "actor_id": "bob",
+        "task_owner_id": "creator",
+        "mentions": ["dee", "bob"],
+        "excerpt": "Looks <b>good</b> & ready",
+        "version": 1,
+    }
+    values.update(fields)
+    return CommentEvent(**values)
+
+
+class FakeWatchers:
+    def __init__(self, context: TaskContext) -> None:
+        self.context, self.calls = context, 0
+
+    def __call__(self, event: CommentEvent) -> TaskContext:
+        self.calls += 1
+        return self.context
+
+
+def test_a_comment_tells_the_watchers_and_the_mentioned_once_each_never_its_author() -> None:
+    watchers = FakeWatchers(TaskContext("Ship it", "amy", ("cy", "bob", "cy", "creator")))
+    occurrence = notifications.occurrence_of_comment(_comment(), watchers)
+    assert _users(occurrence) == ["creator", "amy", "cy", "dee"]
+    assert occurrence.title == "Ship it" and occurrence.detail.startswith("Looks")
+
+
+def test_edits_and_deletions_of_comments_tell_nobody_and_look_nothing_up() -> None:
+    watchers = FakeWatchers(TaskContext("Ship it", "amy", ("cy",)))
+    for kind in (CommentEventType.UPDATED, CommentEventType.DELETED):
+        assert recipients_for(notifications.occurrence_of_comment(_comment(kind), watchers)) == []
+    assert watchers.calls == 0
+
+
+def _invited(email: str = "new@example.com", actor: str = "creator") -> ProjectEvent:
+    return ProjectEvent(
+        event_id="e-invite-1",
+        type=ProjectEventType.MEMBER_INVITED,
+        occurred_at=NOW,
+        project_id="p-1",
+        actor_id=actor,
+        email=email,
+        role="member",
+    )
+
+
+def test_an_invitation_is_emailed_to_the_address_before_registration_and_only_once(aws: None) -> None:
+    mailer = FakeMailer()
+    occurrence = notifications.occurrence_of_project(_invited(), project_name='Launch <"Q1">')
+    assert recipients_for(occurrence) == [Recipient(None, "new@example.com")]
+    first = notifications.deliver(occurrence, FakeAddresses(), mailer)
+    again = notifications.deliver(occurrence, FakeAddresses(), mailer)
+    assert (first.notified, first.emailed, again.duplicates, again.emailed) == (1, 1, 1, 0)
+    [email] = mailer.sent
+    assert email["to"] == "new@example.com" and email["subject"] == 'Invitation to Launch <"Q1">'
+    assert "&lt;&quot;Q1&quot;&gt;" in email["html"] and '<"Q1">' not in email["html"]
+
+
+def test_a_registered_invitee_who_turned_invitation_emails_off_gets_none(client: ApiClient, alice: Account) -> None:
+    saved = client.request(
+        "PUT", "/me/notification-preferences", token=alice.access_token, json_body={"channels": {"member.invited": []}}
+    )
+    assert saved.status_code == 200, saved.body
+    mailer = FakeMailer()
+    occurrence = notifications.occurrence_of_project(_invited(alice.email), project_name="Launch")
+    notifications.deliver(occurrence, notifications.UserAddresses(), mailer)
+    assert mailer.sent == []
+
+
+def test_other_project_events_tell_nobody() -> None:
+    for kind in ProjectEventType:
+        if kind is ProjectEventType.MEMBER_INVITED:
+            continue
+        event = ProjectEvent(
+            event_id=f"e-{kind.value}", type=kind, occurred_at=NOW, project_id="p-1", actor_id="x", email="a@b.c"
+        )
+        assert recipients_for(notifications.occurrence_of_project(event)) == []
+
+
+@pytest.mark.parametrize("kind", sorted(RULES))
+def test_the_actor_is_never_told_whatever_the_type(kind: str) -> None:
+    actor = "actor"
+    occurrence = Occurrence(
+        event_id=f"x:1:{kind}",
+        type=kind,
+        occurred_at=NOW.isoformat(),
+        actor_id=actor,
+        title="t",
+        owner_id=actor,
+        creator_id=actor,
+        assignee_id=actor,
+        previous_assignee_id=actor,
+        watcher_ids=(actor,),
+        mentioned_ids=(actor,),
+    )
+    assert all(recipient.user_id != actor for recipient in recipients_for(occurrence))
+
+
+def test_a_comment_email_quotes_the_excerpt_escaped(aws: None) -> None:
+    mailer = FakeMailer()
+    occurrence = notifications.occurrence_of_comment(_comment(), FakeWatchers(TaskContext("Ship <it>", None, ())))
+    notifications.deliver(occurrence, FakeAddresses({"creator": "c@example.com"}), mailer)
+    [email] = mailer.sent
+    assert "Looks &lt;b&gt;good&lt;/b&gt; &amp; ready" in email["html"] and "<b>good</b>" not in email["html"]
+    assert "> Looks <b>good</b> & ready" in email["text"] and email["subject"] == "New comment: Ship <it>"
+
+
+def test_every_new_type_has_its_own_template_and_an_html_safe_render() -> None:
+    for kind in ("task.assigned", "task.unassigned", "comment.added", "member.invited"):
+        email = render_email(kind, "<img src=x onerror=alert(1)>", "line 1\n<script>")
+        assert "<img" not in email.html and "<script>" not in email.html
+        assert not email.subject.startswith("Update:")  # not the generic template
+
+
+def test_preferences_know_the_new_types_with_their_defaults(client: ApiClient, alice: Account) -> None:
+    answer = client.get("/me/notification-preferences", token=alice.access_token)
+    assert answer.status_code == 200, answer.body
+    channels = answer.json()["channels"]
+    assert {kind.value for kind in NotificationType} == set(channels)
+    assert channels["task.assigned"] == ["inbox", "email", "push"]
+    assert channels["comment.added"] == ["inbox", "email", "push"]
+    assert channels["task.unassigned"] == ["inbox", "push"]
+    assert channels["member.invited"] == ["email"]
