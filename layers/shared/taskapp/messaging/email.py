@@ -66,6 +66,32 @@ class SesMailer:
             raise EmailFailed(f"{type(exc).__name__}: {exc}", permanent=False) from exc
         return str(response.get("MessageId", ""))
 
-    def probe(self) -> None:
-        """A cheap read for GET /health: the account's sending status."""
-        _sesv2().get_account()
+
+class SendingPaused(Exception):
+    """SES answers but the account may not send (paused for bounces or complaints, or never enabled)."""
+
+
+@lru_cache(maxsize=1)
+def _probe_client() -> Any:
+    """For GET /health only: one attempt, 1 s to connect and 1 s to answer, so a slow SES costs the check ~2 s at
+    worst; its own session, since the health checks run side by side in threads."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 1})
+    return boto3.session.Session().client("sesv2", region_name=runtime_settings().region, config=config)
+
+
+def probe() -> dict[str, Any]:
+    """GET /health: SES v2 GetAccount (no message sent). Down when unreachable or when sending is not enabled."""
+    account = _probe_client().get_account()
+    quota = account.get("SendQuota") or {}
+    details = {
+        "sendingEnabled": account.get("SendingEnabled"),
+        "productionAccess": account.get("ProductionAccessEnabled"),
+        "max24HourSend": quota.get("Max24HourSend"),
+        "sentLast24Hours": quota.get("SentLast24Hours"),
+    }
+    if account.get("SendingEnabled") is False:
+        raise SendingPaused(str(account.get("EnforcementStatus") or "sending disabled"))
+    return details
