@@ -4,7 +4,6 @@ at fan-out and for jobs already queued, and serves again once the role is back."
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -195,16 +194,16 @@ def test_the_stream_handler_routes_a_project_tasks_record_to_the_project(
 ) -> None:
     project_hook = _subscribe_project(client, owner, project).json()
     subscribe(client, owner, PUBLIC_URL)  # personal: must see none of it
-    event = copy.deepcopy(load_event("webhook_fanout/task-lifecycle"))
+    event = load_event("webhook_fanout/project-task")  # a project task created, then assigned by a member
     for record in event["Records"]:
         for image in ("NewImage", "OldImage"):
             if image in record["dynamodb"]:
-                record["dynamodb"][image]["ownerId"] = {"S": owner.user_id}
                 record["dynamodb"][image]["projectId"] = {"S": project}
     counts = load_function("webhook_fanout").handler(event, FakeLambdaContext("webhook-fanout"))
     assert counts["events"] >= 1 and counts["jobs"] == counts["events"] and counts["refused"] == 0
     from taskapp.domain.webhook_fanout import Subscriptions, events_of
 
     events = [e for record in DynamoDBStreamEvent(event).records for e in events_of(record)]
-    assert all(e.project_id == project for e in events)
+    assert all(e.project_id == project for e in events) and len(events) == len(event["Records"])
+    assert events[-1].assignee_id == "user-sample-2" and events[-1].actor_id == "user-sample-2"
     assert {w.webhook_id for e in events for w in Subscriptions().of(e)} == {project_hook["id"]}
