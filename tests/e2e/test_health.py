@@ -23,7 +23,7 @@ def test_health_is_200_with_every_dependency_up_and_needs_no_token(api: Api) -> 
 
 def test_health_reports_ses_and_the_reminders_schedule_group(api: Api) -> None:
     dependencies = api.call("GET", "/health").json()["dependencies"]
-    assert dependencies["ses"]["details"]["sendingEnabled"] is True, dependencies["ses"]
+    assert dependencies["ses"]["details"]["max24HourSend"] > 0, dependencies["ses"]
     scheduler = dependencies["scheduler"]["details"]
     assert scheduler["group"].endswith("-reminders") and scheduler["state"] == "ACTIVE", scheduler
     assert scheduler["target"].endswith("-reminder"), scheduler

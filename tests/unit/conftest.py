@@ -71,8 +71,7 @@ def fake_redis(monkeypatch: pytest.MonkeyPatch, redis_server: fakeredis.FakeServ
 
 @pytest.fixture(autouse=True)
 def brokers_reported_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unit tests have no Kafka or RabbitMQ (nor SES's GetAccount in moto): health reports them from stubs
-    (integration and e2e tests use the real ones)."""
+    """Unit tests have no Kafka or RabbitMQ: health reports them from stubs (integration tests use the real ones)."""
     from taskapp.domain import health
     from taskapp.schemas.health import DependencyStatus
 
@@ -81,10 +80,6 @@ def brokers_reported_up(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     monkeypatch.setitem(
         health.DEPENDENCY_CHECKS, "rabbitmq", lambda: DependencyStatus(status="up", latency_ms=0.0, details={})
-    )
-    # moto has no SES v2 GetAccount: tests/unit/test_health.py checks the SES probe against a stub client instead.
-    monkeypatch.setitem(
-        health.DEPENDENCY_CHECKS, "ses", lambda: DependencyStatus(status="up", latency_ms=0.0, details={})
     )
 
 

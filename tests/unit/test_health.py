@@ -82,7 +82,7 @@ def test_health_is_503_naming_both_when_both_are_down(client: ApiClient, redis_s
         "redis": "down",
         "kafka": "up",  # stubbed in unit tests; the integration suite checks the real brokers
         "rabbitmq": "up",
-        "ses": "up",  # stubbed too (moto lacks GetAccount); the probe is tested below against a stub client
+        "ses": "up",  # moto's SES
         "scheduler": "up",  # moto's Scheduler: the default group
     }
 
@@ -96,45 +96,36 @@ def test_health_does_not_check_the_revocation_blacklist_for_a_caller(redis_serve
     assert "dependencies" in answer.body
 
 
-class _StubSes:
-    def __init__(self, answer: dict[str, Any] | Exception) -> None:
-        self.answer = answer
-
-    def get_account(self) -> dict[str, Any]:
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        return self.answer
-
-
-def _ses_check(monkeypatch: pytest.MonkeyPatch, answer: dict[str, Any] | Exception) -> Any:
+@pytest.mark.usefixtures("aws")
+def test_ses_is_up_with_its_quota() -> None:
     from taskapp.domain import health
     from taskapp.messaging import email
 
-    monkeypatch.setattr(email, "_probe_client", lambda: _StubSes(answer))
-    return health.check_ses()
-
-
-def test_ses_is_up_with_its_quota_when_sending_is_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
-    account = {"SendingEnabled": True, "ProductionAccessEnabled": False, "SendQuota": {"Max24HourSend": 200.0}}
-    status = _ses_check(monkeypatch, account)
+    email._probe_client.cache_clear()  # built inside moto's mock
+    status = health.check_ses()
     assert status.status == "up", status
-    assert status.details == {
-        "sendingEnabled": True,
-        "productionAccess": False,
-        "max24HourSend": 200.0,
-        "sentLast24Hours": None,
-    }
+    assert set(status.details or {}) == {"max24HourSend", "sentLast24Hours", "maxSendRate"}
 
 
-def test_ses_is_down_when_sending_is_paused_or_ses_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ses_is_down_naming_the_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.exceptions import ClientError, ConnectTimeoutError
 
-    paused = _ses_check(monkeypatch, {"SendingEnabled": False, "EnforcementStatus": "PROBATION"})
-    assert (paused.status, paused.error) == ("down", "SendingPaused")
-    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetAccount")
-    assert _ses_check(monkeypatch, denied).error == "ClientError"
-    slow = _ses_check(monkeypatch, ConnectTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com"))
-    assert (slow.status, slow.error) == ("down", "ConnectTimeoutError")
+    from taskapp.domain import health
+    from taskapp.messaging import email
+
+    class Failing:
+        def __init__(self, error: Exception) -> None:
+            self.error = error
+
+        def get_send_quota(self) -> dict[str, Any]:
+            raise self.error
+
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetSendQuota")
+    slow = ConnectTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com")
+    for error, name in ((denied, "ClientError"), (slow, "ConnectTimeoutError")):
+        monkeypatch.setattr(email, "_probe_client", lambda error=error: Failing(error))
+        status = health.check_ses()
+        assert (status.status, status.error) == ("down", name)
 
 
 def test_the_ses_probe_gives_up_after_one_short_attempt() -> None:
@@ -144,6 +135,7 @@ def test_the_ses_probe_gives_up_after_one_short_attempt() -> None:
     config = email._probe_client().meta.config
     assert (config.connect_timeout, config.read_timeout) == (1, 1)
     assert config.retries["total_max_attempts"] == 1
+    email._probe_client.cache_clear()
 
 
 @pytest.mark.usefixtures("aws")
