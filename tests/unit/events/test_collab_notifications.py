@@ -70,8 +70,22 @@ def test_completion_tells_the_creator_not_the_assignee_who_completed_it() -> Non
 
 
 def test_a_change_by_someone_else_tells_the_creator_and_the_assignee() -> None:
-    updated = _occurrence_of_task("task.updated", assignee_id="amy", actor_id="bob", project_id="p-1")
+    updated = _occurrence_of_task(
+        "task.updated", assignee_id="amy", previous_assignee_id="amy", actor_id="bob", project_id="p-1"
+    )
     assert _users(updated) == ["creator", "amy"] and updated.project_id == "p-1"
+
+
+def test_the_change_that_assigns_someone_tells_them_once_through_task_assigned() -> None:
+    """One stream record yields task.updated (or task.created) and task.assigned: the new assignee hears of the
+    assignment only; the previous one of the unassignment only."""
+    for kind in ("task.created", "task.updated"):
+        change = {"assignee_id": "amy", "previous_assignee_id": "bob", "actor_id": "cy"}
+        assert _users(_occurrence_of_task(kind, **change)) == ["creator"]
+        assert _users(_occurrence_of_task("task.assigned", **change)) == ["amy"]
+        assert _users(_occurrence_of_task("task.unassigned", **change)) == ["bob"]
+    deleted = _occurrence_of_task("task.deleted", assignee_id="amy", previous_assignee_id=None, actor_id="cy")
+    assert _users(deleted) == ["creator", "amy"]  # a deletion's image is the old one: no assignment happened
 
 
 def _comment(kind: CommentEventType = CommentEventType.ADDED, **fields: Any) -> CommentEvent:

@@ -19,7 +19,10 @@ def _users(*user_ids: str | None) -> list[Recipient]:
 
 
 def _owner_and_assignee(event: Occurrence) -> list[Recipient]:
-    return _users(event.owner_id, event.assignee_id)
+    """The creator, and the assignee unless this very change made them the assignee: the same stream record then
+    yields a `task.assigned` that tells them, and one change should not notify them twice."""
+    assigned_now = event.assignee_id != event.previous_assignee_id and event.type != "task.deleted"
+    return _users(event.owner_id, None if assigned_now else event.assignee_id)
 
 
 def _creator(event: Occurrence) -> list[Recipient]:
