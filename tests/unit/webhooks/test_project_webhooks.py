@@ -207,3 +207,29 @@ def test_the_stream_handler_routes_a_project_tasks_record_to_the_project(
     assert all(e.project_id == project for e in events) and len(events) == len(event["Records"])
     assert events[-1].assignee_id == "user-sample-2" and events[-1].actor_id == "user-sample-2"
     assert {w.webhook_id for e in events for w in Subscriptions().of(e)} == {project_hook["id"]}
+
+
+def test_the_fan_out_takes_several_events_from_one_record(
+    client: ApiClient, owner: Account, project: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event contract lets one stream record yield several events (task.updated + task.assigned): the fan-out
+    takes the outbox's answer as a list as well as a single event."""
+    from taskapp.domain import webhook_fanout
+
+    hook = _subscribe_project(client, owner, project).json()
+    updated = task_event(owner.user_id, "t", project_id=project, version=2)
+    assigned = updated.model_copy(update={"event_id": "t:2:task.assigned"})
+    monkeypatch.setattr(webhook_fanout, "event_from_stream_record", lambda record: [updated, assigned])
+
+    class Queue:
+        def __init__(self) -> None:
+            self.jobs: list[Any] = []
+
+        def send(self, jobs: list[Any]) -> None:
+            self.jobs.extend(jobs)
+
+    queue = Queue()
+    counts = webhook_fanout.fan_out([object()], queue)  # type: ignore[list-item]  # the mapper is stubbed
+    assert counts == {"events": 2, "jobs": 2, "unreadable": 0, "refused": 0}
+    assert {job.event_id for job in queue.jobs} == {updated.event_id, "t:2:task.assigned"}
+    assert {job.webhook_id for job in queue.jobs} == {hook["id"]}
