@@ -194,10 +194,19 @@ def test_the_actor_is_never_told_whatever_the_type(kind: str) -> None:
     assert all(recipient.user_id != actor for recipient in recipients_for(occurrence))
 
 
+class FakeMembership:
+    def __init__(self, *members: str) -> None:
+        self.members = set(members)
+
+    def is_member(self, project_id: str, user_id: str) -> bool:
+        return user_id in self.members
+
+
 def test_a_comment_email_quotes_the_excerpt_escaped(aws: None) -> None:
     mailer = FakeMailer()
     occurrence = notifications.occurrence_of_comment(_comment(), FakeWatchers(TaskContext("Ship <it>", None, ())))
-    notifications.deliver(occurrence, FakeAddresses({"creator": "c@example.com"}), mailer)
+    addresses = FakeAddresses({"creator": "c@example.com"})
+    notifications.deliver(occurrence, addresses, mailer, membership=FakeMembership("creator", "dee"))
     [email] = mailer.sent
     assert "Looks &lt;b&gt;good&lt;/b&gt; &amp; ready" in email["html"] and "<b>good</b>" not in email["html"]
     assert "> Looks <b>good</b> & ready" in email["text"] and email["subject"] == "New comment: Ship <it>"
@@ -219,3 +228,23 @@ def test_preferences_know_the_new_types_with_their_defaults(client: ApiClient, a
     assert channels["comment.added"] == ["inbox", "email", "push"]
     assert channels["task.unassigned"] == ["inbox", "push"]
     assert channels["member.invited"] == ["email"]
+
+
+def test_someone_removed_from_the_project_hears_no_more_of_its_tasks(aws: None) -> None:
+    """The creator of a project task, an earlier commenter or a mentioned user who has left the project are named by
+    the rules but told nothing: the project's news is for its members now."""
+    watchers = FakeWatchers(TaskContext("Ship it", "amy", ("cy",)))
+    occurrence = notifications.occurrence_of_comment(_comment(), watchers)
+    delivered = notifications.deliver(occurrence, FakeAddresses(), membership=FakeMembership("amy", "dee"))
+    assert (delivered.notified, delivered.not_members) == (2, 2)  # amy and dee told; creator and cy have left
+
+
+def test_membership_is_read_from_the_projects_table(client: ApiClient, alice: Account, bob: Account) -> None:
+    created = client.post("/projects", token=alice.access_token, json_body={"name": "Launch"})
+    assert created.status_code == 201, created.body
+    project_id = created.json()["id"]
+    occurrence = _occurrence_of_task(
+        "task.updated", owner_id=bob.user_id, assignee_id=alice.user_id, previous_assignee_id=alice.user_id
+    )._replace(project_id=project_id)
+    delivered = notifications.deliver(occurrence, FakeAddresses())
+    assert (delivered.notified, delivered.not_members) == (1, 1)  # alice (the owner) is a member, bob never was

@@ -64,6 +64,27 @@ class UserAddresses:
         return self._accounts[email]
 
 
+class Membership(Protocol):
+    def is_member(self, project_id: str, user_id: str) -> bool: ...
+
+
+class ProjectMembership:
+    """Current memberships from the projects table (one GetItem per project and user and invocation): a project's
+    news goes only to its members *now*, so someone removed from a project stops hearing about the tasks they
+    created, were assigned or commented on there."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], bool] = {}
+
+    def is_member(self, project_id: str, user_id: str) -> bool:
+        key = (project_id, user_id)
+        if key not in self._known:
+            from taskapp.data.projects import get_member  # only project occurrences need the projects table
+
+            self._known[key] = get_member(project_id, user_id) is not None
+        return self._known[key]
+
+
 class TaskContext(NamedTuple):
     """What a comment's notification needs from outside the event: the task's title, its assignee, and who
     commented on it before (user ids, any order, repeats allowed)."""
@@ -87,6 +108,7 @@ class Delivery(NamedTuple):
     email_failed: int = 0
     email_retry: int = 0  # transient failures: the caller fails its batch so these are retried
     pushed: int = 0
+    not_members: int = 0  # named by a rule but no longer members of the occurrence's project: not told
 
 
 class _Tally:
@@ -156,8 +178,10 @@ def occurrence_of_project(event: ProjectEvent, project_name: str = "") -> Occurr
 class _Run:
     """One delivery of one occurrence: the channels' clients, the counts, and one clock reading for the TTL."""
 
-    def __init__(self, addresses: Addresses, mailer: Mailer | None, pusher: Pusher | None) -> None:
-        self.addresses, self.mailer, self.pusher = addresses, mailer, pusher
+    def __init__(
+        self, addresses: Addresses, mailer: Mailer | None, pusher: Pusher | None, membership: Membership
+    ) -> None:
+        self.addresses, self.mailer, self.pusher, self.membership = addresses, mailer, pusher, membership
         self.tally = _Tally()
         self.expires_at = int(
             (datetime.now(UTC) + timedelta(days=notification_delivery_settings().notification_ttl_days)).timestamp()
@@ -186,6 +210,11 @@ class _Run:
         return self.addresses.user_id_of(recipient.email)
 
     def deliver_to(self, occurrence: Occurrence, recipient: Recipient) -> None:
+        if occurrence.project_id and recipient.user_id:
+            # Users hear of a project's tasks only while they are members (an invitee by address is not one yet).
+            if not self.membership.is_member(occurrence.project_id, recipient.user_id):
+                self.tally.add("not_members")
+                return
         channels = channels_for(self._preferences_of(recipient), occurrence.type)
         if not channels:
             return
@@ -224,9 +253,11 @@ def deliver(
     mailer: Mailer | None = None,
     pusher: Pusher | None = None,
     recipients: Iterable[Recipient] | None = None,
+    membership: Membership | None = None,
 ) -> Delivery:
-    """Tell every recipient the rules name (or `recipients`, for producers with their own list)."""
-    run = _Run(addresses, mailer, pusher)
+    """Tell every recipient the rules name (or `recipients`, for producers with their own list); for a project's
+    occurrence, only those still members of it (`membership`, the projects table unless given)."""
+    run = _Run(addresses, mailer, pusher, membership or ProjectMembership())
     for recipient in recipients_for(occurrence) if recipients is None else recipients:
         run.deliver_to(occurrence, recipient)
     return run.tally.result()
