@@ -210,11 +210,11 @@ class _Run:
         return self.addresses.user_id_of(recipient.email)
 
     def deliver_to(self, occurrence: Occurrence, recipient: Recipient) -> None:
-        if occurrence.project_id and recipient.user_id:
-            # Users hear of a project's tasks only while they are members (an invitee by address is not one yet).
-            if not self.membership.is_member(occurrence.project_id, recipient.user_id):
-                self.tally.add("not_members")
-                return
+        # Users hear of a project's tasks only while they are members (an invitee by address is not one yet).
+        project_id, user_id = occurrence.project_id, recipient.user_id
+        if project_id and user_id and not self.membership.is_member(project_id, user_id):
+            self.tally.add("not_members")
+            return
         channels = channels_for(self._preferences_of(recipient), occurrence.type)
         if not channels:
             return
@@ -252,6 +252,7 @@ def deliver(
     addresses: Addresses,
     mailer: Mailer | None = None,
     pusher: Pusher | None = None,
+    *,
     recipients: Iterable[Recipient] | None = None,
     membership: Membership | None = None,
 ) -> Delivery:
