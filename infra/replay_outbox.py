@@ -5,8 +5,9 @@
 * Lambda's on-failure records for a batch it gave up on: `DDBStreamBatchInfo` with the stream ARN, shard and the
   first/last sequence number, and no keys. The changes are read back from the stream (AT_SEQUENCE_NUMBER), which
   only works while the stream still holds them: 24 h after the change.
-Either way each task is re-read from the table by key and the event of its current row is published (publisher
-confirms) with the change type of the original record; a REMOVE uses the old image it carried (the row is gone).
+Either way each item (task, comment or project outbox item) is re-read from its table by key and the events of its
+current row are published (publisher confirms) with the change type of the original record; a REMOVE uses the old
+image it carried (the row is gone).
 A message is deleted only once every change in it is published, skipped as not an event, or obsolete (the task
 was deleted since, and its deletion went out on its own); a row that is still unreadable keeps its message in the
 queue and is reported. Re-publishing an event that did go out is harmless: the message id is the same and the
@@ -113,9 +114,10 @@ def changes_of(message_body: str, streams: Any) -> tuple[str, list[Change]]:
     raise NotReplayable("neither an outbox unreadable-row record nor a Lambda on-failure record")
 
 
-def event_of(change: Change, dynamodb: Any) -> Any:
-    """The event of the task's current row (None: not an event); NotReplayable while the row stays unreadable."""
-    from taskapp.domain.outbox import event_from_stream_record
+def events_of(change: Change, dynamodb: Any) -> list[Any]:
+    """The events of the item's current row ([]: gone, or not an event), whichever table (tasks, projects,
+    comments) it lives in; NotReplayable while the row stays unreadable."""
+    from taskapp.domain.outbox import events_from_stream_record
 
     if change.event_name == "REMOVE":
         if not change.old_image:
@@ -124,7 +126,7 @@ def event_of(change: Change, dynamodb: Any) -> Any:
     else:
         item = dynamodb.get_item(TableName=change.table, Key=change.keys, ConsistentRead=True).get("Item")
         if item is None:
-            return None  # deleted since: that REMOVE is a change of its own (published or in this queue)
+            return []  # deleted since: that REMOVE is a change of its own (published or in this queue)
         images = {"NewImage": item, **({"OldImage": change.old_image} if change.old_image else {})}
     record = DynamoDBRecord(
         {
@@ -133,7 +135,7 @@ def event_of(change: Change, dynamodb: Any) -> Any:
         }
     )
     try:
-        return event_from_stream_record(record)
+        return events_from_stream_record(record)
     except Exception as exc:  # the row is still unreadable: say why, keep the message
         raise NotReplayable(f"the row is still unreadable: {type(exc).__name__}: {exc}") from exc
 
@@ -197,21 +199,22 @@ def _replay_message(
     """Publish one message's changes; True when the message may leave the queue."""
     try:
         kind, changes = changes_of(message["Body"], streams)
-        events = [(change, event_of(change, dynamodb)) for change in changes]
+        events = [(change, events_of(change, dynamodb)) for change in changes]
     except NotReplayable as exc:
         summary.outcomes["kept (not replayable)"] += 1
         out(f"keep message {message['MessageId']}: {exc}")
         return False
-    for change, event in events:
+    for change, change_events in events:
         key = ",".join(str(next(iter(value.values()))) for value in change.keys.values())
-        if event is None:
+        if not change_events:
             summary.outcomes["obsolete or not an event"] += 1
-            out(f"skip {change.event_name} {key}: the task is gone or the change is not an event")
+            out(f"skip {change.event_name} {key}: the item is gone or the change is not an event")
             continue
-        summary.outcomes["published"] += 1
-        out(f"{'would publish' if summary.dry_run else 'publish'} {event.event_id} ({kind})")
-        if not summary.dry_run:
-            publisher.publish(event)  # raises when unconfirmed: the message stays in the queue
+        for event in change_events:
+            summary.outcomes["published"] += 1
+            out(f"{'would publish' if summary.dry_run else 'publish'} {event.event_id} ({kind})")
+            if not summary.dry_run:
+                publisher.publish(event)  # raises when unconfirmed: the message stays in the queue
     return not summary.dry_run
 
 

@@ -1,4 +1,4 @@
-"""GET /activity: the caller's activity feed, newest first, cursor-paged."""
+"""GET /activity: the caller's own feed, with others' changes to tasks the caller owns or is assigned."""
 
 # First of all: pauses the garbage collector while the modules below load; lambda_handler() resumes it.
 from taskapp import coldstart  # noqa: F401

@@ -1,4 +1,8 @@
-"""RabbitMQ `task.notifications` consumer: one activity entry per task event, and its notifications.
+"""RabbitMQ `task.notifications` consumer: each event's activity entries, and its notifications.
+
+Every event (task, comment, project) is recorded in each feed it belongs to (taskapp.domain.activity: the people's
+own feeds and the project's), then told to the recipients its rule names (taskapp.domain.notification_rules:
+assignments, comments and mentions, invitations by email, ...); a type without a rule tells nobody.
 
 Each event is told to the recipients its rule names (taskapp.domain.notification_rules) on the channels each chose:
 the inbox item once per (event id, recipient), the email once (SES), a push to open WebSocket connections.
@@ -24,12 +28,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from taskapp.domain.activity import record_event
-from taskapp.domain.notification_delivery import UserAddresses, deliver, occurrence_of
+from taskapp.domain.notification_delivery import StoreContext, UserAddresses, deliver, occurrence_for
 from taskapp.domain.push import ConnectionPusher
 from taskapp.messaging.email import SesMailer
 from taskapp.messaging.websocket import ConnectionPoster
 from taskapp.observability import instrumented, logger, metrics
-from taskapp.schemas.events import TaskEvent
+from taskapp.schemas.events import AnyEvent, CommentEvent, ProjectEvent, TaskEvent
 from taskapp.settings import websocket_settings
 
 mailer = SesMailer()
@@ -45,8 +49,23 @@ class EmailsOwed(Exception):
     """Some emails failed transiently: fail the batch so the redelivery sends them (nothing else repeats)."""
 
 
-def _decode(data: str) -> TaskEvent:
-    return TaskEvent.model_validate(json.loads(base64.b64decode(data, validate=True)))
+_SCHEMAS: dict[str, type[TaskEvent] | type[CommentEvent] | type[ProjectEvent]] = {
+    "task": TaskEvent,
+    "comment": CommentEvent,
+    "project": ProjectEvent,
+    "member": ProjectEvent,
+    "invitation": ProjectEvent,
+}
+
+
+def _decode(data: str) -> AnyEvent:
+    """The schema is chosen by the type's family (`task.`, `comment.`, ...); an unknown family is unusable."""
+    body = json.loads(base64.b64decode(data, validate=True))
+    family = str(body.get("type") or "").split(".", 1)[0] if isinstance(body, dict) else ""
+    schema = _SCHEMAS.get(family)
+    if schema is None:
+        raise ValueError(f"unknown event type {body.get('type') if isinstance(body, dict) else None!r}")
+    return schema.model_validate(body)
 
 
 @instrumented
@@ -54,20 +73,20 @@ def _decode(data: str) -> TaskEvent:
 def handler(event: RabbitMQEvent, context: LambdaContext) -> dict[str, Any]:
     recorded = duplicates = notified = emailed = owed = 0
     poison: list[dict[str, Any]] = []
-    addresses = UserAddresses()
+    addresses, stores = UserAddresses(), StoreContext()
     for queue, messages in event.rmq_messages_by_queue.items():
         for message in messages:
             message_id = message.basic_properties.message_id
             try:
-                task_event = _decode(message.raw_event["data"])
+                decoded = _decode(message.raw_event["data"])
             except (KeyError, ValueError, binascii.Error, ValidationError) as exc:
                 poison.append({"queue": queue, "messageId": message_id, "error": type(exc).__name__})
                 continue
-            if record_event(task_event):
+            if record_event(decoded):
                 recorded += 1
             else:
                 duplicates += 1
-            delivery = deliver(occurrence_of(task_event), addresses, mailer, pusher)
+            delivery = deliver(occurrence_for(decoded, stores), addresses, mailer, pusher)
             notified, emailed, owed = (
                 notified + delivery.notified,
                 emailed + delivery.emailed,

@@ -1,4 +1,4 @@
-"""Tasks-table stream -> `task.events` exchange: the outbox publisher.
+"""Tasks, projects and comments table streams -> `task.events` exchange: the outbox publisher.
 
 Publishes every record's event in stream order with publisher confirms. A row it cannot read goes to the failure
 queue with the reason and the batch goes on; RabbitMQ down fails the whole batch so the stream retries it (already
@@ -31,7 +31,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     outcomes: Counter[str] = Counter()
 
     def record_handler(record: DynamoDBRecord) -> None:
-        outcomes[publish_record(record, publisher, failure_queue)] += 1
+        outcomes.update(publish_record(record, publisher, failure_queue))
 
     response = process_partial_response(event, record_handler, processor, context)
     result = summary(outcomes, dict(response))

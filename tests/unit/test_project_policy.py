@@ -53,6 +53,7 @@ PROBES: dict[tuple[str, str], Probe] = {
         "/projects/{project}/invitations", {"email": "new@example.com", "role": TARGET_ROLE.value}, 202
     ),
     ("GET", "/projects/{id}/members"): Probe("/projects/{project}/members", None, 200),
+    ("GET", "/projects/{id}/activity"): Probe("/projects/{project}/activity", None, 200),
     ("PATCH", "/projects/{id}/members/{userId}"): Probe(
         "/projects/{project}/members/{target}", {"role": TARGET_ROLE.value}, 200
     ),

@@ -248,3 +248,54 @@ def test_membership_is_read_from_the_projects_table(client: ApiClient, alice: Ac
     )._replace(project_id=project_id)
     delivered = notifications.deliver(occurrence, FakeAddresses())
     assert (delivered.notified, delivered.not_members) == (1, 1)  # alice (the owner) is a member, bob never was
+
+
+def _inbox_types(user_id: str) -> set[tuple[str, str]]:
+    from taskapp.data.notifications import NotificationModel
+
+    return {(item.type, item.event_id) for item in NotificationModel.query(user_id)}
+
+
+def test_the_consumer_notifies_collaboration_events_through_the_rules(aws: None) -> None:
+    """The collaboration sample batch through the RabbitMQ consumer: assignments, a comment with a mention, project
+    events; project members only, never the actor, the freshly assigned not also told of the same change."""
+    from taskapp.data.projects import member_to_model
+    from taskapp.domain.records.projects import Member
+    from tests.support.lambda_events import FakeLambdaContext, load_function, sample_event
+    from tests.unit.helpers import seed_task
+
+    project = "7c1d2e3f-4a5b-4c6d-9e8f-1a2b3c4d5e6f"
+    owner, bob, carol = "user-sample-1", "user-sample-2", "user-sample-3"
+    for user_id, role in ((owner, "owner"), (bob, "member"), (carol, "member")):
+        member_to_model(Member(project, user_id, role, None, NOW)).save()
+    seed_task(owner, "sample-task-2", title="Ship the release notes")
+    handler = load_function("notification").handler
+    handler(sample_event("notification", "rabbitmq-collab-batch"), FakeLambdaContext("notification"))
+    assert _inbox_types(owner) == {
+        ("task.updated", "sample-task-2:2:task.updated"),  # bob's change of the owner's task
+        ("comment.added", "sample-comment-1:1:comment.added"),  # a comment on the owner's task
+    }
+    assert _inbox_types(bob) == {("task.assigned", "sample-task-2:1:task.assigned")}  # his own acts: nothing
+    assert _inbox_types(carol) == {
+        ("task.assigned", "sample-task-2:2:task.assigned"),
+        ("comment.added", "sample-comment-1:1:comment.added"),  # mentioned
+    }
+    from taskapp.data.notifications import NotificationModel
+
+    [comment] = [item for item in NotificationModel.query(carol) if item.type == "comment.added"]
+    assert comment.title == "Ship the release notes"  # the task's title, looked up for the comment
+    handler(sample_event("notification", "rabbitmq-collab-batch"), FakeLambdaContext("notification"))
+    assert len(_inbox_types(carol)) == 2  # a redelivered batch notifies nobody twice
+
+
+def test_an_invitation_event_through_the_consumer_emails_the_address_with_the_projects_name(aws: None) -> None:
+    from taskapp.domain.notification_delivery import StoreContext, occurrence_for
+
+    class Names(StoreContext):
+        def project_name(self, project_id: str) -> str:
+            return f"name of {project_id}"
+
+    occurrence = occurrence_for(_invited(), Names())
+    assert occurrence.title == "name of p-1" and occurrence.invitee_email == "new@example.com"
+    joined = _invited().model_copy(update={"type": ProjectEventType.MEMBER_JOINED})
+    assert occurrence_for(joined, Names()).title == ""  # a type without a rule looks nothing up

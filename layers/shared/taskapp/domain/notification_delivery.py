@@ -20,7 +20,7 @@ from taskapp.domain.notification_templates import inbox_message, render_email
 from taskapp.domain.notifications import to_view
 from taskapp.domain.records.notifications import Notification, Occurrence, Recipient
 from taskapp.messaging.email import EmailFailed
-from taskapp.schemas.events import CommentEvent, ProjectEvent, TaskEvent
+from taskapp.schemas.events import AnyEvent, CommentEvent, ProjectEvent, TaskEvent
 from taskapp.schemas.notifications import Channel
 from taskapp.settings import notification_delivery_settings
 
@@ -173,6 +173,55 @@ def occurrence_of_project(event: ProjectEvent, project_name: str = "") -> Occurr
         project_id=event.project_id,
         invitee_email=event.email if event.type.value == "member.invited" else None,
     )
+
+
+class EventContext(Protocol):
+    """What comment and project events need from the stores before the (pure) rules can name anyone."""
+
+    def watchers(self, event: CommentEvent) -> TaskContext: ...
+
+    def project_name(self, project_id: str) -> str: ...
+
+
+class StoreContext:
+    """EventContext from the tables, each lookup once per invocation.
+
+    A comment's task context comes from the tasks table (its title; its assignee once task rows carry
+    `assigneeId`, issue 11). Earlier commenters come from the comments store once it is on this code line
+    (`taskapp.data.comments`): until then the watchers are the task's creator and assignee, plus the mentioned."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[tuple[str, str], TaskContext] = {}
+        self._projects: dict[str, str] = {}
+
+    def watchers(self, event: CommentEvent) -> TaskContext:
+        key = (event.task_owner_id, event.task_id)
+        if key not in self._tasks:
+            from taskapp.data.tasks import get_task  # only comment events need the tasks table
+
+            task = get_task(event.task_owner_id, event.task_id)
+            assignee = getattr(task, "assignee_id", None)  # a field of task records with collaboration (issue 11)
+            self._tasks[key] = TaskContext(task.title if task else "", assignee, ())
+        return self._tasks[key]
+
+    def project_name(self, project_id: str) -> str:
+        if project_id not in self._projects:
+            from taskapp.data.projects import get_project  # only project events need the project's name
+
+            project = get_project(project_id)
+            self._projects[project_id] = project.name if project else ""
+        return self._projects[project_id]
+
+
+def occurrence_for(event: AnyEvent, context: EventContext) -> Occurrence:
+    """Any event from `task.events` as an occurrence for the rules; the context is asked only when a rule needs
+    it (a type without a row looks nothing up)."""
+    if isinstance(event, TaskEvent):
+        return occurrence_of(event)
+    if isinstance(event, CommentEvent):
+        return occurrence_of_comment(event, context.watchers)
+    name = context.project_name(event.project_id) if event.type.value in RULES else ""
+    return occurrence_of_project(event, name)
 
 
 class _Run:

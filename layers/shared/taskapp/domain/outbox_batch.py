@@ -21,15 +21,15 @@ from typing import Any, Protocol
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from taskapp.domain.outbox import event_from_stream_record
+from taskapp.domain.outbox import events_from_stream_record
 from taskapp.messaging.rabbitmq import RabbitMqUnavailable
-from taskapp.schemas.events import TaskEvent
+from taskapp.schemas.events import AnyEvent
 
 PUBLISHED, SKIPPED, DEAD_LETTERED = "published", "skipped", "deadLettered"
 
 
 class Publisher(Protocol):
-    def publish(self, event: TaskEvent) -> None: ...
+    def publish(self, event: AnyEvent) -> None: ...
 
 
 class FailureQueue(Protocol):
@@ -61,17 +61,22 @@ class OrderedStreamProcessor(BatchProcessor):
         super()._clean()
 
 
-def publish_record(record: DynamoDBRecord, publisher: Publisher, failures: FailureQueue) -> str:
-    """Publish one change; returns which of PUBLISHED, SKIPPED (not a task event), DEAD_LETTERED happened."""
+def publish_record(record: DynamoDBRecord, publisher: Publisher, failures: FailureQueue) -> Counter[str]:
+    """Publish one change's events (tasks, projects or comments table); counts PUBLISHED events, or one SKIPPED
+    (the change is no event) or DEAD_LETTERED (unreadable) record.
+
+    Every event of the record is built before the first is published: an unreadable row publishes none of them.
+    """
     try:
-        event = event_from_stream_record(record)
+        events = events_from_stream_record(record)
     except Exception as exc:  # noqa: BLE001 - whatever makes a row unreadable, the row is set aside with it
         failures.send_unreadable_row(record, exc)
-        return DEAD_LETTERED
-    if event is None:
-        return SKIPPED
-    publisher.publish(event)  # RabbitMqUnavailable fails the whole batch (OrderedStreamProcessor._clean)
-    return PUBLISHED
+        return Counter({DEAD_LETTERED: 1})
+    if not events:
+        return Counter({SKIPPED: 1})
+    for event in events:
+        publisher.publish(event)  # RabbitMqUnavailable fails the whole batch (OrderedStreamProcessor._clean)
+    return Counter({PUBLISHED: len(events)})
 
 
 def summary(outcomes: Counter[str], response: dict[str, Any]) -> dict[str, Any]:

@@ -108,6 +108,7 @@ ROUTES: Mapping[tuple[str, str], Action] = MappingProxyType(
         ("GET", "/projects/{id}/members"): Action.MEMBER_LIST,
         ("PATCH", "/projects/{id}/members/{userId}"): Action.MEMBER_CHANGE_ROLE,
         ("DELETE", "/projects/{id}/members/{userId}"): Action.MEMBER_REMOVE,
+        ("GET", "/projects/{id}/activity"): Action.ACTIVITY_READ,
         ("GET", "/invitations"): Action.INVITATION_LIST,
         ("POST", "/invitations/{id}/accept"): Action.INVITATION_RESPOND,
         ("POST", "/invitations/{id}/decline"): Action.INVITATION_RESPOND,

@@ -124,7 +124,8 @@ def _authorize(project_id: str, user_id: str, action: Action) -> tuple[Project, 
 
 
 def authorize(project_id: str, user_id: str, action: Action) -> tuple[Project, Member]:
-    """The membership check for other aggregates (webhooks): 404 non-member, 403 role too low, 409 archived write."""
+    """The membership check for other domains' project-scoped reads and writes (activity, tasks, comments,
+    webhooks): 404 for a non-member, 403 for a role too low, 409 for a write on an archived project."""
     return _authorize(project_id, user_id, action)
 
 
