@@ -217,17 +217,7 @@ def _project_with(api: Api, owner: Account, members: dict[str, tuple[Account, st
     assert created.status_code == 201, created.text
     project_id: str = created.json()["id"]
     for account, role in members.values():
-        invited = api.call(
-            "POST",
-            f"/projects/{project_id}/invitations",
-            token=owner.access_token,
-            json={"email": account.email, "role": role},
-        )
-        assert invited.status_code == 202, invited.text
-        listed = api.call("GET", "/invitations", token=account.access_token).json()["items"]
-        (invitation,) = [item for item in listed if item["projectId"] == project_id]
-        accepted = api.call("POST", f"/invitations/{invitation['id']}/accept", token=account.access_token)
-        assert accepted.status_code == 200, accepted.text
+        _project_join(api, owner, project_id, account, role)
     return project_id
 
 
@@ -310,3 +300,38 @@ def test_a_demoted_creators_subscription_stops_receiving(api: Api, alice: Accoun
             json={"url": "https://93.184.215.15/hooks"},
         )
         assert moved.status_code == 403, moved.text
+
+
+@pytest.mark.usefixtures("stack")
+def test_member_events_reach_the_project_subscription(api: Api, alice: Account, bob: Account) -> None:
+    """The projects stream feeds the fan-out too: an invitation and its acceptance, as member.* deliveries."""
+    created = api.call("POST", "/projects", token=alice.access_token, json={"name": "Webhook members e2e"})
+    assert created.status_code == 201, created.text
+    project_id: str = created.json()["id"]
+    with running_receiver([200]) as receiver:
+        hook = api.call(
+            "POST",
+            "/webhooks",
+            token=alice.access_token,
+            json={"url": receiver.url, "events": ["member.invited", "member.joined"], "projectId": project_id},
+        )
+        assert hook.status_code == 201, hook.text
+        _project_join(api, alice, project_id, bob)
+        _received(receiver, 2)
+        bodies = receiver.verify_all(hook.json()["secret"])
+    assert sorted(body["type"] for body in bodies) == ["member.invited", "member.joined"]
+    assert all(body["data"]["projectId"] == project_id for body in bodies)
+
+
+def _project_join(api: Api, owner: Account, project_id: str, invitee: Account, role: str = "member") -> None:
+    invited = api.call(
+        "POST",
+        f"/projects/{project_id}/invitations",
+        token=owner.access_token,
+        json={"email": invitee.email, "role": role},
+    )
+    assert invited.status_code == 202, invited.text
+    listed = api.call("GET", "/invitations", token=invitee.access_token).json()["items"]
+    (invitation,) = [item for item in listed if item["projectId"] == project_id]
+    accepted = api.call("POST", f"/invitations/{invitation['id']}/accept", token=invitee.access_token)
+    assert accepted.status_code == 200, accepted.text

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBStreamEvent
 
+from taskapp.schemas.events import TaskEvent
 from tests.support.api_client import ApiClient, ApiResponse
 from tests.support.lambda_events import FakeLambdaContext, load_function
 from tests.support.sample_events import load_event
@@ -205,31 +206,63 @@ def test_the_stream_handler_routes_a_project_tasks_record_to_the_project(
 
     events = [e for record in DynamoDBStreamEvent(event).records for e in events_of(record)]
     assert all(e.project_id == project for e in events) and len(events) == len(event["Records"])
-    assert events[-1].assignee_id == "user-sample-2" and events[-1].actor_id == "user-sample-2"
+    last = events[-1]
+    assert isinstance(last, TaskEvent) and last.assignee_id == "user-sample-2" and last.actor_id == "user-sample-2"
     assert {w.webhook_id for e in events for w in Subscriptions().of(e)} == {project_hook["id"]}
 
 
-def test_the_fan_out_takes_several_events_from_one_record(
-    client: ApiClient, owner: Account, project: str, monkeypatch: pytest.MonkeyPatch
+def test_a_task_records_assignment_events_are_not_delivered_to_webhooks(
+    client: ApiClient, owner: Account, project: str
 ) -> None:
-    """The event contract lets one stream record yield several events (task.updated + task.assigned): the fan-out
-    takes the outbox's answer as a list as well as a single event."""
-    from taskapp.domain import webhook_fanout
+    """One task record yields task.updated and task.assigned on the exchange; webhooks get the change only
+    (the assignment types are not offered to subscriptions)."""
+    event = load_event("outbox_publisher/task-assignment")
+    for record in event["Records"]:
+        for image in ("NewImage", "OldImage"):
+            if image in record["dynamodb"]:
+                record["dynamodb"][image]["projectId"] = {"S": project}
+    _subscribe_project(client, owner, project)
+    from taskapp.domain.webhook_fanout import events_of
 
-    hook = _subscribe_project(client, owner, project).json()
-    updated = task_event(owner.user_id, "t", project_id=project, version=2)
-    assigned = updated.model_copy(update={"event_id": "t:2:task.assigned"})
-    monkeypatch.setattr(webhook_fanout, "event_from_stream_record", lambda record: [updated, assigned])
+    records = DynamoDBStreamEvent(event).records
+    types = [e.type.value for record in records for e in events_of(record)]
+    assert types and not {"task.assigned", "task.unassigned"} & set(types)
 
-    class Queue:
-        def __init__(self) -> None:
-            self.jobs: list[Any] = []
 
-        def send(self, jobs: list[Any]) -> None:
-            self.jobs.extend(jobs)
+def test_project_and_member_events_reach_the_projects_subscriptions(
+    client: ApiClient, owner: Account, project: str
+) -> None:
+    """The projects stream's outbox items (project.created, member.invited, member.joined in the sample) through
+    the fan-out: the project's subscription gets each, signed; nobody's personal subscription gets any; the
+    project's other items (META, a TTL removal) are no events."""
+    event = load_event("outbox_publisher/project-events")
+    for record in event["Records"]:
+        for image in ("NewImage", "OldImage", "Keys"):
+            part = record["dynamodb"].get(image) or {}
+            if "projectId" in part:
+                part["projectId"] = {"S": project}
+            if "pk" in part:
+                part["pk"] = {"S": f"PROJECT#{project}"}
+    with running_receiver([200]) as project_receiver, running_receiver([200]) as personal_receiver:
+        hook = _subscribe_project(client, owner, project, project_receiver.url).json()
+        subscribe(client, owner, personal_receiver.url)
+        counts = load_function("webhook_fanout").handler(event, FakeLambdaContext("webhook-fanout"))
+        assert (counts["events"], counts["jobs"]) == (3, 3), counts
+        drain()
+        bodies = project_receiver.verify_all(hook["secret"])
+    assert sorted(body["type"] for body in bodies) == ["member.invited", "member.joined", "project.created"]
+    assert all(body["data"]["projectId"] == project for body in bodies)
+    assert personal_receiver.requests == []
 
-    queue = Queue()
-    counts = webhook_fanout.fan_out([object()], queue)  # type: ignore[list-item]  # the mapper is stubbed
-    assert counts == {"events": 2, "jobs": 2, "unreadable": 0, "refused": 0}
-    assert {job.event_id for job in queue.jobs} == {updated.event_id, "t:2:task.assigned"}
-    assert {job.webhook_id for job in queue.jobs} == {hook["id"]}
+
+def test_project_event_types_can_be_chosen(client: ApiClient, owner: Account, project: str) -> None:
+    answer = client.post(
+        "/webhooks",
+        json_body={"url": PUBLIC_URL, "events": ["member.joined", "task.created"], "projectId": project},
+        token=owner.access_token,
+    )
+    assert answer.status_code == 201, answer.body
+    refused = client.post(
+        "/webhooks", json_body={"url": PUBLIC_URL, "events": ["task.assigned"]}, token=owner.access_token
+    )
+    assert refused.status_code == 400, refused.body  # not delivered to webhooks, so not offered

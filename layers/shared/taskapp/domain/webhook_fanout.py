@@ -1,16 +1,15 @@
-"""The fan-out: every task event becomes one delivery job (SQS message) per matching subscription.
+"""The fan-out: every task or project event becomes one delivery job (SQS message) per matching subscription.
 
-An event of a personal task goes to its owner's personal subscriptions; an event of a project task (any event
-with a `project_id`: task events now, comment and project events when their streams feed this) goes to that
-project's subscriptions only, each while its creator is still an admin of the project (checked here per batch,
-and again by the worker before each attempt). A personal subscription never sees a project task's event, even
-one its owner created.
+An event of a personal task goes to its owner's personal subscriptions. An event with a `project_id` (a project
+task's event; every project and member event, from the projects stream; comment events once the comments stream
+feeds this) goes to that project's subscriptions only, each while its creator is still an admin of the project
+(checked here per batch, and again by the worker before each attempt). A personal subscription never sees a
+project's event, not even one about a task its owner created.
 
-It reads the tasks table's stream, the outbox's source (docs/webhooks.md says why a second stream reader and not a
-RabbitMQ queue). The batch is all or nothing: if SQS or DynamoDB fails, the invocation fails and the stream retries
-the batch; jobs already sent are sent again under the same delivery id and the worker drops a delivered one.
-A row the outbox cannot read is its business (it goes to OutboxFailureQueue); here it is skipped.
-"""
+It reads the tasks and projects tables' streams, the outbox's sources (docs/webhooks.md says why a second stream
+reader and not a RabbitMQ queue). The batch is all or nothing: if SQS or DynamoDB fails, the invocation fails and
+the stream retries the batch; jobs already sent are sent again under the same delivery id and the worker drops a
+delivered one. A row the outbox cannot read is its business (it goes to OutboxFailureQueue); here it is skipped."""
 
 from __future__ import annotations
 
@@ -22,11 +21,11 @@ from typing import Protocol
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from taskapp.data import webhooks as store
-from taskapp.domain.outbox import event_from_stream_record
+from taskapp.domain.outbox import PROJECTS, event_from_stream_record, events_from_stream_record, source_of
 from taskapp.domain.records.webhooks import DeliveryJob, Webhook
 from taskapp.domain.webhooks import creator_may_receive
 from taskapp.schemas.events import CommentEvent, ProjectEvent, TaskEvent
-from taskapp.schemas.webhooks import ALL_EVENTS
+from taskapp.schemas.webhooks import ALL_EVENTS, SUBSCRIBABLE_EVENTS
 
 
 class JobQueue(Protocol):
@@ -123,12 +122,13 @@ class Subscriptions:
         return self._personal[owner_id]
 
 
-def events_of(record: DynamoDBRecord) -> list[TaskEvent]:
-    """The record's events: the outbox's mapping, as a list (one record may yield several events)."""
-    mapped: TaskEvent | list[TaskEvent] | None = event_from_stream_record(record)
-    if mapped is None:
-        return []
-    return mapped if isinstance(mapped, list) else [mapped]
+def events_of(record: DynamoDBRecord) -> list[WebhookEvent]:
+    """The record's events that webhooks deliver: a task record's change (never its assignment events), a project
+    outbox item's event; [] for everything else (project META/MEMBER/INVITE items, TTL removals)."""
+    if source_of(record) == PROJECTS:
+        return [event for event in events_from_stream_record(record) if event.type.value in SUBSCRIBABLE_EVENTS]
+    mapped = event_from_stream_record(record)
+    return [mapped] if mapped is not None else []
 
 
 def fan_out(
