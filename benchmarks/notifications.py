@@ -6,13 +6,15 @@ benchmarks/notifications.{json,md}.
    item shows (stream -> outbox -> RabbitMQ -> bridge -> NotificationFunction -> notifications table).
 3. event -> WebSocket message: one open connection (`websockets`, token in the query string); `POST /tasks`, then
    wait for the push of that task's notification.
-4. fan-out: an occurrence with 50 watchers, one of them the actor (the shape of issue 11's `comment.created`), is
-   delivered through `taskapp.domain.notifications.deliver` in this process against the stack's own tables and
-   WebSocket API, with one open socket per watcher: 49 notifications and 49 pushes expected, timed from the call
-   until the last socket received its message.
+4. fan-out: an occurrence with 50 watchers, one of them the actor (the shape of issue 11's `comment.added`), is
+   delivered through `taskapp.domain.notification_delivery.deliver` in this process against the stack's own tables
+   and WebSocket API, with one open socket per watcher: 49 notifications and 49 pushes expected, timed from the
+   call until the last socket received its message.
 
-Needs the stack (STACK_NAME, API_BASE_URL or .local/api-url) with the event bridge running.
-    STACK_NAME=taskapp .venv/bin/python -m benchmarks.notifications --events 200 --pushes 50 --watchers 50
+Needs the stack (STACK_NAME, API_BASE_URL or .local/api-url) with the event bridge running, deployed with rate limits
+this run stays under (it checks them first: `RATE_LIMIT_USER_PER_MINUTE=100000 RATE_LIMIT_REGISTRATIONS_PER_IP=100000
+infra/deploy.sh`, as infra/test-all.sh does). MiniStack's endpoint and test credentials are the defaults.
+    STACK_NAME=taskapp API_BASE_URL=... .venv/bin/python -m benchmarks.notifications --events 200 --pushes 50
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 import requests
 
-from benchmarks import harness
+from benchmarks import harness, stack_checks
 from benchmarks.harness import markdown_table
 
 
@@ -52,6 +54,8 @@ def _create_task(session: requests.Session, api: str, headers: dict[str, str], t
 
 def _inbox_has(session: requests.Session, api: str, headers: dict[str, str], task_id: str) -> bool:
     response = session.get(f"{api}/notifications", params={"limit": "5"}, headers=headers, timeout=60)
+    if response.status_code == 429:
+        raise SystemExit("GET /notifications answered 429: deploy the stack with RATE_LIMIT_USER_PER_MINUTE=100000")
     response.raise_for_status()
     return any(item["taskId"] == task_id and item["type"] == "task.created" for item in response.json()["items"])
 
@@ -108,6 +112,7 @@ def _stack_environment() -> None:
             "WEBSOCKET_API_ID": outputs["WebSocketApiId"],
             "WEBSOCKET_STAGE": outputs["ApiStage"],
             "USERS_TABLE": outputs["UsersTableName"],
+            "AWS_REGION": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         }
     )
 
@@ -127,7 +132,7 @@ async def _measure_fan_out(api: str, url: str, watchers: int) -> dict[str, Any]:
         actor, *others = users
         occurrence = Occurrence(
             event_id=f"bench-fanout:{uuid.uuid4().hex}",
-            type="comment.created",
+            type="comment.added",
             occurred_at=harness.utc_now(),
             actor_id=actor.user_id,
             title="fan-out benchmark",
@@ -139,6 +144,9 @@ async def _measure_fan_out(api: str, url: str, watchers: int) -> dict[str, Any]:
 
         class NoEmail:
             def email_of(self, user_id: str) -> str | None:
+                return None
+
+            def user_id_of(self, email: str) -> str | None:
                 return None
 
         started = time.perf_counter()
@@ -177,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     if not api:
         print("no API: set API_BASE_URL or deploy the stack (.local/api-url)", file=sys.stderr)
         return 1
+    stack_checks.local_stack_environment()
+    # Polling the inbox every 10 ms makes hundreds of requests a minute per user; every watcher registers.
+    stack_checks.require_parameters(
+        {"RateLimitUserPerMinute": 100_000, "RateLimitRegistrationsPerIp": args.watchers + 10}
+    )
     _stack_environment()
     from tests.support.notification_channels import websocket_url
 

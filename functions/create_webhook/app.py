@@ -1,4 +1,4 @@
-"""POST /webhooks: subscribe a URL to the caller's task events; the answer is the only one with the secret."""
+"""POST /webhooks: subscribe a URL to the caller's task events, or (admins) a project's; the secret is shown once."""
 
 # First of all: pauses the garbage collector while the modules below load; lambda_handler() resumes it.
 from taskapp import coldstart  # noqa: F401

@@ -1,8 +1,8 @@
-"""RabbitMQ `task.notifications` consumer: each event's activity entries, and the notifications of task events.
+"""RabbitMQ `task.notifications` consumer: each event's activity entries, and its notifications.
 
 Every event (task, comment, project) is recorded in each feed it belongs to (taskapp.domain.activity: the people's
-own feeds and the project's). Notifications are sent for task events; comment and project events have no
-notification rule yet (taskapp.domain.notification_rules), so they tell nobody.
+own feeds and the project's), then told to the recipients its rule names (taskapp.domain.notification_rules:
+assignments, comments and mentions, invitations by email, ...); a type without a rule tells nobody.
 
 Each event is told to the recipients its rule names (taskapp.domain.notification_rules) on the channels each chose:
 the inbox item once per (event id, recipient), the email once (SES), a push to open WebSocket connections.
@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from taskapp.domain.activity import record_event
-from taskapp.domain.notification_delivery import UserAddresses, deliver, occurrence_of
+from taskapp.domain.notification_delivery import StoreContext, UserAddresses, deliver, occurrence_for
 from taskapp.domain.push import ConnectionPusher
 from taskapp.messaging.email import SesMailer
 from taskapp.messaging.websocket import ConnectionPoster
@@ -73,7 +73,7 @@ def _decode(data: str) -> AnyEvent:
 def handler(event: RabbitMQEvent, context: LambdaContext) -> dict[str, Any]:
     recorded = duplicates = notified = emailed = owed = 0
     poison: list[dict[str, Any]] = []
-    addresses = UserAddresses()
+    addresses, stores = UserAddresses(), StoreContext()
     for queue, messages in event.rmq_messages_by_queue.items():
         for message in messages:
             message_id = message.basic_properties.message_id
@@ -86,9 +86,7 @@ def handler(event: RabbitMQEvent, context: LambdaContext) -> dict[str, Any]:
                 recorded += 1
             else:
                 duplicates += 1
-            if not isinstance(decoded, TaskEvent):
-                continue  # no notification rule for comment and project events yet
-            delivery = deliver(occurrence_of(decoded), addresses, mailer, pusher)
+            delivery = deliver(occurrence_for(decoded, stores), addresses, mailer, pusher)
             notified, emailed, owed = (
                 notified + delivery.notified,
                 emailed + delivery.emailed,

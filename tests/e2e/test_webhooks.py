@@ -206,3 +206,132 @@ def test_forbidden_addresses_are_refused_at_creation(api: Api, alice: Account, u
     answer = api.call("POST", "/webhooks", token=alice.access_token, json={"url": url, "events": ["*"]})
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["code"] == "UNSAFE_WEBHOOK_URL"
+
+
+# --- project subscriptions (issue 13 x issue 11) -------------------------------------------------------------------
+# They need tasks in projects (`POST /tasks` with `projectId`, the collaboration contract) on the deployed stack.
+
+
+def _project_with(api: Api, owner: Account, members: dict[str, tuple[Account, str]]) -> str:
+    created = api.call("POST", "/projects", token=owner.access_token, json={"name": "Webhook e2e"})
+    assert created.status_code == 201, created.text
+    project_id: str = created.json()["id"]
+    for account, role in members.values():
+        _project_join(api, owner, project_id, account, role)
+    return project_id
+
+
+def _subscribe_project(api: Api, account: Account, project_id: str, url: str) -> Any:
+    return api.call(
+        "POST",
+        "/webhooks",
+        token=account.access_token,
+        json={"url": url, "events": ["task.created"], "projectId": project_id},
+    )
+
+
+def _create_project_task(api: Api, account: Account, project_id: str, title: str = "Project webhook e2e") -> str:
+    answer = api.call("POST", "/tasks", token=account.access_token, json={"title": title, "projectId": project_id})
+    assert answer.status_code == 201, answer.text
+    task_id: str = answer.json()["id"]
+    return task_id
+
+
+@pytest.mark.usefixtures("stack")
+def test_only_admins_subscribe_to_a_project_and_strangers_see_404(api: Api, alice: Account) -> None:
+    member, viewer, stranger = api.new_account("member"), api.new_account("viewer"), api.new_account("stranger")
+    project_id = _project_with(api, alice, {"m": (member, "member"), "v": (viewer, "viewer")})
+    url = "https://93.184.215.14/hooks"
+    for account in (member, viewer):
+        refused = _subscribe_project(api, account, project_id, url)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "FORBIDDEN", refused.text
+    hidden = _subscribe_project(api, stranger, project_id, url)
+    missing = _subscribe_project(api, stranger, "00000000-0000-4000-8000-000000000000", url)
+    assert hidden.status_code == missing.status_code == 404, (hidden.text, missing.text)
+    assert hidden.json()["error"]["code"] == missing.json()["error"]["code"] == "NOT_FOUND"
+    created = _subscribe_project(api, alice, project_id, url)
+    assert created.status_code == 201 and created.json()["projectId"] == project_id, created.text
+
+
+@pytest.mark.usefixtures("stack")
+def test_project_task_events_reach_the_project_subscription_never_a_personal_one(
+    api: Api, alice: Account, bob: Account
+) -> None:
+    project_id = _project_with(api, alice, {"bob": (bob, "member")})
+    with running_receiver([200]) as project_receiver, running_receiver([200]) as personal_receiver:
+        project_hook = _subscribe_project(api, alice, project_id, project_receiver.url)
+        assert project_hook.status_code == 201, project_hook.text
+        personal_hook = _subscribe(api, alice, personal_receiver.url, ["task.created"])
+        by_owner = _create_project_task(api, alice, project_id, "by the owner")
+        by_member = _create_project_task(api, bob, project_id, "by a member")
+        _received(project_receiver, 2)
+        personal_task = _create_task(api, alice, "personal")  # after the project tasks: the stream keeps order
+        _received(personal_receiver, 1)
+        project_bodies = project_receiver.verify_all(project_hook.json()["secret"])
+        [personal_body] = personal_receiver.verify_all(personal_hook["secret"])
+    assert {body["data"]["taskId"] for body in project_bodies} == {by_owner, by_member}
+    assert all(body["data"]["projectId"] == project_id for body in project_bodies)
+    assert personal_body["data"]["taskId"] == personal_task and personal_body["data"]["projectId"] is None
+    assert len(personal_receiver.requests) == 1  # neither project task, though alice created one of them
+
+
+@pytest.mark.usefixtures("stack")
+def test_a_demoted_creators_subscription_stops_receiving(api: Api, alice: Account, bob: Account) -> None:
+    project_id = _project_with(api, alice, {"bob": (bob, "admin")})
+    with running_receiver([200]) as bobs, running_receiver([200]) as alices:
+        bobs_hook = _subscribe_project(api, bob, project_id, bobs.url)
+        assert bobs_hook.status_code == 201, bobs_hook.text
+        assert _subscribe_project(api, alice, project_id, alices.url).status_code == 201
+        demoted = api.call(
+            "PATCH",
+            f"/projects/{project_id}/members/{bob.user_id}",
+            token=alice.access_token,
+            json={"role": "member"},
+        )
+        assert demoted.status_code == 200, demoted.text
+        _create_project_task(api, alice, project_id)
+        _received(alices, 1)  # the fan-out of that event is done: bob's subscription got no job from it
+        assert bobs.requests == []
+        assert [d for d in _deliveries(api, bob, bobs_hook.json()["id"]) if d["outcome"] == "delivered"] == []
+        moved = api.call(
+            "PATCH",
+            f"/webhooks/{bobs_hook.json()['id']}",
+            token=bob.access_token,
+            json={"url": "https://93.184.215.15/hooks"},
+        )
+        assert moved.status_code == 403, moved.text
+
+
+@pytest.mark.usefixtures("stack")
+def test_member_events_reach_the_project_subscription(api: Api, alice: Account, bob: Account) -> None:
+    """The projects stream feeds the fan-out too: an invitation and its acceptance, as member.* deliveries."""
+    created = api.call("POST", "/projects", token=alice.access_token, json={"name": "Webhook members e2e"})
+    assert created.status_code == 201, created.text
+    project_id: str = created.json()["id"]
+    with running_receiver([200]) as receiver:
+        hook = api.call(
+            "POST",
+            "/webhooks",
+            token=alice.access_token,
+            json={"url": receiver.url, "events": ["member.invited", "member.joined"], "projectId": project_id},
+        )
+        assert hook.status_code == 201, hook.text
+        _project_join(api, alice, project_id, bob)
+        _received(receiver, 2)
+        bodies = receiver.verify_all(hook.json()["secret"])
+    assert sorted(body["type"] for body in bodies) == ["member.invited", "member.joined"]
+    assert all(body["data"]["projectId"] == project_id for body in bodies)
+
+
+def _project_join(api: Api, owner: Account, project_id: str, invitee: Account, role: str = "member") -> None:
+    invited = api.call(
+        "POST",
+        f"/projects/{project_id}/invitations",
+        token=owner.access_token,
+        json={"email": invitee.email, "role": role},
+    )
+    assert invited.status_code == 202, invited.text
+    listed = api.call("GET", "/invitations", token=invitee.access_token).json()["items"]
+    (invitation,) = [item for item in listed if item["projectId"] == project_id]
+    accepted = api.call("POST", f"/invitations/{invitation['id']}/accept", token=invitee.access_token)
+    assert accepted.status_code == 200, accepted.text

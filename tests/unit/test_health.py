@@ -21,7 +21,7 @@ def test_health_is_200_with_every_dependency_up_and_its_latency(client: ApiClien
     assert answer.status_code == 200, answer.body
     report = answer.json()
     assert report["status"] == "ok"
-    assert set(report["dependencies"]) == {"dynamodb", "redis", "kafka", "rabbitmq"}
+    assert set(report["dependencies"]) == {"dynamodb", "redis", "kafka", "rabbitmq", "ses", "scheduler"}
     for dependency in report["dependencies"].values():
         assert dependency["status"] == "up"
         assert isinstance(dependency["latencyMs"], int | float) and dependency["latencyMs"] >= 0
@@ -82,6 +82,8 @@ def test_health_is_503_naming_both_when_both_are_down(client: ApiClient, redis_s
         "redis": "down",
         "kafka": "up",  # stubbed in unit tests; the integration suite checks the real brokers
         "rabbitmq": "up",
+        "ses": "up",  # moto's SES
+        "scheduler": "up",  # moto's Scheduler: the default group
     }
 
 
@@ -92,3 +94,84 @@ def test_health_does_not_check_the_revocation_blacklist_for_a_caller(redis_serve
     answer = invoke("health", api_event("GET", "/health"))
     assert answer.status_code == 503
     assert "dependencies" in answer.body
+
+
+@pytest.mark.usefixtures("aws")
+def test_ses_is_up_with_its_quota() -> None:
+    from taskapp.domain import health
+    from taskapp.messaging import email
+
+    email._probe_client.cache_clear()  # built inside moto's mock
+    status = health.check_ses()
+    assert status.status == "up", status
+    assert set(status.details or {}) == {"max24HourSend", "sentLast24Hours", "maxSendRate"}
+
+
+def test_ses_is_down_naming_the_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError, ConnectTimeoutError
+
+    from taskapp.domain import health
+    from taskapp.messaging import email
+
+    class Failing:
+        def __init__(self, error: Exception) -> None:
+            self.error = error
+
+        def get_send_quota(self) -> dict[str, Any]:
+            raise self.error
+
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetSendQuota")
+    slow = ConnectTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com")
+    for error, name in ((denied, "ClientError"), (slow, "ConnectTimeoutError")):
+        monkeypatch.setattr(email, "_probe_client", lambda error=error: Failing(error))
+        status = health.check_ses()
+        assert (status.status, status.error) == ("down", name)
+
+
+def test_the_ses_probe_gives_up_after_one_short_attempt() -> None:
+    from taskapp.messaging import email
+
+    email._probe_client.cache_clear()
+    config = email._probe_client().meta.config
+    assert (config.connect_timeout, config.read_timeout) == (1, 1)
+    assert config.retries["total_max_attempts"] == 1
+    email._probe_client.cache_clear()
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_scheduler_is_up_for_its_group_and_names_the_target(set_setting: Any) -> None:
+    from taskapp.domain import health
+    from taskapp.messaging import scheduler
+
+    scheduler._probe_client.cache_clear()
+    set_setting("REMINDER_FUNCTION_ARN", "arn:aws:lambda:us-east-1:123456789012:function:unit-reminder")
+    status = health.check_scheduler()
+    assert status.status == "up", status
+    assert status.details == {
+        "group": "default",
+        "state": "ACTIVE",
+        "target": "arn:aws:lambda:us-east-1:123456789012:function:unit-reminder",
+    }
+    set_setting("REMINDER_SCHEDULE_GROUP", "no-such-group")
+    missing = health.check_scheduler()
+    assert (missing.status, missing.error) == ("down", "ResourceNotFoundException")
+
+
+def test_the_checks_run_side_by_side(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every check waits for all the others at a barrier: run one after another, the first would wait in vain
+    (and be reported down); side by side, all pass it. The answer takes the slowest check's time, not the sum."""
+    import threading
+
+    from taskapp.domain import health
+    from taskapp.schemas.health import DependencyStatus
+
+    barrier = threading.Barrier(len(health.DEPENDENCY_CHECKS), timeout=10)
+
+    def check() -> DependencyStatus:
+        barrier.wait()
+        return DependencyStatus(status="up", latency_ms=0.0)
+
+    for name in list(health.DEPENDENCY_CHECKS):
+        monkeypatch.setitem(health.DEPENDENCY_CHECKS, name, check)
+    report = health.check_health()
+    assert report.status == "ok" and len(report.dependencies) == 6

@@ -115,7 +115,7 @@ API_EVENT_STATUS = {
     "create_webhook/metadata_address": 400,
     "create_webhook/plain_http": 400,
     "create_webhook/unknown_event": 400,
-    "create_webhook/project_not_supported_yet": 400,
+    "create_webhook/project_not_a_member": 404,
     "list_webhooks/first_page": 200,
     "get_webhook/not_found": 404,
     "update_webhook/not_found": 404,
@@ -170,6 +170,7 @@ EVENT_DRIVEN_EVENTS = {
     "reminder_scheduler/task-reminder-lifecycle",
     "task_ingestion/batch-with-bad-record",
     "webhook_fanout/task-lifecycle",
+    "webhook_fanout/project-task",
     "webhook_delivery/sqs-batch",
 }
 

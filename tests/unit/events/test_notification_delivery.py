@@ -37,6 +37,9 @@ class FakeAddresses:
     def email_of(self, user_id: str) -> str | None:
         return self.emails.get(user_id)
 
+    def user_id_of(self, email: str) -> str | None:
+        return next((user_id for user_id, address in self.emails.items() if address == email), None)
+
 
 def _occurrence(kind: str = "task.completed", **fields: Any) -> Occurrence:
     values: dict[str, Any] = {
@@ -56,7 +59,7 @@ def _occurrence(kind: str = "task.completed", **fields: Any) -> Occurrence:
 def test_every_notification_type_has_a_rule_and_the_actor_is_never_told() -> None:
     assert {kind.value for kind in NotificationType} <= set(RULES)
     comment = _occurrence(
-        "comment.created",
+        "comment.added",
         actor_id="bob",
         creator_id="ann",
         assignee_id="bob",

@@ -114,3 +114,6 @@ def test_new_notification_is_pushed_to_every_open_connection_and_gone_ones_are_d
 class _NoAddresses:
     def email_of(self, user_id: str) -> str | None:
         return None
+
+    def user_id_of(self, email: str) -> str | None:
+        return None

@@ -61,26 +61,32 @@ def subscribe(client: ApiClient, account: Account, url: str, events: list[str] |
     return created
 
 
-def task_event(owner_id: str, task_id: str = "task-1", kind: TaskEventType = TaskEventType.CREATED) -> TaskEvent:
+def task_event(
+    owner_id: str,
+    task_id: str = "task-1",
+    kind: TaskEventType = TaskEventType.CREATED,
+    project_id: str | None = None,
+    version: int = 1,
+) -> TaskEvent:
     return TaskEvent(
-        event_id=f"{task_id}:1:{kind.value}",
+        event_id=f"{task_id}:{version}:{kind.value}",
         type=kind,
         occurred_at=datetime.now(UTC),
         owner_id=owner_id,
         task_id=task_id,
         title="Ship webhooks",
         status=None,
-        version=1,
+        version=version,
+        project_id=project_id,
     )
 
 
 def publish(event: TaskEvent) -> int:
     """The fan-out of one event (what the stream handler does per record); returns the jobs queued."""
-    from taskapp.data import webhooks as store
-    from taskapp.domain.webhook_fanout import jobs_for
+    from taskapp.domain.webhook_fanout import Subscriptions, jobs_for
     from taskapp.messaging.webhook_queue import WebhookQueue
 
-    jobs = jobs_for(event, store.enabled_webhooks_of(event.owner_id))
+    jobs = jobs_for(event, Subscriptions().of(event))
     WebhookQueue().send(jobs)
     return len(jobs)
 

@@ -1,5 +1,5 @@
 """The /webhooks routes: subscriptions of the caller only, the secret shown once and stored encrypted, SSRF rules
-at creation, project subscriptions refused until projects exist."""
+at creation (project subscriptions: tests/unit/webhooks/test_project_webhooks.py)."""
 
 from __future__ import annotations
 
@@ -87,12 +87,6 @@ def test_delete_then_everything_about_it_is_not_found(client: ApiClient, owner: 
     assert client.delete(f"/webhooks/{created['id']}", token=owner.access_token).status_code == 204
     assert client.get(f"/webhooks/{created['id']}", token=owner.access_token).status_code == 404
     assert client.delete(f"/webhooks/{created['id']}", token=owner.access_token).status_code == 404
-
-
-def test_project_subscriptions_are_refused_until_projects_exist(client: ApiClient, owner: Account) -> None:
-    answer = _create(client, owner, {"url": PUBLIC_URL, "events": ["*"], "projectId": "p-1"})
-    assert answer.status_code == 400
-    assert_error(answer.json(), "NOT_SUPPORTED_YET")
 
 
 @pytest.mark.parametrize(

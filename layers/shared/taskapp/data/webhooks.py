@@ -2,7 +2,9 @@
 
 Tables:
 - webhooks: hash `ownerId`, range `webhookId`. The fan-out reads one owner's subscriptions with one query, and
-  another user's subscription is simply not under the caller's key (404).
+  another user's subscription is simply not under the caller's key (404). The sparse GSI `byProject` (hash
+  `projectId`, range `webhookId`, all attributes) holds only project subscriptions: the fan-out's one query for
+  an event of a project task.
 - deliveries: hash `webhookId`, range `deliveryId`. A delivery id starts with the event's time in fixed-width
   milliseconds, so the newest-first log is a descending query, and ends with a hash of (subscription, event), so
   a fan-out that runs twice for one event names the same delivery. Items expire (`expiresAt`, TTL).
@@ -25,6 +27,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from taskapp.data.base import is_condition_failure, model_meta, storage_failures_translated
@@ -34,6 +37,15 @@ from taskapp.settings import webhook_tables_settings
 
 # How long the delivery log keeps a delivery (DynamoDB TTL on `expiresAt`).
 DELIVERY_RETENTION_DAYS = 30
+
+
+class ByProjectIndex(GlobalSecondaryIndex["WebhookModel"]):
+    class Meta:
+        index_name = "byProject"
+        projection = AllProjection()
+
+    project_id = UnicodeAttribute(hash_key=True, attr_name="projectId")
+    webhook_id = UnicodeAttribute(range_key=True, attr_name="webhookId")
 
 
 class WebhookModel(Model):
@@ -53,6 +65,8 @@ class WebhookModel(Model):
     previous_secret_expires_at = UTCDateTimeAttribute(null=True, attr_name="previousSecretExpiresAt")
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+
+    by_project = ByProjectIndex()
 
 
 class DeliveryModel(Model):
@@ -146,8 +160,20 @@ def count_webhooks(owner_id: str) -> int:
 
 @storage_failures_translated
 def enabled_webhooks_of(owner_id: str) -> list[Webhook]:
-    """Every enabled subscription of an owner: what the fan-out matches an event of theirs against."""
+    """Every enabled subscription of an owner (personal and project ones: the fan-out tells them apart)."""
     return [to_record(m) for m in WebhookModel.query(owner_id, filter_condition=WebhookModel.enabled == True)]  # noqa: E712
+
+
+@storage_failures_translated
+def count_project_webhooks(project_id: str) -> int:
+    return int(WebhookModel.by_project.count(project_id))
+
+
+@storage_failures_translated
+def enabled_project_webhooks(project_id: str) -> list[Webhook]:
+    """Every enabled subscription to a project's events, whoever created it (the fan-out checks their role)."""
+    query = WebhookModel.by_project.query(project_id, filter_condition=WebhookModel.enabled == True)  # noqa: E712
+    return [to_record(model) for model in query]
 
 
 _FIELDS = {

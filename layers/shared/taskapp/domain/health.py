@@ -1,12 +1,14 @@
 """Dependency checks for GET /health: each dependency answers up/down with the latency of one cheap call.
 
-The calls themselves (the probes) live beside each client: taskapp.data.tasks, taskapp.redis_client, messaging.
+The calls themselves (the probes) live beside each client: taskapp.data.tasks, taskapp.redis_client, messaging
+(Kafka, RabbitMQ, SES, EventBridge Scheduler). They run side by side.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from taskapp.data import tasks as task_store
@@ -73,15 +75,43 @@ def check_rabbitmq() -> DependencyStatus:
     return _timed(_rabbitmq_report)
 
 
+def _ses_report() -> dict[str, Any]:
+    from taskapp.messaging.email import probe
+
+    return probe()
+
+
+def check_ses() -> DependencyStatus:
+    """SES answers (GetAccount, nothing sent) and the account may send; quota in the details."""
+    return _timed(_ses_report)
+
+
+def _scheduler_report() -> dict[str, Any]:
+    from taskapp.messaging.scheduler import probe
+
+    return probe()
+
+
+def check_scheduler() -> DependencyStatus:
+    """EventBridge Scheduler answers for the reminders' schedule group (GetScheduleGroup); the target in details."""
+    return _timed(_scheduler_report)
+
+
 DEPENDENCY_CHECKS: dict[str, Callable[[], DependencyStatus]] = {
     "dynamodb": check_dynamodb,
     "redis": check_redis,
     "kafka": check_kafka,
     "rabbitmq": check_rabbitmq,
+    "ses": check_ses,
+    "scheduler": check_scheduler,
 }
 
 
 def check_health() -> HealthOut:
-    results = {name: check() for name, check in DEPENDENCY_CHECKS.items()}
+    """Every check at once, each in its own thread: the answer takes as long as the slowest check, not the sum
+    (each bounds itself: Redis 0.5 s, brokers BROKER_TIMEOUT_SECONDS, SES and Scheduler 1 s + 1 s, one attempt)."""
+    with ThreadPoolExecutor(max_workers=len(DEPENDENCY_CHECKS), thread_name_prefix="health") as pool:
+        futures = {name: pool.submit(check) for name, check in DEPENDENCY_CHECKS.items()}
+        results = {name: future.result() for name, future in futures.items()}
     overall = "ok" if all(result.status == "up" for result in results.values()) else "degraded"
     return HealthOut(status=overall, dependencies=results)

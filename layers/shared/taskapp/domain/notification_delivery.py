@@ -15,12 +15,12 @@ from typing import Any, NamedTuple, Protocol
 
 from taskapp.data import notifications as store
 from taskapp.domain.notification_preferences import channels_for
-from taskapp.domain.notification_rules import recipients_for
+from taskapp.domain.notification_rules import RULES, recipients_for
 from taskapp.domain.notification_templates import inbox_message, render_email
 from taskapp.domain.notifications import to_view
 from taskapp.domain.records.notifications import Notification, Occurrence, Recipient
 from taskapp.messaging.email import EmailFailed
-from taskapp.schemas.events import TaskEvent
+from taskapp.schemas.events import AnyEvent, CommentEvent, ProjectEvent, TaskEvent
 from taskapp.schemas.notifications import Channel
 from taskapp.settings import notification_delivery_settings
 
@@ -36,12 +36,16 @@ class Pusher(Protocol):
 class Addresses(Protocol):
     def email_of(self, user_id: str) -> str | None: ...
 
+    def user_id_of(self, email: str) -> str | None: ...
+
 
 class UserAddresses:
-    """Recipients' email addresses from the users table, looked up once per user and invocation."""
+    """Recipients' email addresses from the users table, looked up once per user and invocation; and, for a
+    recipient named by address alone (an invitee), the account registered with it, whose preferences apply."""
 
     def __init__(self) -> None:
         self._known: dict[str, str | None] = {}
+        self._accounts: dict[str, str | None] = {}
 
     def email_of(self, user_id: str) -> str | None:
         if user_id not in self._known:
@@ -51,6 +55,51 @@ class UserAddresses:
             self._known[user_id] = user.email if user else None
         return self._known[user_id]
 
+    def user_id_of(self, email: str) -> str | None:
+        if email not in self._accounts:
+            from taskapp.data.users import find_by_email
+
+            user = find_by_email(email)
+            self._accounts[email] = user.user_id if user else None
+        return self._accounts[email]
+
+
+class Membership(Protocol):
+    def is_member(self, project_id: str, user_id: str) -> bool: ...
+
+
+class ProjectMembership:
+    """Current memberships from the projects table (one GetItem per project and user and invocation): a project's
+    news goes only to its members *now*, so someone removed from a project stops hearing about the tasks they
+    created, were assigned or commented on there."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], bool] = {}
+
+    def is_member(self, project_id: str, user_id: str) -> bool:
+        key = (project_id, user_id)
+        if key not in self._known:
+            from taskapp.data.projects import get_member  # only project occurrences need the projects table
+
+            self._known[key] = get_member(project_id, user_id) is not None
+        return self._known[key]
+
+
+class TaskContext(NamedTuple):
+    """What a comment's notification needs from outside the event: the task's title, its assignee, and who
+    commented on it before (user ids, any order, repeats allowed)."""
+
+    title: str
+    assignee_id: str | None
+    commenter_ids: tuple[str, ...]
+
+
+class Watchers(Protocol):
+    """Looks up a comment's task context (the tasks and comments stores): kept outside the rules so they stay pure,
+    and outside this module so a caller (or a test) chooses how."""
+
+    def __call__(self, event: CommentEvent) -> TaskContext: ...
+
 
 class Delivery(NamedTuple):
     notified: int = 0
@@ -59,6 +108,7 @@ class Delivery(NamedTuple):
     email_failed: int = 0
     email_retry: int = 0  # transient failures: the caller fails its batch so these are retried
     pushed: int = 0
+    not_members: int = 0  # named by a rule but no longer members of the occurrence's project: not told
 
 
 class _Tally:
@@ -73,7 +123,7 @@ class _Tally:
 
 
 def occurrence_of(event: TaskEvent) -> Occurrence:
-    """Today's task events: the owner created the task (no assignees, watchers or comments before issue 11)."""
+    """A task event: the owner (hash key) is the task's creator; assignees come with the event (issue 11)."""
     return Occurrence(
         event_id=event.event_id,
         type=event.type.value,
@@ -82,23 +132,113 @@ def occurrence_of(event: TaskEvent) -> Occurrence:
         title=event.title,
         owner_id=event.owner_id,
         task_id=event.task_id,
+        project_id=event.project_id,
         creator_id=event.owner_id,
+        assignee_id=event.assignee_id,
+        previous_assignee_id=event.previous_assignee_id,
     )
+
+
+def occurrence_of_comment(event: CommentEvent, watchers: Watchers) -> Occurrence:
+    """A comment event: its task's watchers (creator, assignee, earlier commenters) and whoever it mentions.
+
+    Only `comment.added` has a rule; the context is looked up for it alone (an edit or a deletion tells nobody, so
+    it costs no reads)."""
+    context = watchers(event) if event.type.value in RULES else TaskContext("", None, ())
+    return Occurrence(
+        event_id=event.event_id,
+        type=event.type.value,
+        occurred_at=event.occurred_at.isoformat(),
+        actor_id=event.actor_id,
+        title=context.title,
+        owner_id=event.task_owner_id,
+        task_id=event.task_id,
+        project_id=event.project_id,
+        creator_id=event.task_owner_id,
+        assignee_id=context.assignee_id,
+        watcher_ids=tuple(dict.fromkeys(context.commenter_ids)),
+        mentioned_ids=tuple(event.mentions),
+        detail=event.excerpt,
+    )
+
+
+def occurrence_of_project(event: ProjectEvent, project_name: str = "") -> Occurrence:
+    """A project event; `member.invited` is told to the invited address (the invitee may not have an account)."""
+    return Occurrence(
+        event_id=event.event_id,
+        type=event.type.value,
+        occurred_at=event.occurred_at.isoformat(),
+        actor_id=event.actor_id,
+        title=project_name,
+        project_id=event.project_id,
+        invitee_email=event.email if event.type.value == "member.invited" else None,
+    )
+
+
+class EventContext(Protocol):
+    """What comment and project events need from the stores before the (pure) rules can name anyone."""
+
+    def watchers(self, event: CommentEvent) -> TaskContext: ...
+
+    def project_name(self, project_id: str) -> str: ...
+
+
+class StoreContext:
+    """EventContext from the tables, each lookup once per invocation.
+
+    A comment's task context comes from the tasks table (its title; its assignee once task rows carry
+    `assigneeId`, issue 11). Earlier commenters come from the comments store once it is on this code line
+    (`taskapp.data.comments`): until then the watchers are the task's creator and assignee, plus the mentioned."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[tuple[str, str], TaskContext] = {}
+        self._projects: dict[str, str] = {}
+
+    def watchers(self, event: CommentEvent) -> TaskContext:
+        key = (event.task_owner_id, event.task_id)
+        if key not in self._tasks:
+            from taskapp.data.tasks import get_task  # only comment events need the tasks table
+
+            task = get_task(event.task_owner_id, event.task_id)
+            assignee = getattr(task, "assignee_id", None)  # a field of task records with collaboration (issue 11)
+            self._tasks[key] = TaskContext(task.title if task else "", assignee, ())
+        return self._tasks[key]
+
+    def project_name(self, project_id: str) -> str:
+        if project_id not in self._projects:
+            from taskapp.data.projects import get_project  # only project events need the project's name
+
+            project = get_project(project_id)
+            self._projects[project_id] = project.name if project else ""
+        return self._projects[project_id]
+
+
+def occurrence_for(event: AnyEvent, context: EventContext) -> Occurrence:
+    """Any event from `task.events` as an occurrence for the rules; the context is asked only when a rule needs
+    it (a type without a row looks nothing up)."""
+    if isinstance(event, TaskEvent):
+        return occurrence_of(event)
+    if isinstance(event, CommentEvent):
+        return occurrence_of_comment(event, context.watchers)
+    name = context.project_name(event.project_id) if event.type.value in RULES else ""
+    return occurrence_of_project(event, name)
 
 
 class _Run:
     """One delivery of one occurrence: the channels' clients, the counts, and one clock reading for the TTL."""
 
-    def __init__(self, addresses: Addresses, mailer: Mailer | None, pusher: Pusher | None) -> None:
-        self.addresses, self.mailer, self.pusher = addresses, mailer, pusher
+    def __init__(
+        self, addresses: Addresses, mailer: Mailer | None, pusher: Pusher | None, membership: Membership
+    ) -> None:
+        self.addresses, self.mailer, self.pusher, self.membership = addresses, mailer, pusher, membership
         self.tally = _Tally()
         self.expires_at = int(
             (datetime.now(UTC) + timedelta(days=notification_delivery_settings().notification_ttl_days)).timestamp()
         )
 
-    def send_email(self, notification: Notification, address: str, mailer: Mailer) -> None:
+    def send_email(self, notification: Notification, address: str, mailer: Mailer, detail: str) -> None:
         key = store.entry_key(notification.created_at, notification.event_id)
-        email = render_email(notification.type, notification.title)
+        email = render_email(notification.type, notification.title, detail)
         try:
             mailer.send(address, email.subject, email.text, email.html)
         except EmailFailed as exc:
@@ -112,8 +252,19 @@ class _Run:
         store.email_sent(notification.recipient_id, key)
         self.tally.add("emailed")
 
+    def _preferences_of(self, recipient: Recipient) -> str | None:
+        """Whose preferences apply: the user's; for an address alone, the account registered with it, if any."""
+        if recipient.user_id or not recipient.email:
+            return recipient.user_id
+        return self.addresses.user_id_of(recipient.email)
+
     def deliver_to(self, occurrence: Occurrence, recipient: Recipient) -> None:
-        channels = channels_for(recipient.user_id, occurrence.type)
+        # Users hear of a project's tasks only while they are members (an invitee by address is not one yet).
+        project_id, user_id = occurrence.project_id, recipient.user_id
+        if project_id and user_id and not self.membership.is_member(project_id, user_id):
+            self.tally.add("not_members")
+            return
+        channels = channels_for(self._preferences_of(recipient), occurrence.type)
         if not channels:
             return
         notification = Notification(
@@ -137,7 +288,7 @@ class _Run:
         if address and mailer is not None:
             key = store.entry_key(notification.created_at, notification.event_id)
             if created or store.claim_email(notification.recipient_id, key):
-                self.send_email(notification, address, mailer)
+                self.send_email(notification, address, mailer, occurrence.detail)
         if created and self.pusher is not None and recipient.user_id and Channel.PUSH in channels:
             view = to_view(notification).model_dump(mode="json", by_alias=True)
             self.tally.add(
@@ -150,10 +301,13 @@ def deliver(
     addresses: Addresses,
     mailer: Mailer | None = None,
     pusher: Pusher | None = None,
+    *,
     recipients: Iterable[Recipient] | None = None,
+    membership: Membership | None = None,
 ) -> Delivery:
-    """Tell every recipient the rules name (or `recipients`, for producers with their own list)."""
-    run = _Run(addresses, mailer, pusher)
+    """Tell every recipient the rules name (or `recipients`, for producers with their own list); for a project's
+    occurrence, only those still members of it (`membership`, the projects table unless given)."""
+    run = _Run(addresses, mailer, pusher, membership or ProjectMembership())
     for recipient in recipients_for(occurrence) if recipients is None else recipients:
         run.deliver_to(occurrence, recipient)
     return run.tally.result()

@@ -16,6 +16,12 @@ DEFAULT_CHANNELS: dict[NotificationType, list[Channel]] = {
     NotificationType.TASK_DELETED: [Channel.INBOX, Channel.PUSH],
     NotificationType.TASK_COMPLETED: _ALL,
     NotificationType.TASK_DUE_REMINDER: _ALL,
+    NotificationType.TASK_ASSIGNED: _ALL,  # work handed to you
+    NotificationType.TASK_UNASSIGNED: [Channel.INBOX, Channel.PUSH],
+    NotificationType.COMMENT_ADDED: _ALL,  # a reply or a mention on a task you watch
+    # Invitations go to an address, not an account: email is the only channel that reaches someone who has not
+    # registered. A registered invitee's saved choice for this type applies (see notification_delivery).
+    NotificationType.MEMBER_INVITED: [Channel.EMAIL],
 }
 _FALLBACK_CHANNELS = [Channel.INBOX, Channel.PUSH]  # a type with no default of its own (another producer's)
 

@@ -1,9 +1,8 @@
 """Who is told what: one row per event type, the same table as docs/events.md ("Who is told what").
 
-A rule names recipients from the occurrence alone; `recipients_for` then drops the actor and duplicates, so no rule
-has to remember either. Rows for collaboration's events (assignment, comment, mention, invitation) read fields that
-today's task events leave empty; their types join `NotificationType` (and so the preferences) when issue 11 emits
-them.
+A rule names recipients from the occurrence alone (pure: whatever needs a store, such as a comment's earlier
+commenters, the producer looks up first and puts on the occurrence); `recipients_for` then drops the actor and
+duplicates, so no rule has to remember either. A type without a row tells nobody.
 """
 
 from __future__ import annotations
@@ -20,7 +19,10 @@ def _users(*user_ids: str | None) -> list[Recipient]:
 
 
 def _owner_and_assignee(event: Occurrence) -> list[Recipient]:
-    return _users(event.owner_id, event.assignee_id)
+    """The creator, and the assignee unless this very change made them the assignee: the same stream record then
+    yields a `task.assigned` that tells them, and one change should not notify them twice."""
+    assigned_now = event.assignee_id != event.previous_assignee_id and event.type != "task.deleted"
+    return _users(event.owner_id, None if assigned_now else event.assignee_id)
 
 
 def _creator(event: Occurrence) -> list[Recipient]:
@@ -35,9 +37,14 @@ def _assignee(event: Occurrence) -> list[Recipient]:
     return _users(event.assignee_id)
 
 
+def _previous_assignee(event: Occurrence) -> list[Recipient]:
+    """Whoever was taken off the task (the unassignment's old image), so they know it is no longer theirs."""
+    return _users(event.previous_assignee_id)
+
+
 def _watchers_and_mentioned(event: Occurrence) -> list[Recipient]:
     """Watchers are the creator, the assignee and earlier commenters (the producer lists them in watcher_ids)."""
-    return _users(event.creator_id, event.assignee_id, *event.watcher_ids, *event.mentioned_ids)
+    return _users(event.creator_id or event.owner_id, event.assignee_id, *event.watcher_ids, *event.mentioned_ids)
 
 
 def _invitee(event: Occurrence) -> list[Recipient]:
@@ -51,10 +58,10 @@ RULES: dict[str, Rule] = {
     "task.deleted": _owner_and_assignee,
     "task.completed": _creator,
     "task.due_reminder": _assignee_else_owner,
-    # Collaboration (issue 11): the rows wait for their events.
+    # Collaboration (issue 11)
     "task.assigned": _assignee,
-    "comment.created": _watchers_and_mentioned,
-    "comment.mentioned": _watchers_and_mentioned,
+    "task.unassigned": _previous_assignee,
+    "comment.added": _watchers_and_mentioned,
     "member.invited": _invitee,
 }
 

@@ -58,6 +58,9 @@ class Action(StrEnum):
     COMMENT_EDIT_OWN = "comment.edit_own"
     COMMENT_DELETE_OWN = "comment.delete_own"
     COMMENT_DELETE_ANY = "comment.delete_any"
+    # A webhook subscription to the project's events (POST /webhooks with projectId), checked again at fan-out and
+    # at delivery: the subscription serves only while its creator still holds the role.
+    WEBHOOK_MANAGE = "webhook.manage"
 
 
 # Actions a caller takes as themself, not as a member of a project: no role applies.
@@ -85,6 +88,7 @@ MINIMUM_ROLE: Mapping[Action, ProjectRole] = MappingProxyType(
         Action.MEMBER_CHANGE_ROLE: ProjectRole.ADMIN,
         Action.MEMBER_REMOVE: ProjectRole.ADMIN,
         Action.COMMENT_DELETE_ANY: ProjectRole.ADMIN,
+        Action.WEBHOOK_MANAGE: ProjectRole.ADMIN,  # a webhook sees every event of the project
         Action.PROJECT_ARCHIVE: ProjectRole.OWNER,  # only the owner deletes or transfers
         Action.PROJECT_TRANSFER: ProjectRole.OWNER,
     }

@@ -124,9 +124,16 @@ def _authorize(project_id: str, user_id: str, action: Action) -> tuple[Project, 
 
 
 def authorize(project_id: str, user_id: str, action: Action) -> tuple[Project, Member]:
-    """The membership check for other domains' project-scoped reads and writes (activity, tasks, comments): 404 for
-    a non-member, 403 for a role too low, 409 for a write on an archived project."""
+    """The membership check for other domains' project-scoped reads and writes (activity, tasks, comments,
+    webhooks): 404 for a non-member, 403 for a role too low, 409 for a write on an archived project."""
     return _authorize(project_id, user_id, action)
+
+
+def member_may(project_id: str, user_id: str, action: Action) -> bool:
+    """Whether the user is a member whose role allows the action right now (one GetItem, no error): what a
+    background job (the webhook fan-out) asks before serving a subscription its creator made as an admin."""
+    member = store.get_member(project_id, user_id)
+    return member is not None and policy.role_allows(ProjectRole(member.role), action)
 
 
 def normalize_email(email: str) -> str:

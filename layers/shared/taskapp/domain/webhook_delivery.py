@@ -8,7 +8,8 @@ with the reason, marks the delivery failed and counts one more failed event on t
 (WEBHOOK_DISABLE_AFTER_FAILURES) disable it and notify its owner. A delivered event resets the count.
 
 A job whose delivery is already delivered (a repeated fan-out) is dropped without sending. A ping is never counted
-against the subscription.
+against the subscription. A project subscription's job is skipped when its creator is no longer an admin of the
+project (asked before every attempt, so retries queued before a demotion stop too).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from taskapp.data import webhooks as store
 from taskapp.domain.records.notifications import Notification
 from taskapp.domain.records.webhooks import DeliveryAttempt, DeliveryJob, Webhook
 from taskapp.domain.webhook_signing import signed_headers
-from taskapp.domain.webhooks import active_secrets
+from taskapp.domain.webhooks import active_secrets, creator_may_receive
 from taskapp.messaging.webhook_http import AttemptResult
 from taskapp.schemas.webhooks import PING_EVENT, DeliveryOutcome
 from taskapp.settings import notification_delivery_settings, webhook_delivery_settings, webhook_url_settings
@@ -31,6 +32,7 @@ from taskapp.settings import notification_delivery_settings, webhook_delivery_se
 DUPLICATE = "duplicate"
 # The inbox notification a disabled subscription leaves its creator (NotificationOut.type is a plain string).
 WEBHOOK_DISABLED = "webhook.disabled"
+CREATOR_LOST_ROLE = "its creator is no longer an admin of the project"
 
 
 class RetryLater(Exception):
@@ -109,6 +111,9 @@ def deliver(
         why = "subscription deleted" if webhook is None else "subscription disabled"
         if webhook is not None:
             store.set_outcome(job, DeliveryOutcome.SKIPPED.value, started, error=why)
+        return DeliveryOutcome.SKIPPED.value
+    if webhook.project_id and job.type != PING_EVENT and not creator_may_receive(webhook.project_id, job.owner_id):
+        store.set_outcome(job, DeliveryOutcome.SKIPPED.value, started, error=CREATOR_LOST_ROLE)
         return DeliveryOutcome.SKIPPED.value
     existing = store.get_delivery(job.webhook_id, job.delivery_id)
     if existing is not None and existing.outcome == DeliveryOutcome.DELIVERED.value:

@@ -1,8 +1,11 @@
 """Webhook subscriptions of one owner: create (the secret shown once), read, change, delete, rotate the secret,
 ping, read the delivery log, redeliver.
 
-Personal subscriptions receive the events of the caller's own tasks. Project subscriptions (`projectId`) wait for
-projects to land (issue 11): they are refused with 400 NOT_SUPPORTED_YET rather than accepted and never served.
+Personal subscriptions receive the events of the caller's own personal tasks (never those of project tasks, even
+ones the caller created). Project subscriptions (`projectId`) receive the events of that project; their creator
+must be an admin (or the owner) of it when creating, changing or redelivering, and still be one when each event is
+fanned out and delivered (taskapp.domain.webhook_fanout, taskapp.domain.webhook_delivery): a demoted or removed
+creator's subscription stops receiving at once, and serves again if they regain the role.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from taskapp.data import webhooks as store
 from taskapp.domain.records.webhooks import Delivery, DeliveryJob, Webhook
 from taskapp.domain.webhook_signing import new_secret
 from taskapp.domain.webhook_urls import check_url
-from taskapp.errors import Conflict, NotFound, ValidationFailed
+from taskapp.errors import Conflict, NotFound
 from taskapp.schemas.webhooks import (
     PING_EVENT,
     CreateWebhookRequest,
@@ -39,6 +42,8 @@ from taskapp.settings import webhook_secret_settings, webhook_url_settings
 WEBHOOK_NOT_FOUND = "Webhook not found"
 # Subscriptions per owner: bounds the fan-out of one event (one SQS message and one POST per subscription).
 MAX_WEBHOOKS_PER_OWNER = 25
+# Subscriptions per project (all its admins together): bounds the fan-out of one project event the same way.
+MAX_WEBHOOKS_PER_PROJECT = 25
 DELIVERY_NOT_FOUND = "Delivery not found"
 _WEBHOOK_ID = re.compile(r"wh_[0-9a-f]{32}", re.ASCII)
 _DELIVERY_ID = re.compile(r"dlv_[0-9]{13}_[0-9a-f]{16}", re.ASCII)
@@ -98,20 +103,49 @@ def _require(owner_id: str, webhook_id: str) -> Webhook:
     return webhook
 
 
+def _require_admin(owner_id: str, webhook_id: str, *, widens: bool = True) -> Webhook:
+    """The caller's subscription; for a project subscription that the change `widens`, the caller must still be
+    an admin of the project (403 / 404 / 409 like any project write): a demoted creator may read, disable or delete
+    their subscription, not point it elsewhere or replay the project's events through it."""
+    webhook = _require(owner_id, webhook_id)
+    if widens and webhook.project_id is not None:
+        _authorize_admin(webhook.project_id, owner_id)
+    return webhook
+
+
+def _authorize_admin(project_id: str, user_id: str) -> None:
+    """The projects domain's check (404 non-member, 403 role too low, 409 archived). Imported here: only project
+    subscriptions need the projects table, so the other webhook routes never load it."""
+    from taskapp.domain.policy import Action
+    from taskapp.domain.projects import authorize
+
+    authorize(project_id, user_id, Action.WEBHOOK_MANAGE)
+
+
+def creator_may_receive(project_id: str, user_id: str) -> bool:
+    """A project subscription serves only while its creator may still manage the project's webhooks (asked by the
+    fan-out per batch and by the worker before each attempt, so a demotion stops even queued retries)."""
+    from taskapp.domain.policy import Action
+    from taskapp.domain.projects import member_may
+
+    return member_may(project_id, user_id, Action.WEBHOOK_MANAGE)
+
+
+def _too_many(limit: int, scope: str) -> Conflict:
+    return Conflict(
+        f"At most {limit} webhooks per {scope}; delete one first", {"limit": limit}, code="TOO_MANY_WEBHOOKS"
+    )
+
+
 def create_webhook(owner_id: str, request: CreateWebhookRequest, now: datetime | None = None) -> WebhookCreatedOut:
     if request.project_id is not None:
-        raise ValidationFailed(
-            "Project webhooks are not supported yet; omit projectId to receive your own tasks' events",
-            {"field": "projectId"},
-            code="NOT_SUPPORTED_YET",
-        )
+        # Before the URL check: a non-member learns nothing about the project from the order of the errors.
+        _authorize_admin(request.project_id, owner_id)
     url = _checked_url(request.url)
     if store.count_webhooks(owner_id) >= MAX_WEBHOOKS_PER_OWNER:
-        raise Conflict(
-            f"At most {MAX_WEBHOOKS_PER_OWNER} webhooks per user; delete one first",
-            {"limit": MAX_WEBHOOKS_PER_OWNER},
-            code="TOO_MANY_WEBHOOKS",
-        )
+        raise _too_many(MAX_WEBHOOKS_PER_OWNER, "user")
+    if request.project_id is not None and store.count_project_webhooks(request.project_id) >= MAX_WEBHOOKS_PER_PROJECT:
+        raise _too_many(MAX_WEBHOOKS_PER_PROJECT, "project")
     created = now or datetime.now(UTC)
     webhook_id = f"wh_{uuid.uuid4().hex}"
     secret = new_secret()
@@ -121,7 +155,7 @@ def create_webhook(owner_id: str, request: CreateWebhookRequest, now: datetime |
         url=url,
         events=tuple(request.events),
         description=request.description,
-        project_id=None,
+        project_id=request.project_id,
         enabled=True,
         disabled_reason=None,
         consecutive_failures=0,
@@ -155,7 +189,9 @@ def _updated(owner_id: str, webhook_id: str, changes: dict[str, object]) -> Webh
 
 
 def update_webhook(owner_id: str, webhook_id: str, request: UpdateWebhookRequest) -> WebhookOut:
-    _require(owner_id, webhook_id)
+    # Disabling it or changing its description stays open to a demoted creator; what widens it does not.
+    widens = request.url is not None or request.events is not None or request.enabled is True
+    _require_admin(owner_id, webhook_id, widens=widens)
     changes: dict[str, object] = {**request.changes(), "updated_at": datetime.now(UTC)}
     if request.url is not None:
         changes["url"] = _checked_url(request.url)
@@ -175,8 +211,9 @@ def delete_webhook(owner_id: str, webhook_id: str) -> None:
 
 def rotate_secret(owner_id: str, webhook_id: str, now: datetime | None = None) -> SecretRotatedOut:
     """A new secret signs from now on; the current one keeps signing too until the grace period ends. A rotation
-    during a grace period ends the older secret at once (two secrets at most)."""
-    webhook = _require(owner_id, webhook_id)
+    during a grace period ends the older secret at once (two secrets at most). A new secret is a credential to the
+    project's events: for a project subscription only a current admin mints one."""
+    webhook = _require_admin(owner_id, webhook_id)
     moment = now or datetime.now(UTC)
     expires = moment + timedelta(seconds=webhook_secret_settings().webhook_secret_grace_seconds)
     secret = new_secret()
@@ -232,7 +269,7 @@ def list_deliveries(owner_id: str, webhook_id: str, limit: int, next_token: str 
 
 def redeliver(owner_id: str, webhook_id: str, delivery_id: str, queue: JobQueue) -> DeliveryAcceptedOut:
     """Send a delivery again, with its original body and `webhook-id`, as a new series of attempts."""
-    _require(owner_id, webhook_id)
+    _require_admin(owner_id, webhook_id)
     delivery = store.get_delivery(webhook_id, delivery_id) if _DELIVERY_ID.fullmatch(delivery_id) else None
     if delivery is None:
         raise NotFound(DELIVERY_NOT_FOUND, details={"id": delivery_id[:100]})

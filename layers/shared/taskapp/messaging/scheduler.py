@@ -67,6 +67,26 @@ class EventBridgeSchedules:
             if _code(exc) != "ResourceNotFoundException":
                 raise
 
-    def probe(self) -> None:
-        """For GET /health: the group exists and answers."""
-        _scheduler().get_schedule_group(Name=reminder_schedule_settings().reminder_schedule_group)
+
+class ScheduleGroupInactive(Exception):
+    """The reminders' schedule group exists but is being deleted: new reminders cannot be scheduled."""
+
+
+@lru_cache(maxsize=1)
+def _probe_client() -> Any:
+    """For GET /health only: one attempt with 1 s timeouts, its own session (the checks run in threads)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 1})
+    return boto3.session.Session().client("scheduler", region_name=runtime_settings().region, config=config)
+
+
+def probe() -> dict[str, Any]:
+    """GET /health: GetScheduleGroup of the reminders' group, plus the target its schedules invoke."""
+    settings = reminder_schedule_settings()
+    group = _probe_client().get_schedule_group(Name=settings.reminder_schedule_group)
+    details = {"group": group.get("Name"), "state": group.get("State"), "target": settings.reminder_function_arn}
+    if group.get("State") not in (None, "ACTIVE"):
+        raise ScheduleGroupInactive(str(group.get("State")))
+    return details

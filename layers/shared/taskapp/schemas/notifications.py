@@ -17,6 +17,10 @@ class NotificationType(StrEnum):
     TASK_COMPLETED = "task.completed"
     TASK_DELETED = "task.deleted"
     TASK_DUE_REMINDER = "task.due_reminder"
+    TASK_ASSIGNED = "task.assigned"
+    TASK_UNASSIGNED = "task.unassigned"
+    COMMENT_ADDED = "comment.added"
+    MEMBER_INVITED = "member.invited"
 
 
 class Channel(StrEnum):

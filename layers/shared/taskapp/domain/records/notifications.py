@@ -33,10 +33,10 @@ class Recipient(NamedTuple):
 
 
 class Occurrence(NamedTuple):
-    """Something that may tell people: a task event, a due reminder, later an assignment, a comment, an invitation.
+    """Something that may tell people: a task event, a due reminder, an assignment, a comment, an invitation.
 
-    The fields the recipient rules read; a producer fills what it knows (today's task events have no assignee,
-    watchers or mentions: those come with collaboration, issue 11)."""
+    The fields the recipient rules and the templates read; a producer fills what it knows
+    (taskapp.domain.notification_delivery builds one per event kind)."""
 
     event_id: str
     type: str
@@ -51,3 +51,5 @@ class Occurrence(NamedTuple):
     watcher_ids: tuple[str, ...] = ()
     mentioned_ids: tuple[str, ...] = ()
     invitee_email: str | None = None
+    previous_assignee_id: str | None = None
+    detail: str = ""  # user text shown below the title in emails (a comment's excerpt), escaped in HTML
