@@ -61,7 +61,13 @@ def files_to_upload(dist: Path, api_url: str, websocket_url: str | None) -> list
         cache = "public, max-age=31536000, immutable" if key.startswith("assets/") else "no-cache"
         uploads.append((key, body, {"ContentType": content_type, "CacheControl": cache}))
     config = {"apiUrl": api_url, **({"webSocketUrl": websocket_url} if websocket_url else {})}
-    uploads.append(("config.json", json.dumps(config).encode("utf-8"), {"ContentType": "application/json", "CacheControl": "no-cache"}))
+    uploads.append(
+        (
+            "config.json",
+            json.dumps(config).encode("utf-8"),
+            {"ContentType": "application/json", "CacheControl": "no-cache"},
+        )
+    )
     return uploads
 
 

@@ -38,6 +38,10 @@ def origins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     settings.clear_cache()
 
 
+def _context(name: str) -> Any:
+    return FakeLambdaContext(name)
+
+
 def _handler(*, fail: bool = False) -> Any:
     app = api.build_api(authenticated=False, storage=False)
 
@@ -57,9 +61,11 @@ def _headers(result: dict[str, Any]) -> dict[str, str]:
     return merged
 
 
-def _call(handler: Any, method: str = "GET", path: str = "/ping", origin: str | None = None, **kw: Any) -> dict[str, Any]:
+def _call(
+    handler: Any, method: str = "GET", path: str = "/ping", origin: str | None = None, **kw: Any
+) -> dict[str, Any]:
     headers = {"Origin": origin} if origin else {}
-    result: dict[str, Any] = handler(api_event(method, path, headers=headers, **kw), FakeLambdaContext("edge"))
+    result: dict[str, Any] = handler(api_event(method, path, headers=headers, **kw), _context("edge"))
     return result
 
 
@@ -98,7 +104,7 @@ def test_security_headers_on_answers_errors_and_early_refusals() -> None:
         # Refused before routing (the body-shape guard): built outside the resolver, same headers.
         _handler()(
             api_event("POST", "/ping", raw_body="a=b", headers={"Origin": WEB, "Content-Type": "text/plain"}),
-            FakeLambdaContext("edge"),
+            _context("edge"),
         ),
     ]
     assert [answer["statusCode"] for answer in answers] == [200, 400, HTTPStatus.UNSUPPORTED_MEDIA_TYPE]
@@ -131,14 +137,25 @@ def test_preflight_from_a_web_origin_allows_the_apps_methods_and_headers() -> No
             "OPTIONS",
             "/tasks/abc",
             resource="/{proxy+}",
-            headers={"Origin": DEV, "Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "if-match"},
+            headers={
+                "Origin": DEV,
+                "Access-Control-Request-Method": "PATCH",
+                "Access-Control-Request-Headers": "if-match",
+            },
         ),
-        FakeLambdaContext("preflight"),
+        _context("preflight"),
     )
     headers = _headers(result)
     assert result["statusCode"] == 204
     assert headers["Access-Control-Allow-Origin"] == DEV
-    assert set(headers["Access-Control-Allow-Methods"].split(",")) == {"DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"}
+    assert set(headers["Access-Control-Allow-Methods"].split(",")) == {
+        "DELETE",
+        "GET",
+        "OPTIONS",
+        "PATCH",
+        "POST",
+        "PUT",
+    }
     allowed = {name.lower() for name in headers["Access-Control-Allow-Headers"].split(",")}
     assert {"authorization", "content-type", "idempotency-key", "if-match", "if-none-match"} <= allowed
     assert headers["Access-Control-Max-Age"] == "600"
@@ -149,7 +166,7 @@ def test_preflight_from_a_web_origin_allows_the_apps_methods_and_headers() -> No
 def test_preflight_from_another_origin_is_a_403_in_the_error_shape() -> None:
     result = api.preflight_handler()(
         api_event("OPTIONS", "/tasks", resource="/{proxy+}", headers={"Origin": "https://evil.example"}),
-        FakeLambdaContext("preflight"),
+        _context("preflight"),
     )
     assert result["statusCode"] == 403
     assert json.loads(result["body"])["error"]["code"] == "ORIGIN_NOT_ALLOWED"
@@ -159,7 +176,9 @@ def test_preflight_from_another_origin_is_a_403_in_the_error_shape() -> None:
 def test_the_template_routes_every_preflight_to_one_function_without_the_authorizer() -> None:
     template = SamTemplate(ROOT / "template.yaml")
     preflights = [route for route in template.routes if route.method == "OPTIONS"]
-    assert [(r.resource, r.logical_id, r.authorized) for r in preflights] == [("/{proxy+}", "CorsPreflightFunction", False)]
+    assert [(r.resource, r.logical_id, r.authorized) for r in preflights] == [
+        ("/{proxy+}", "CorsPreflightFunction", False)
+    ]
     gateway = LocalGateway(template)
     assert gateway.match("OPTIONS", "/tasks/abc/comments") is not None
     assert gateway.match("GET", "/no-such-path") is None  # the greedy route makes no other path known
@@ -189,7 +208,9 @@ def test_local_api_answers_preflights_with_the_dev_origin(client: ApiClient) -> 
     """`make local-api`: env.local.json gives the functions the same origins as the local gateway's responses."""
     env = json.loads((ROOT / "env.local.json").read_text())
     assert env["Parameters"]["WEB_ORIGINS"] == LOCAL_WEB_ORIGINS
-    response = client.gateway.handle(HttpRequest(method="OPTIONS", path="/tasks", headers=[("Origin", "https://evil.example")]))
+    response = client.gateway.handle(
+        HttpRequest(method="OPTIONS", path="/tasks", headers=[("Origin", "https://evil.example")])
+    )
     assert response.status == 403
 
 
@@ -224,7 +245,9 @@ def test_local_deploys_serve_the_app_from_the_bucket_without_cloudfront() -> Non
 def test_upload_fills_the_csp_and_writes_config_json(tmp_path: Path) -> None:
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "index-abc.js").write_text("console.log(1)")
-    (tmp_path / "index.html").write_text('<meta http-equiv="Content-Security-Policy" content="connect-src \'self\' __CONNECT_SRC__">')
+    (tmp_path / "index.html").write_text(
+        '<meta http-equiv="Content-Security-Policy" content="connect-src \'self\' __CONNECT_SRC__">'
+    )
     api_url = "http://127.0.0.1:4566/_aws/execute-api/abc/local"
     ws_url = "ws://127.0.0.1:4566/_aws/execute-api/def/local"
     uploads = {key: (body, extra) for key, body, extra in web_upload.files_to_upload(tmp_path, api_url, ws_url)}
@@ -232,7 +255,10 @@ def test_upload_fills_the_csp_and_writes_config_json(tmp_path: Path) -> None:
     assert uploads["index.html"][1] == {"ContentType": "text/html", "CacheControl": "no-cache"}
     assert uploads["assets/index-abc.js"][1]["CacheControl"].endswith("immutable")
     assert json.loads(uploads["config.json"][0]) == {"apiUrl": api_url, "webSocketUrl": ws_url}
-    assert web_upload.local_web_url("taskapp-web", "http://127.0.0.1:4566") == "http://taskapp-web.s3.localhost:4566/index.html"
+    assert (
+        web_upload.local_web_url("taskapp-web", "http://127.0.0.1:4566")
+        == "http://taskapp-web.s3.localhost:4566/index.html"
+    )
 
 
 def test_upload_refuses_an_index_without_the_placeholder(tmp_path: Path) -> None:

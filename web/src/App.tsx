@@ -50,8 +50,12 @@ export function App({ config }: { config: AppConfig }) {
     go('login');
   };
 
-  // A reload keeps the session: the refresh token in sessionStorage buys a new access token.
+  // A reload keeps the session: a current access token is used as it is, else the refresh token buys one.
   useEffect(() => {
+    if (store.accessToken) {
+      setSignedIn(true);
+      return;
+    }
     if (!store.refreshToken) {
       setSignedIn(false);
       return;

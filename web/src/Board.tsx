@@ -1,7 +1,7 @@
-import { useCallback, useEffect, useMemo, useState, type DragEvent } from 'react';
+import { startTransition, useCallback, useEffect, useMemo, useState, type DragEvent } from 'react';
 import { ApiError, listAll } from './api';
 import { TaskDialog } from './TaskDialog';
-import { PRIORITIES, STATUSES, type Member, type Project, type Task, type TaskStatus } from './types';
+import { PRIORITIES, STATUSES, type Member, type Page, type Project, type Task, type TaskStatus } from './types';
 import { CONFLICT_MESSAGE, Empty, ErrorMessage, Loading, useSession } from './ui';
 
 interface Filters {
@@ -41,7 +41,17 @@ export function Board({ projects }: { projects: Project[] }) {
     setError(null);
     try {
       const query: Record<string, string> = scope ? { projectId: scope } : {};
-      setTasks(await listAll<Task>(api, '/tasks', query));
+      // Page by page: the first hundred cards show while the next page loads. Rendered as a transition, so
+      // React yields to the browser while it builds a big board instead of blocking input.
+      const loaded: Task[] = [];
+      let nextToken: string | null = null;
+      do {
+        const page: Page<Task> = await api.get('/tasks', { ...query, limit: 100, nextToken });
+        loaded.push(...page.items);
+        nextToken = page.nextToken;
+        const snapshot = [...loaded];
+        startTransition(() => setTasks(snapshot));
+      } while (nextToken);
     } catch (caught) {
       if (caught instanceof ApiError && caught.mentionsField('projectId')) {
         // The API does not have project tasks yet: fall back to the personal board, hide the project controls.
@@ -72,6 +82,7 @@ export function Board({ projects }: { projects: Project[] }) {
   }, [api, scope]);
 
   const memberName = useMemo(() => new Map(members.map((m) => [m.userId, m.email ?? m.userId])), [members]);
+  const filtering = Object.values(filters).some(Boolean);
   const visible = useMemo(() => (tasks ?? []).filter((task) => matches(task, filters)), [tasks, filters]);
   const replace = (task: Task) => setTasks((current) => (current ?? []).map((t) => (t.id === task.id ? task : t)));
 
@@ -208,7 +219,13 @@ export function Board({ projects }: { projects: Project[] }) {
                 </h2>
                 {cards.length === 0 ? (
                   <Empty title={tasks.length ? 'Nothing here' : 'No tasks yet'}>
-                    {tasks.length ? 'No task in this column matches.' : column.id === 'todo' ? 'Create one with “New task”.' : null}
+                    {filtering
+                      ? 'No task in this column matches the filters.'
+                      : tasks.length
+                        ? 'Move a card here with its “Move to” list or by dragging it.'
+                        : column.id === 'todo'
+                          ? 'Create one with “New task”.'
+                          : null}
                   </Empty>
                 ) : (
                   <ul className="cards">

@@ -225,19 +225,22 @@ describe('helpers', () => {
     expect(calls[1].url).toContain('limit=100');
   });
 
-  it('SessionTokenStore keeps the access token in memory only', () => {
+  it('SessionTokenStore keeps both tokens for this tab, the access token until just before it expires', () => {
     const backing = new Map<string, string>();
     const storage = {
       getItem: (k: string) => backing.get(k) ?? null,
       setItem: (k: string, v: string) => void backing.set(k, v),
       removeItem: (k: string) => void backing.delete(k),
     };
-    const store = new SessionTokenStore(storage);
+    let now = 1_000_000;
+    const store = new SessionTokenStore(storage, () => now);
     store.save({ accessToken: 'a', refreshToken: 'r', expiresIn: 900 });
-    expect([...backing.values()]).toEqual(['r']);
-    expect(store.accessToken).toBe('a');
-    expect(new SessionTokenStore(storage).accessToken).toBeNull();
+    const reloaded = new SessionTokenStore(storage, () => now);
+    expect([reloaded.accessToken, reloaded.refreshToken]).toEqual(['a', 'r']);
+    now += 871_000; // 29 s before expiry: a refresh is due, the stale token is not sent
+    expect(reloaded.accessToken).toBeNull();
+    expect(reloaded.refreshToken).toBe('r');
     store.clear();
-    expect(store.refreshToken).toBeNull();
+    expect(backing.size).toBe(0);
   });
 });

@@ -215,32 +215,42 @@ export class ApiClient {
   }
 }
 
-/** Access token in memory, refresh token in sessionStorage (docs/web.md says why). */
-export class SessionTokenStore implements TokenStore {
-  private access: string | null = null;
-  private readonly storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
-  private static readonly KEY = 'taskapp.refreshToken';
+type SessionStorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
 
-  constructor(storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null) {
+/** Both tokens in this tab's sessionStorage, the access token with its expiry (docs/web.md says why): a reload of
+ * the tab keeps the session without a refresh round trip; another tab or a closed one does not. */
+export class SessionTokenStore implements TokenStore {
+  private static readonly REFRESH = 'taskapp.refreshToken';
+  private static readonly ACCESS = 'taskapp.accessToken';
+  private static readonly EXPIRES = 'taskapp.accessTokenExpiresAt';
+  /** An access token this close to its expiry is not used: a refresh is cheaper than a certain 401. */
+  private static readonly MARGIN_MS = 30_000;
+  private readonly storage: SessionStorageLike | null;
+  private readonly now: () => number;
+
+  constructor(storage: SessionStorageLike | null, now: () => number = Date.now) {
     this.storage = storage;
+    this.now = now;
   }
 
   get accessToken(): string | null {
-    return this.access;
+    const expiresAt = Number(this.storage?.getItem(SessionTokenStore.EXPIRES) ?? 0);
+    if (expiresAt - SessionTokenStore.MARGIN_MS <= this.now()) return null;
+    return this.storage?.getItem(SessionTokenStore.ACCESS) ?? null;
   }
 
   get refreshToken(): string | null {
-    return this.storage?.getItem(SessionTokenStore.KEY) ?? null;
+    return this.storage?.getItem(SessionTokenStore.REFRESH) ?? null;
   }
 
   save(pair: TokenPair): void {
-    this.access = pair.accessToken;
-    this.storage?.setItem(SessionTokenStore.KEY, pair.refreshToken);
+    this.storage?.setItem(SessionTokenStore.ACCESS, pair.accessToken);
+    this.storage?.setItem(SessionTokenStore.EXPIRES, String(this.now() + pair.expiresIn * 1000));
+    this.storage?.setItem(SessionTokenStore.REFRESH, pair.refreshToken);
   }
 
   clear(): void {
-    this.access = null;
-    this.storage?.removeItem(SessionTokenStore.KEY);
+    for (const key of [SessionTokenStore.ACCESS, SessionTokenStore.EXPIRES, SessionTokenStore.REFRESH]) this.storage?.removeItem(key);
   }
 }
 

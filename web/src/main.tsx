@@ -8,7 +8,8 @@ import './styles.css';
 async function start(): Promise<void> {
   const root = createRoot(document.getElementById('root') as HTMLElement);
   try {
-    const response = await fetch('./config.json', { cache: 'no-store' });
+    // Preloaded by index.html; S3 serves it no-cache, so a new upload is seen at once.
+    const response = await fetch('./config.json');
     if (!response.ok) throw new Error(`config.json answered ${response.status}`);
     const config = (await response.json()) as AppConfig;
     if (!config.apiUrl) throw new Error('config.json names no apiUrl');

@@ -541,7 +541,14 @@ def _add_headers(result: dict[str, Any], headers: Mapping[str, str]) -> None:
 CORS_ALLOW_HEADERS = ("Idempotency-Key", "If-Match", "If-None-Match")
 # Response headers the app reads: CORS hides every header that is not CORS-safelisted from scripts otherwise (the
 # client needs Retry-After for a 429 and the ETag of a task).
-CORS_EXPOSE_HEADERS = ("ETag", "Location", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+CORS_EXPOSE_HEADERS = (
+    "ETag",
+    "Location",
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+)
 CORS_ALLOW_METHODS = "DELETE,GET,OPTIONS,PATCH,POST,PUT"
 CORS_MAX_AGE_SECONDS = 600
 SECURITY_HEADERS: Mapping[str, str] = MappingProxyType(
@@ -613,12 +620,19 @@ class EdgeHeaders:
         origin = _request_header(event, "Origin")
         cors = self.cors_headers(event)
         if origin and "Access-Control-Allow-Origin" not in cors:
-            refusal = Forbidden("This origin may not call the API from a browser", {"origin": origin}, code="ORIGIN_NOT_ALLOWED")
+            refusal = Forbidden(
+                "This origin may not call the API from a browser", {"origin": origin}, code="ORIGIN_NOT_ALLOWED"
+            )
             result = _proxy_result(error_response(refusal))
         else:
             if cors:
                 cors["Access-Control-Allow-Methods"] = CORS_ALLOW_METHODS
-            result = {"statusCode": 204, "headers": {"Allow": CORS_ALLOW_METHODS, **cors}, "body": "", "isBase64Encoded": False}
+            result = {
+                "statusCode": 204,
+                "headers": {"Allow": CORS_ALLOW_METHODS, **cors},
+                "body": "",
+                "isBase64Encoded": False,
+            }
         self.apply(event, result)
         return result
 
