@@ -11,12 +11,16 @@ STAMP_DIR="$LOCAL_DIR/web"
 mkdir -p "$STAMP_DIR"
 
 ensure_node() {
-  command -v npm >/dev/null 2>&1 && return 0
-  log "installing Node.js and npm (Debian packages)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >"$LOG_DIR/apt-node.log" 2>&1 ||
-    { apt-get update -q >>"$LOG_DIR/apt-node.log" 2>&1 &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >>"$LOG_DIR/apt-node.log" 2>&1; } ||
-    die "could not install nodejs/npm (see $LOG_DIR/apt-node.log)"
+  if ! command -v npm >/dev/null 2>&1; then
+    log "installing Node.js and npm (Debian packages)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >"$LOG_DIR/apt-node.log" 2>&1 ||
+      { apt-get update -q >>"$LOG_DIR/apt-node.log" 2>&1 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >>"$LOG_DIR/apt-node.log" 2>&1; } ||
+      die "could not install nodejs/npm (see $LOG_DIR/apt-node.log)"
+  fi
+  # Vite 8 needs Node 20.19 or later (this machine kind ships Node 20; Debian 12's own nodejs is 18).
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' ||
+    die "Node $(node --version) is too old for the web build: Vite 8 needs Node >= 20.19"
 }
 
 digest() { sha256sum "$@" | sha256sum | cut -c1-16; }

@@ -26,8 +26,10 @@ function devConfig(): Plugin {
       });
     },
     transformIndexHtml(html) {
-      // Vite's dev client needs its own websocket; the built app does not.
-      return html.replace('__CONNECT_SRC__', `${origins(read())} ws: http://localhost:*`);
+      // Dev only: Vite's client needs its own websocket and React Refresh an inline preamble; the build needs neither.
+      return html
+        .replace('__CONNECT_SRC__', `${origins(read())} ws: http://localhost:*`)
+        .replace("script-src 'self'", "script-src 'self' 'unsafe-inline'");
     },
   };
 }

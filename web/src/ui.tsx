@@ -25,7 +25,13 @@ export function useSession(): Session {
 export function messageOf(error: unknown): string {
   if (error instanceof ApiError) {
     const wait = error.status === 429 && error.retryAfterSeconds ? ` (try again in ${error.retryAfterSeconds} s)` : '';
-    return `${error.message}${wait}`;
+    // A validation error names its fields: "tags: List should have at most 10 items after validation".
+    const fields = Array.isArray(error.details)
+      ? error.details
+          .filter((d): d is { field?: string; message: string } => typeof d === 'object' && d !== null && typeof d.message === 'string')
+          .map((d) => (d.field ? `${d.field}: ${d.message}` : d.message))
+      : [];
+    return `${error.message}${wait}${fields.length ? ` (${fields.join('; ')})` : ''}`;
   }
   return error instanceof Error ? error.message : String(error);
 }
