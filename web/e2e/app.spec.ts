@@ -213,6 +213,10 @@ test('the other moves it to done with the keyboard, and comments', async () => {
     await comments.getByLabel('Add a comment').fill('Done, sent to the editors.');
     await comments.getByRole('button', { name: 'Post comment' }).click();
     await expect(comments.getByText('Done, sent to the editors.')).toBeVisible();
+    await comments.getByRole('button', { name: 'Edit comment' }).click();
+    await comments.getByLabel('Edit your comment').fill('Done, sent to the editors and the printer.');
+    await comments.getByRole('button', { name: 'Save comment' }).click();
+    await expect(comments.getByText('Done, sent to the editors and the printer.')).toBeVisible();
   }
   await shoot(page, '08-comments');
   await dialog.getByRole('button', { name: 'Cancel' }).click();

@@ -46,6 +46,24 @@ export function Comments({ taskId }: { taskId: string }) {
     }
   };
 
+  const [editing, setEditing] = useState<{ id: string; body: string } | null>(null);
+
+  const saveEdit = async (comment: Comment) => {
+    if (!editing) return;
+    setError(null);
+    try {
+      const saved = await api.patch<Comment>(`/tasks/${taskId}/comments/${commentIdOf(comment)}`, { body: editing.body, version: comment.version });
+      setComments((current) => (current ?? []).map((c) => (commentIdOf(c) === commentIdOf(comment) ? saved : c)));
+      setEditing(null);
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.status === 409) {
+        setError(new Error('This comment was changed elsewhere; the latest version is shown. Edit it again to apply yours.'));
+        setEditing(null);
+        void load();
+      } else setError(caught);
+    }
+  };
+
   const remove = async (comment: Comment) => {
     try {
       await api.delete(`/tasks/${taskId}/comments/${commentIdOf(comment)}`);
@@ -68,13 +86,36 @@ export function Comments({ taskId }: { taskId: string }) {
           <ol className="comment-list">
             {comments.map((comment) => (
               <li key={commentIdOf(comment)}>
-                <p className="comment-body">{comment.body}</p>
+                {editing?.id === commentIdOf(comment) ? (
+                  <div className="comment-form">
+                    <label>
+                      Edit your comment
+                      <textarea value={editing.body} onChange={(e) => setEditing({ id: editing.id, body: e.target.value })} rows={2} maxLength={5000} />
+                    </label>
+                    <div className="actions">
+                      <button type="button" className="primary" onClick={() => void saveEdit(comment)} disabled={!editing.body.trim()}>
+                        Save comment
+                      </button>
+                      <button type="button" onClick={() => setEditing(null)}>
+                        Cancel edit
+                      </button>
+                    </div>
+                  </div>
+                ) : (
+                  <p className="comment-body">{comment.body}</p>
+                )}
                 <p className="meta">
                   {comment.authorId === userId ? 'You' : 'A member'} · {formatTime(comment.createdAt)}
+                  {comment.updatedAt !== comment.createdAt ? ' · edited' : ''}
                   {comment.authorId === userId ? (
-                    <button type="button" className="link" onClick={() => void remove(comment)}>
-                      Delete comment
-                    </button>
+                    <>
+                      <button type="button" className="link" onClick={() => setEditing({ id: commentIdOf(comment), body: comment.body })}>
+                        Edit comment
+                      </button>
+                      <button type="button" className="link" onClick={() => void remove(comment)}>
+                        Delete comment
+                      </button>
+                    </>
                   ) : null}
                 </p>
               </li>
