@@ -5,7 +5,7 @@ INFRA := infra
 
 .PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench bench-latency bench-budget bench-ingest \
 	local-api openapi bench-local invoke logs test-resilience parity load up-docker bridge-start bridge-stop \
-	bridge-status bridge-logs kafka-up kafka-down replay-dlq bench-load bench-cpu
+	bridge-status bridge-logs kafka-up kafka-down replay-dlq bench-load bench-cpu web web-dev web-test
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,8 +19,10 @@ dev: venv ## venv plus a git pre-commit hook that runs the static checks
 run: venv ## start Redis, RabbitMQ, Kafka, MiniStack, build, deploy, start the event bridge, print the API URL
 	@$(INFRA)/services.sh up
 	@$(INFRA)/deploy.sh >/dev/null
+	@$(INFRA)/web.sh deploy >/dev/null
 	@$(INFRA)/bridge.sh start
 	@echo "API: $$(cat .local/api-url)"
+	@echo "Web: $$(cat .local/web-url)"
 	@echo "try: curl -s $$(cat .local/api-url)/health"
 
 up: run ## alias of run
@@ -49,6 +51,16 @@ kafka-down: ## stop the local Kafka broker if kafka-up started it (in memory: it
 
 deploy: venv ## rebuild and redeploy to the running local stack
 	@$(INFRA)/deploy.sh
+	@$(INFRA)/web.sh deploy
+
+web: venv ## build the web app if it changed and upload it to the stack's bucket; prints the web URL
+	@$(INFRA)/web.sh deploy
+
+web-dev: venv ## Vite's dev server (http://localhost:5173) against the deployed API (.local/api-url or API_BASE_URL)
+	@$(INFRA)/web.sh dev
+
+web-test: venv ## the browser suite: vitest, build, upload, Playwright + axe, Lighthouse, bundle budget (infra/web-test.sh)
+	@$(INFRA)/web-test.sh
 
 test: ## every test: static checks, unit, integration, e2e (starts and stops what it needs)
 	@$(INFRA)/test-all.sh

@@ -24,6 +24,15 @@ overrides=(
   # Local stacks deliver webhooks to receivers on this machine (tests, `make run` demos): http://127.0.0.1.
   "WebhookAllowLoopbackHttp=true"
 )
+# The web app (docs/web.md): no CloudFront locally; the bucket gets a fixed name so its origin (MiniStack's
+# virtual-hosted S3 address) is known to the CORS rules before the deploy. Vite's dev server (make web-dev) too.
+web_bucket="${WEB_BUCKET_NAME:-$STACK_NAME-web}"
+endpoint_port="${AWS_ENDPOINT_URL##*:}"
+overrides+=(
+  "WebCdn=false"
+  "WebBucketName=$web_bucket"
+  "WebOrigins=http://$web_bucket.s3.localhost:${endpoint_port%%/*}${WEB_DEV_ORIGINS-,http://localhost:5173,http://127.0.0.1:5173}"
+)
 # Empty values are not accepted by --parameter-overrides; unset means "the template's default".
 [ -z "${LAMBDA_DYNAMODB_ENDPOINT:-}" ] || overrides+=("DynamoDbEndpoint=$LAMBDA_DYNAMODB_ENDPOINT")
 # Rate limits: the test stack is hammered from one IP by e2e, load and fuzz runs, so test-all.sh raises them.

@@ -147,6 +147,8 @@ def generate_spec(template: SamTemplate | None = None) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     schemas: dict[str, Any] = {}
     for route in sorted(template.routes, key=lambda r: (r.resource, r.method)):
+        if route.method == "OPTIONS":
+            continue  # CORS preflights (CorsPreflightFunction): the browser's protocol, not an operation of the API
         generated = _resolver_spec(loader, template, route.logical_id)
         method = route.method.lower()
         operation = (generated.get("paths", {}).get(route.resource) or {}).get(method)

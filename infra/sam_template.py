@@ -97,7 +97,8 @@ _SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 
 
 class Resolver:
-    """Resolves Ref, Fn::Sub, Fn::Join and Fn::If against the values it is given; other mappings are walked."""
+    """Resolves Ref, Fn::Sub, Fn::Join, Fn::If, Fn::Select and Fn::Split against the values it is given; other
+    mappings are walked."""
 
     def __init__(
         self,
@@ -129,7 +130,17 @@ class Resolver:
             "Fn::Sub": self._sub,
             "Fn::Join": self._join,
             "Fn::If": self._if,
+            "Fn::Select": self._select,
+            "Fn::Split": self._split,
         }
+
+    def _select(self, spec: Any) -> Any:
+        index, items = spec
+        return self.resolve(items)[int(self.resolve(index))]
+
+    def _split(self, spec: Any) -> list[str]:
+        delimiter, text = spec
+        return str(self.resolve(text)).split(str(delimiter))
 
     def _if(self, spec: Any) -> Any:
         name, when_true, when_false = spec

@@ -192,7 +192,8 @@ class LocalGateway:
 
         A literal resource wins over a templated one, as in API Gateway: /tasks/ingest is not /tasks/{id}.
         """
-        routes = [route for route in self.template.routes if route.pattern.match(path)]
+        # The CORS preflight route (OPTIONS /{proxy+}) matches every path: it makes no path known.
+        routes = [route for route in self.template.routes if route.method != "OPTIONS" and route.pattern.match(path)]
         if not routes:
             return ()
         fewest_parameters = min(route.resource.count("{") for route in routes)

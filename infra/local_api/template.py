@@ -33,6 +33,12 @@ class Route:
         return re.compile(f"^{regex}$")
 
 
+# The web origins `make local-api` serves: Vite's dev server (`make web-dev`). env.local.json gives the functions
+# the same WEB_ORIGINS, so the gateway's own answers and the functions' name the same origin.
+LOCAL_WEB_ORIGINS = "http://localhost:5173,http://127.0.0.1:5173"
+LOCAL_WEB_PARAMETERS = {"WebCdn": "false", "WebOrigins": LOCAL_WEB_ORIGINS}
+
+
 @dataclass(frozen=True)
 class GatewayResponseSpec:
     """One customised gateway response: status (None keeps the type's own), mapping template, static headers."""
@@ -116,16 +122,23 @@ class SamTemplate(sam_template.SamTemplate):
         the stack that has them.
         """
         specs: dict[str, GatewayResponseSpec] = {}
+        # Header values may be intrinsics (the CORS origin): resolved as a local stack deploys them.
+        resolver = self.local_resolver(LOCAL_WEB_PARAMETERS)
+
+        def resolved(headers: dict[str, Any]) -> dict[str, str]:
+            values = resolver.resolve(headers)
+            return {str(k): str(v) for k, v in values.items()}
+
         for kind, spec in (self.api.get("GatewayResponses") or {}).items():
             headers = ((spec.get("ResponseParameters") or {}).get("Headers")) or {}
-            specs[str(kind)] = GatewayResponseSpec.of(spec, {str(k): str(v) for k, v in headers.items()})
+            specs[str(kind)] = GatewayResponseSpec.of(spec, resolved(headers))
         prefix = "gatewayresponse.header."
         for resource in self.resources.values():
             if resource.get("Type") != "AWS::ApiGateway::GatewayResponse":
                 continue
             props = resource.get("Properties") or {}
             parameters = props.get("ResponseParameters") or {}
-            headers = {k[len(prefix) :]: str(v) for k, v in parameters.items() if str(k).startswith(prefix)}
+            headers = resolved({k[len(prefix) :]: v for k, v in parameters.items() if str(k).startswith(prefix)})
             specs[str(props["ResponseType"])] = GatewayResponseSpec.of(props, headers)
         return specs
 

@@ -69,6 +69,9 @@ API_EVENT_STATUS = {
     "delete_task/not_found": 404,
     "delete_task/malformed_id": 400,
     "health/check": 200,
+    # CORS preflights: none of the unit tests' origins is configured (tests/unit/test_web_edge.py sets some).
+    "cors_preflight/no_origin": 204,
+    "cors_preflight/foreign_origin": 403,
     "openapi/get": 200,
     # Shared projects: the sample user is a member of no project, so every project-scoped case is a 404.
     "create_project/valid": 201,

@@ -2,6 +2,10 @@
 
 Handlers stay thin: they declare a route with typed parameters, call one domain function and return `respond(...)`.
 
+Every answer also gets the browser edge's headers in one place, `lambda_handler` (`EdgeHeaders`): CORS for the
+configured web origins only (Powertools' `CORSConfig`), HSTS, `nosniff`, and `Cache-Control: no-store` unless the
+route chose its own caching. Preflights (`OPTIONS`, sent without a token) go to one function, `preflight_handler`.
+
 Every error answer is made by `error_response` from an `AppError`, whose HTTP status comes from `HTTP_STATUS` (the
 only place a status is chosen for an error); the domain raises errors that carry a code, never a status. Every check
 a request passes before its handler is declared in `build_api` as `Guards`, in the order they run.
@@ -21,7 +25,7 @@ from http import HTTPStatus
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Protocol, cast
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -53,7 +57,7 @@ from taskapp.errors import (
     ValidationFailed,
 )
 from taskapp.observability import instrumented, logger, metrics
-from taskapp.settings import api_settings
+from taskapp.settings import api_settings, cors_settings
 
 if TYPE_CHECKING:
     from taskapp.rate_limit import RateLimitScope
@@ -531,6 +535,124 @@ def _add_headers(result: dict[str, Any], headers: Mapping[str, str]) -> None:
         result.setdefault("headers", {}).update(headers)
 
 
+# --- the browser edge: CORS and security headers --------------------------------------------------------------
+
+# Request headers the web app sends besides those Powertools always allows (Authorization, Content-Type, ...).
+CORS_ALLOW_HEADERS = ("Idempotency-Key", "If-Match", "If-None-Match")
+# Response headers the app reads: CORS hides every header that is not CORS-safelisted from scripts otherwise (the
+# client needs Retry-After for a 429 and the ETag of a task).
+CORS_EXPOSE_HEADERS = (
+    "ETag",
+    "Location",
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+)
+CORS_ALLOW_METHODS = "DELETE,GET,OPTIONS,PATCH,POST,PUT"
+CORS_MAX_AGE_SECONDS = 600
+SECURITY_HEADERS: Mapping[str, str] = MappingProxyType(
+    {"Strict-Transport-Security": "max-age=63072000; includeSubDomains", "X-Content-Type-Options": "nosniff"}
+)
+
+
+def cors_config() -> CORSConfig | None:
+    """Powertools' CORS rules for the configured origins; None (no CORS headers at all) when none is configured.
+
+    Never a wildcard: `*` in WebOrigins is dropped by the settings, and credentials are never allowed (the app sends
+    its token in the Authorization header, not in cookies)."""
+    origins = cors_settings().origins
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=list(origins[1:]),
+        allow_headers=list(CORS_ALLOW_HEADERS),
+        expose_headers=list(CORS_EXPOSE_HEADERS),
+        max_age=CORS_MAX_AGE_SECONDS,
+        allow_credentials=False,
+    )
+
+
+def _request_header(event: Mapping[str, Any], name: str) -> str | None:
+    """A request header by name, whatever its case (API Gateway keeps the client's)."""
+    wanted = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == wanted and isinstance(value, str):
+            return value
+    for key, values in (event.get("multiValueHeaders") or {}).items():
+        if key.lower() == wanted and values:
+            return str(values[-1])
+    return None
+
+
+def _header_names(result: Mapping[str, Any]) -> set[str]:
+    return {name.lower() for name in (result.get("headers") or {})} | {
+        name.lower() for name in (result.get("multiValueHeaders") or {})
+    }
+
+
+class EdgeHeaders:
+    """The headers every API answer carries, built once per function from the settings."""
+
+    __slots__ = ("cors",)
+
+    def __init__(self, cors: CORSConfig | None) -> None:
+        self.cors = cors
+
+    def cors_headers(self, event: Mapping[str, Any]) -> dict[str, str]:
+        """CORS headers for an allowed Origin (none for another origin or no Origin), and `Vary: Origin`: the
+        answer depends on it, so no cache may hand one origin's answer to another."""
+        if self.cors is None:
+            return {}
+        return {"Vary": "Origin", **self.cors.to_dict(_request_header(event, "Origin"))}
+
+    def apply(self, event: Mapping[str, Any], result: dict[str, Any]) -> None:
+        headers = {**SECURITY_HEADERS, **self.cors_headers(event)}
+        if "cache-control" not in _header_names(result):
+            # Every answer is per caller (or holds tokens); only a route that says so may be cached.
+            headers["Cache-Control"] = "no-store"
+        _add_headers(result, headers)
+
+    def preflight(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """The answer to a CORS preflight: 204 with the allowed methods and headers for a configured origin, 403 in
+        the error shape for any other origin (the browser then refuses the real request)."""
+        origin = _request_header(event, "Origin")
+        cors = self.cors_headers(event)
+        if origin and "Access-Control-Allow-Origin" not in cors:
+            refusal = Forbidden(
+                "This origin may not call the API from a browser", {"origin": origin}, code="ORIGIN_NOT_ALLOWED"
+            )
+            result = _proxy_result(error_response(refusal))
+        else:
+            if cors:
+                cors["Access-Control-Allow-Methods"] = CORS_ALLOW_METHODS
+            result = {
+                "statusCode": 204,
+                "headers": {"Allow": CORS_ALLOW_METHODS, **cors},
+                "body": "",
+                "isBase64Encoded": False,
+            }
+        self.apply(event, result)
+        return result
+
+
+def preflight_handler() -> LambdaHandler:
+    """The function behind `OPTIONS /{proxy+}` (no authorizer: browsers send preflights without the token).
+
+    API Gateway routes a method a resource does not declare to a greedy `{proxy+}` that does, so this one route
+    answers the preflight of every path; MiniStack does the same (services/apigateway_v1.py, greedy fallback).
+    """
+    edge = EdgeHeaders(cors_config())
+    coldstart.ready()
+
+    @partial(instrumented, correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return edge.preflight(event)
+
+    return handler
+
+
 RETRY_LATER = frozenset({429, 503})
 
 
@@ -538,10 +660,7 @@ def _ensure_retry_after(result: dict[str, Any]) -> None:
     """Every 429 and 503 says when to come back (a 503 /health too), whoever built the answer."""
     if result.get("statusCode") not in RETRY_LATER:
         return
-    names = {name.lower() for name in (result.get("headers") or {})} | {
-        name.lower() for name in (result.get("multiValueHeaders") or {})
-    }
-    if "retry-after" not in names:
+    if "retry-after" not in _header_names(result):
         _add_headers(result, {"Retry-After": "1"})
 
 
@@ -550,6 +669,7 @@ def lambda_handler(app: TaskApiResolver) -> LambdaHandler:
 
     Called last by every API handler module, so it also ends the cold-start pause of the garbage collector.
     """
+    edge = EdgeHeaders(cors_config())
     coldstart.ready()
 
     @partial(instrumented, correlation_id_path=correlation_paths.API_GATEWAY_REST)
@@ -569,6 +689,7 @@ def lambda_handler(app: TaskApiResolver) -> LambdaHandler:
         if before.headers:
             _add_headers(result, before.headers)
         _ensure_retry_after(result)
+        edge.apply(event, result)
         return result
 
     return handler

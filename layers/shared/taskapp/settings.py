@@ -199,6 +199,19 @@ class ApiSettings(SettingsModel):
     max_body_bytes: int = 16 * 1024
 
 
+class CorsSettings(SettingsModel):
+    """The browser origins the web app is served from (template parameter WebOrigins, comma separated): the only
+    origins API answers name in Access-Control-Allow-Origin. Empty: no cross-origin browser access at all."""
+
+    web_origins: str = ""
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        # A wildcard is never honoured: only origins named exactly may read answers from a browser.
+        named = (origin.strip().rstrip("/") for origin in self.web_origins.split(","))
+        return tuple(origin for origin in named if origin and origin != "*")
+
+
 class CursorSettings(SettingsModel):
     cursor_ttl_seconds: int = 24 * 3600
 
@@ -336,6 +349,7 @@ redis_settings = _accessor(RedisSettings)
 rate_limit_settings = _accessor(RateLimitSettings)
 login_limit_settings = _accessor(LoginLimitSettings)
 api_settings = _accessor(ApiSettings)
+cors_settings = _accessor(CorsSettings)
 cursor_settings = _accessor(CursorSettings)
 kafka_settings = _accessor(KafkaSettings)
 ingest_settings = _accessor(IngestSettings)

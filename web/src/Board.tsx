@@ -1,0 +1,290 @@
+import { startTransition, useCallback, useEffect, useMemo, useState, type DragEvent } from 'react';
+import { ApiError, listAll } from './api';
+import { TaskDialog } from './TaskDialog';
+import { PRIORITIES, STATUSES, type Member, type Page, type Project, type Task, type TaskStatus } from './types';
+import { CONFLICT_MESSAGE, Empty, ErrorMessage, Loading, useSession } from './ui';
+
+interface Filters {
+  status: string;
+  priority: string;
+  tag: string;
+  assignee: string;
+  dueFrom: string;
+  dueTo: string;
+}
+
+const NO_FILTERS: Filters = { status: '', priority: '', tag: '', assignee: '', dueFrom: '', dueTo: '' };
+
+function matches(task: Task, filters: Filters): boolean {
+  if (filters.status && task.status !== filters.status) return false;
+  if (filters.priority && task.priority !== filters.priority) return false;
+  if (filters.tag && !task.tags.some((tag) => tag.toLowerCase() === filters.tag.toLowerCase())) return false;
+  if (filters.assignee === '-' && task.assigneeId) return false;
+  if (filters.assignee && filters.assignee !== '-' && task.assigneeId !== filters.assignee) return false;
+  if (filters.dueFrom && (!task.dueDate || task.dueDate < filters.dueFrom)) return false;
+  if (filters.dueTo && (!task.dueDate || task.dueDate > filters.dueTo)) return false;
+  return true;
+}
+
+export function Board({ projects }: { projects: Project[] }) {
+  const { api, collab, setCollab, liveTick } = useSession();
+  const [scope, setScope] = useState<string>('');
+  const [tasks, setTasks] = useState<Task[] | null>(null);
+  const [members, setMembers] = useState<Member[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [editing, setEditing] = useState<Task | 'new' | null>(null);
+  const [busyId, setBusyId] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    setError(null);
+    try {
+      const query: Record<string, string> = scope ? { projectId: scope } : {};
+      // Page by page: the first hundred cards show while the next page loads. Rendered as a transition, so
+      // React yields to the browser while it builds a big board instead of blocking input.
+      const loaded: Task[] = [];
+      let nextToken: string | null = null;
+      do {
+        const page: Page<Task> = await api.get('/tasks', { ...query, limit: 100, nextToken });
+        loaded.push(...page.items);
+        nextToken = page.nextToken;
+        const snapshot = [...loaded];
+        startTransition(() => setTasks(snapshot));
+      } while (nextToken);
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.mentionsField('projectId')) {
+        // The API does not have project tasks yet: fall back to the personal board, hide the project controls.
+        setCollab(false);
+        setScope('');
+        setNotice('Project boards are not available on this API yet; showing your personal tasks.');
+        return;
+      }
+      setError(caught);
+    }
+  }, [api, scope, setCollab]);
+
+  useEffect(() => {
+    setTasks(null);
+    void load();
+  }, [load]);
+
+  useEffect(() => {
+    if (liveTick) void load();
+  }, [liveTick, load]);
+
+  useEffect(() => {
+    if (!scope) {
+      setMembers([]);
+      return;
+    }
+    listAll<Member>(api, `/projects/${scope}/members`).then(setMembers, setError);
+  }, [api, scope]);
+
+  const memberName = useMemo(() => new Map(members.map((m) => [m.userId, m.email ?? m.userId])), [members]);
+  const filtering = Object.values(filters).some(Boolean);
+  const visible = useMemo(() => (tasks ?? []).filter((task) => matches(task, filters)), [tasks, filters]);
+  const replace = (task: Task) => setTasks((current) => (current ?? []).map((t) => (t.id === task.id ? task : t)));
+
+  const move = async (task: Task, status: TaskStatus) => {
+    if (task.status === status) return;
+    setBusyId(task.id);
+    setNotice(null);
+    setError(null);
+    try {
+      replace(await api.patch<Task>(`/tasks/${task.id}`, { version: task.version, status }));
+      setNotice(`Moved “${task.title}” to ${STATUSES.find((s) => s.id === status)?.label}.`);
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.status === 409) {
+        setNotice(`“${task.title}”: ${CONFLICT_MESSAGE}`);
+        try {
+          replace(await api.get<Task>(`/tasks/${task.id}`));
+        } catch (reload) {
+          setError(reload);
+        }
+      } else setError(caught);
+    } finally {
+      setBusyId(null);
+    }
+  };
+
+  const onDrop = (event: DragEvent<HTMLElement>, status: TaskStatus) => {
+    event.preventDefault();
+    const task = tasks?.find((t) => t.id === event.dataTransfer.getData('text/plain'));
+    if (task) void move(task, status);
+  };
+
+  const setFilter = (name: keyof Filters) => (value: string) => setFilters((f) => ({ ...f, [name]: value }));
+  const activeProjects = projects.filter((p) => !p.archived);
+
+  return (
+    <section aria-labelledby="board-title" className="board-screen">
+      <div className="toolbar">
+        <h1 id="board-title">Board</h1>
+        {collab && activeProjects.length ? (
+          <label className="inline">
+            Board of
+            <select value={scope} onChange={(e) => setScope(e.target.value)}>
+              <option value="">My personal tasks</option>
+              {activeProjects.map((p) => (
+                <option key={p.id} value={p.id}>
+                  Project: {p.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
+        <button type="button" className="primary" onClick={() => setEditing('new')}>
+          New task
+        </button>
+      </div>
+
+      <fieldset className="filters">
+        <legend>Filters</legend>
+        <label>
+          Status
+          <select value={filters.status} onChange={(e) => setFilter('status')(e.target.value)}>
+            <option value="">Any</option>
+            {STATUSES.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Priority
+          <select value={filters.priority} onChange={(e) => setFilter('priority')(e.target.value)}>
+            <option value="">Any</option>
+            {PRIORITIES.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Tag
+          <input value={filters.tag} onChange={(e) => setFilter('tag')(e.target.value)} placeholder="any tag" />
+        </label>
+        {collab && scope ? (
+          <label>
+            Assignee
+            <select value={filters.assignee} onChange={(e) => setFilter('assignee')(e.target.value)}>
+              <option value="">Anyone</option>
+              <option value="-">Unassigned</option>
+              {members.map((m) => (
+                <option key={m.userId} value={m.userId}>
+                  {m.email ?? m.userId}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
+        <label>
+          Due from
+          <input type="date" value={filters.dueFrom} onChange={(e) => setFilter('dueFrom')(e.target.value)} />
+        </label>
+        <label>
+          Due until
+          <input type="date" value={filters.dueTo} onChange={(e) => setFilter('dueTo')(e.target.value)} />
+        </label>
+        <button type="button" onClick={() => setFilters(NO_FILTERS)}>
+          Clear filters
+        </button>
+      </fieldset>
+
+      <div aria-live="polite" className="live-region">
+        {notice ? <p className="notice">{notice}</p> : null}
+      </div>
+      <ErrorMessage error={error} />
+
+      {tasks === null ? (
+        <Loading what="tasks" />
+      ) : (
+        <div className="columns">
+          {STATUSES.map((column) => {
+            const cards = visible.filter((task) => task.status === column.id);
+            return (
+              <section
+                key={column.id}
+                className="column"
+                aria-labelledby={`col-${column.id}`}
+                onDragOver={(e) => e.preventDefault()}
+                onDrop={(e) => onDrop(e, column.id)}
+                data-status={column.id}
+              >
+                <h2 id={`col-${column.id}`}>
+                  {column.label} <span className="count">{cards.length}</span>
+                </h2>
+                {cards.length === 0 ? (
+                  <Empty title={tasks.length ? 'Nothing here' : 'No tasks yet'}>
+                    {filtering
+                      ? 'No task in this column matches the filters.'
+                      : tasks.length
+                        ? 'Move a card here with its “Move to” list or by dragging it.'
+                        : column.id === 'todo'
+                          ? 'Create one with “New task”.'
+                          : null}
+                  </Empty>
+                ) : (
+                  <ul className="cards">
+                    {cards.map((task) => (
+                      <li
+                        key={task.id}
+                        className={`task-card priority-${task.priority}`}
+                        draggable
+                        onDragStart={(e) => e.dataTransfer.setData('text/plain', task.id)}
+                        aria-busy={busyId === task.id}
+                        data-task-id={task.id}
+                      >
+                        <button type="button" className="task-title" onClick={() => setEditing(task)}>
+                          {task.title}
+                        </button>
+                        <div className="meta">
+                          <span className={`badge ${task.priority}`}>{task.priority}</span>
+                          {task.dueDate ? <span>Due {task.dueDate}</span> : null}
+                          {task.assigneeId ? <span>→ {memberName.get(task.assigneeId) ?? 'assigned'}</span> : null}
+                        </div>
+                        {task.tags.length ? (
+                          <ul className="tags" aria-label="Tags">
+                            {task.tags.map((tag) => (
+                              <li key={tag}>{tag}</li>
+                            ))}
+                          </ul>
+                        ) : null}
+                        <label className="move">
+                          Move “{task.title}” to
+                          <select value={task.status} onChange={(e) => void move(task, e.target.value as TaskStatus)} disabled={busyId === task.id}>
+                            {STATUSES.map((s) => (
+                              <option key={s.id} value={s.id}>
+                                {s.label}
+                              </option>
+                            ))}
+                          </select>
+                        </label>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </section>
+            );
+          })}
+        </div>
+      )}
+
+      {editing ? (
+        <TaskDialog
+          task={editing === 'new' ? null : editing}
+          projectId={scope}
+          members={members}
+          onClose={() => setEditing(null)}
+          onSaved={(task, created) => {
+            setTasks((current) => (created ? [task, ...(current ?? [])] : (current ?? []).map((t) => (t.id === task.id ? task : t))));
+          }}
+          onDeleted={(id) => setTasks((current) => (current ?? []).filter((t) => t.id !== id))}
+        />
+      ) : null}
+    </section>
+  );
+}
