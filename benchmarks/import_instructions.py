@@ -99,17 +99,14 @@ def versions() -> dict[str, str]:
 
 def compare(baseline: dict[str, int], measured: dict[str, int], tolerance: float = TOLERANCE) -> list[dict[str, Any]]:
     """One row per measured function: baseline, now, change; `regressed` beyond +tolerance."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, now in measured.items():
         if name == STARTUP:
             continue
-        if name not in baseline:
-            rows.append({"function": name, "baseline": None, "now": now, "change": None, "regressed": True})
-            continue
-        change = now / baseline[name] - 1
-        rows.append(
-            {"function": name, "baseline": baseline[name], "now": now, "change": change, "regressed": change > tolerance}
-        )
+        before = baseline.get(name)
+        change = None if before is None else now / before - 1
+        regressed = change is None or change > tolerance
+        rows.append({"function": name, "baseline": before, "now": now, "change": change, "regressed": regressed})
     return rows
 
 
@@ -133,7 +130,7 @@ def record(jobs: int) -> None:
     data = {
         "measured_at": harness.utc_now(),
         **versions(),
-        "how": "valgrind --tool=callgrind: python -S -B -c 'import app' minus -c pass (benchmarks/import_instructions.py)",
+        "how": "callgrind: python -S -B -c 'import app' minus -c pass (benchmarks/import_instructions.py)",
         "pinned": PINNED_ENV,
         "startup_instructions": measured.pop(STARTUP),
         "functions": dict(sorted(measured.items())),
@@ -165,7 +162,10 @@ def main() -> None:
     parser.add_argument("--functions", default=",".join(CI_SUBSET), help="check only: comma-separated folder names")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("IMPORT_CHECK_JOBS", os.cpu_count() or 2)))
     parser.add_argument("--tolerance", type=float, default=TOLERANCE)
+    parser.add_argument("--build", action="store_true", help="run infra/build.sh first (make test does)")
     args = parser.parse_args()
+    if args.build:
+        subprocess.run([str(ROOT / "infra" / "build.sh")], cwd=ROOT, check=True)  # noqa: S603 - our own script
     if args.action == "record":
         record(args.jobs)
     else:
