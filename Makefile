@@ -5,7 +5,8 @@ INFRA := infra
 
 .PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench bench-latency bench-budget bench-ingest \
 	local-api openapi bench-local invoke logs test-resilience parity load up-docker bridge-start bridge-stop \
-	bridge-status bridge-logs kafka-up kafka-down replay-dlq bench-load bench-cpu web web-dev web-test
+	bridge-status bridge-logs kafka-up kafka-down replay-dlq bench-load bench-cpu web web-dev web-test bench-refused \
+	bench-imports-record bench-imports-check
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -140,6 +141,16 @@ bench-load: venv ## autocannon 10/50/200 connections x 10 s vs make local-api, t
 
 bench-cpu: venv ## CPU-ms per 1,000 warm requests per route in-process, main vs the working tree -> benchmarks/cpu-per-request.md
 	@.venv/bin/python -m benchmarks.cpu_per_request
+
+bench-imports-record: venv ## callgrind instructions of every function's cold import -> benchmarks/import-instructions.json
+	@$(INFRA)/build.sh
+	@.venv/bin/python -m benchmarks.import_instructions record
+
+bench-imports-check: venv ## the make test gate: a few functions' import instructions vs that baseline (fails > +10%)
+	@.venv/bin/python -m benchmarks.import_instructions check --build
+
+bench-refused: venv ## p50 of refused vs accepted tokens on the deployed stack (API_BASE_URL) -> benchmarks/refused-token.md
+	@API_BASE_URL=$${API_BASE_URL:-$$(cat .local/api-url)} PYTHONPATH=layers/shared .venv/bin/python -m benchmarks.refused_token
 
 load: venv ## locust headless: USERS=20 DURATION=30s against make local-api (or API_BASE_URL); JSON under benchmarks/
 	@$(INFRA)/services.sh up

@@ -30,7 +30,7 @@ POWERTOOLS_ONLY_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseVa
 ERROR_RESPONSES = {
     "400": "Invalid request: malformed JSON or failed validation (details list each field)",
     "401": "Missing, invalid, expired or revoked token, or wrong credentials",
-    "403": "Access denied: by the authorizer, or the caller's role in the project is too low (FORBIDDEN)",
+    "403": "Access denied: the caller's role in the project is too low (FORBIDDEN)",
     "404": "No such resource (another user's task, or a project the caller is not a member of, is also 404)",
     "409": "Conflict: the resource exists already, its version changed, or a request with this Idempotency-Key is "
     "still in progress (Retry-After)",

@@ -25,11 +25,46 @@ WEBHOOK_TEST_PARAMETERS="WebhookRetryBaseSeconds=1 WebhookRetryMaxSeconds=2 Webh
 WEBHOOK_TEST_PARAMETERS="$WEBHOOK_TEST_PARAMETERS WebhookDisableAfterFailures=2 WebhookTimeoutSeconds=2"
 export EXTRA_PARAMETER_OVERRIDES="$EXTRA_PARAMETER_OVERRIDES ${WEBHOOK_TEST_OVERRIDES:-$WEBHOOK_TEST_PARAMETERS}"
 
+# TEST_PARALLEL=1 (the default) runs independent steps side by side: static checks, unit tests, the import
+# instruction gate and the in-process fuzz together (none uses the test stack), then e2e beside the integration tests
+# that leave the stack's servers alone, then the fault-heavy ones (tests/integration/events: they stop the stack's
+# Redis, Kafka, RabbitMQ and bridge) alone. TEST_PARALLEL=0 runs every step one after the other, as before.
+TEST_PARALLEL="${TEST_PARALLEL:-1}"
+# What tests/integration/events does to the stack's servers would fail e2e requests made meanwhile.
+FAULT_SUITE=tests/integration/events
+
 started_services=0
 started_private=0
 started_bridge=0
+bg_names=()
+bg_pids=()
+# start_bg NAME COMMAND...: run beside the next steps, in a process group of its own, output to a log file.
+start_bg() {
+  local name="$1"; shift
+  log "$name: started beside the next steps (output when it ends; log $LOG_DIR/test-$name.log)"
+  setsid "$@" >"$LOG_DIR/test-$name.log" 2>&1 &
+  bg_names+=("$name")
+  bg_pids+=("$!")
+}
+# wait_bg: wait for every background step, print its output, fail if one failed.
+wait_bg() {
+  local i rc failed=()
+  for i in "${!bg_pids[@]}"; do
+    rc=0
+    wait "${bg_pids[$i]}" || rc=$?
+    log "${bg_names[$i]}: exit $rc"
+    cat "$LOG_DIR/test-${bg_names[$i]}.log"
+    [ "$rc" -eq 0 ] || failed+=("${bg_names[$i]}")
+  done
+  bg_names=()
+  bg_pids=()
+  [ "${#failed[@]}" -eq 0 ] || die "failed beside the other steps: ${failed[*]}"
+}
+# Builds first (deploy.sh's build is then a cache hit), then counts a few functions' import instructions.
+IMPORT_GATE=("$VENV/bin/python" -m benchmarks.import_instructions check --build --jobs "${IMPORT_CHECK_JOBS:-1}")
 cleanup() {
-  local rc=$?
+  local rc=$? pid
+  for pid in "${bg_pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   if [ "$started_bridge" -eq 1 ]; then "$ROOT/infra/bridge.sh" stop || true; fi
   if [ "$started_private" -eq 1 ]; then "$ROOT/infra/private-servers.sh" down || true; fi
   if [ "$started_services" -eq 1 ]; then "$ROOT/infra/services.sh" down || true; fi
@@ -39,17 +74,30 @@ trap cleanup EXIT INT TERM
 
 "$ROOT/infra/bootstrap.sh"
 
-log "static checks"
-"$ROOT/infra/lint.sh"
+services_up() {
+  # Start only what is not already running; remember to stop it afterwards.
+  local before after
+  before="$(ls "$PID_DIR" 2>/dev/null | sort | tr '\n' ' ')"
+  "$ROOT/infra/services.sh" up
+  after="$(ls "$PID_DIR" 2>/dev/null | sort | tr '\n' ' ')"
+  [ "$before" = "$after" ] || started_services=1
+}
 
-log "unit tests"
-"$ROOT/infra/pytest.sh" tests/unit -q
-
-# Start only what is not already running; remember to stop it afterwards.
-before="$(ls "$PID_DIR" 2>/dev/null | sort | tr '\n' ' ')"
-"$ROOT/infra/services.sh" up
-after="$(ls "$PID_DIR" 2>/dev/null | sort | tr '\n' ' ')"
-[ "$before" = "$after" ] || started_services=1
+if [ "$TEST_PARALLEL" = 1 ]; then
+  services_up  # the fuzz suite's in-process API needs MiniStack and Redis
+  start_bg lint "$ROOT/infra/lint.sh"
+  start_bg import-instructions "${IMPORT_GATE[@]}"
+  start_bg resilience "$ROOT/infra/pytest.sh" tests/resilience -q -p no:cacheprovider
+  log "unit tests (static checks, import instructions and the fuzz suite run beside them)"
+  "$ROOT/infra/pytest.sh" tests/unit -q -p no:cacheprovider
+  wait_bg
+else
+  log "static checks"
+  "$ROOT/infra/lint.sh"
+  log "unit tests"
+  "$ROOT/infra/pytest.sh" tests/unit -q
+  services_up
+fi
 
 # The test stack gets a Redis, a Kafka broker (durable Tansu on MiniStack's S3) and a RabbitMQ node of its own on
 # other ports (infra/private-servers.sh): the fault suite and the outage tests stop and kill them mid-stream,
@@ -76,8 +124,19 @@ export E2E_JWT_SECRET_FILE="$LOCAL_DIR/jwt-secret"
 # The event-source bridge feeds the test stack's Kafka and RabbitMQ functions (MiniStack does not poll them).
 started_bridge=1
 KAFKA_BOOTSTRAP_SERVERS="$stack_kafka" RABBITMQ_URL="$stack_rabbitmq" "$ROOT/infra/bridge.sh" start
-log "integration and e2e tests against $API_BASE_URL"
-"$ROOT/infra/pytest.sh" tests/integration -q
-"$ROOT/infra/pytest.sh" tests/e2e -q
-log "resilience: schemathesis against the in-process API"
-"$ROOT/infra/pytest.sh" tests/resilience -q -p no:cacheprovider
+if [ "$TEST_PARALLEL" = 1 ]; then
+  start_bg integration "$ROOT/infra/pytest.sh" tests/integration -q -p no:cacheprovider --ignore="$FAULT_SUITE"
+  log "e2e tests against $API_BASE_URL (the integration tests that leave the stack's servers alone run beside)"
+  "$ROOT/infra/pytest.sh" tests/e2e -q -p no:cacheprovider
+  wait_bg
+  log "fault-heavy integration tests, alone ($FAULT_SUITE)"
+  "$ROOT/infra/pytest.sh" "$FAULT_SUITE" -q
+else
+  log "integration and e2e tests against $API_BASE_URL"
+  "$ROOT/infra/pytest.sh" tests/integration -q
+  "$ROOT/infra/pytest.sh" tests/e2e -q
+  log "import instructions against benchmarks/import-instructions.json"
+  "${IMPORT_GATE[@]}"
+  log "resilience: schemathesis against the in-process API"
+  "$ROOT/infra/pytest.sh" tests/resilience -q -p no:cacheprovider
+fi

@@ -6,6 +6,7 @@ from taskapp import coldstart
 # isort: split
 from typing import Any
 
+import jwt  # noqa: F401 - used by every request: loaded at init, not lazily
 from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import APIGatewayAuthorizerTokenEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext

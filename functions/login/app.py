@@ -7,6 +7,8 @@ from taskapp import coldstart  # noqa: F401
 from http import HTTPStatus
 from typing import Annotated
 
+import bcrypt  # noqa: F401 - used by every request: loaded at init, not lazily
+import jwt  # noqa: F401 - used by every request: loaded at init, not lazily
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 

@@ -13,6 +13,7 @@ from taskapp import coldstart
 # isort: split
 from typing import Any
 
+import jwt  # noqa: F401 - used by every request: loaded at init, not lazily
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from taskapp.auth.authorizer import authorize_socket

@@ -3,7 +3,8 @@
 Behaviour follows API Gateway's: an unknown path is MISSING_AUTHENTICATION_TOKEN (403 unless customised; an unknown
 method on a known path is 405 with Allow instead, the one deliberate difference: see `_method_not_allowed`), a
 missing token header is the UNAUTHORIZED gateway response (401), an authorizer raising "Unauthorized" is 401, a Deny
-policy is ACCESS_DENIED (403), an authorizer crash is AUTHORIZER_FAILURE (500); each answers with the template's
+policy is ACCESS_DENIED (403 unless customised: taskapp's template makes it the 401 a refused token always got), an
+authorizer crash is AUTHORIZER_FAILURE (500); each answers with the template's
 gateway response of its type (else its DEFAULT_4XX/DEFAULT_5XX, else API Gateway's built-in body). The authorizer's
 context reaches the handler with values turned into strings, as API Gateway does. Unlike API Gateway, Allow decisions
 are not cached (the authorizer runs per request; handlers check revocation anyway).

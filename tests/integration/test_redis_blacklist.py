@@ -103,9 +103,9 @@ def test_authorizer_refuses_a_revoked_token_against_real_redis(redis_server: red
 
     revocation.revoke_access_token(issued.claims.jti, issued.claims.expires_at)
 
-    with pytest.raises(AuthorizerRejected) as rejected:
-        authorize(f"Bearer {issued.token}", METHOD_ARN)
-    assert rejected.value.reason == "token revoked"
+    denied = authorize(f"Bearer {issued.token}", METHOD_ARN)  # a Deny (401 at the gateway), not an error
+    assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert denied["context"] == {"reason": "token revoked"}
 
 
 def test_an_unreachable_redis_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,5 +122,10 @@ def test_an_unreachable_redis_fails_closed(monkeypatch: pytest.MonkeyPatch) -> N
             is_access_token_revoked(unique.jti())
         with pytest.raises(RevocationStoreUnavailable):
             revocation.revoke_access_token(unique.jti(), expires_at=int(time.time()) + 60)
+        # The authorizer raises "Unauthorized" (401, never cached) rather than caching a Deny for a live token.
+        live = issue_access_token(unique.owner_id(), session_id="s-2").token
+        with pytest.raises(AuthorizerRejected, match=r"^Unauthorized$") as rejected:
+            authorize(f"Bearer {live}", METHOD_ARN)
+        assert rejected.value.transient
     finally:
         redis_client.redis_breaker.cache_clear()

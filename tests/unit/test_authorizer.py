@@ -23,8 +23,29 @@ def _authorize(header: str | None) -> dict[str, Any]:
     return load_function("authorizer").handler(token_authorizer_event(header, METHOD_ARN), FakeLambdaContext())
 
 
+STAGE_WIDE = ["arn:aws:execute-api:us-east-1:123456789012:k3x9q2w7ab/local/*/*"]
+
+
+def _assert_denied(header: str | None, reason: str = "") -> dict[str, Any]:
+    """A refused token gets an explicit Deny of the whole stage (API Gateway's ACCESS_DENIED, which template.yaml
+    answers with the 401 UNAUTHORIZED body): no caller in it, the reason in the context; nothing raised, so the
+    authorizer's worker survives."""
+    decision = _authorize(header)
+    assert decision["principalId"] == "anonymous"
+    (statement,) = decision["policyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Action"], statement["Resource"]) == (
+        "Deny",
+        "execute-api:Invoke",
+        STAGE_WIDE,
+    )
+    assert set(decision["context"]) == {"reason"}, decision  # no userId/jti: nothing a handler could mistake for one
+    assert decision["context"]["reason"].startswith(reason), decision
+    return decision
+
+
 def _assert_unauthorized(header: str | None) -> None:
-    """API Gateway answers 401 when the authorizer raises exactly 'Unauthorized'."""
+    """No decision could be made: the authorizer raises exactly 'Unauthorized' (401, and API Gateway does not cache
+    it, so the same token is asked about again once Redis answers)."""
     from taskapp.auth.authorizer import AuthorizerRejected
 
     with pytest.raises(AuthorizerRejected, match=r"^Unauthorized$"):
@@ -100,8 +121,8 @@ BAD_TOKENS = {
 
 @pytest.mark.usefixtures("fake_redis")
 @pytest.mark.parametrize("make_token", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
-def test_authorizer_rejects_a_bad_token_as_unauthorized(make_token: Any) -> None:
-    _assert_unauthorized(f"Bearer {make_token()}")
+def test_authorizer_denies_a_bad_token(make_token: Any) -> None:
+    _assert_denied(f"Bearer {make_token()}", reason="invalid token")
 
 
 @pytest.mark.usefixtures("fake_redis")
@@ -123,7 +144,7 @@ def test_authorizer_rejects_a_bad_token_as_unauthorized(make_token: Any) -> None
 def test_authorizer_rejects_a_missing_or_garbled_authorization_header(header: str | None) -> None:
     if header == "{token}":
         header = mint_access_token(JWT_SECRET)  # a good token, but not presented as a Bearer token
-    _assert_unauthorized(header)
+    _assert_denied(header)
 
 
 def test_authorizer_rejects_a_blacklisted_jti(fake_redis: fakeredis.FakeRedis) -> None:
@@ -131,7 +152,7 @@ def test_authorizer_rejects_a_blacklisted_jti(fake_redis: fakeredis.FakeRedis) -
 
     token = mint_access_token(JWT_SECRET, jti="revoked-jti")
     fake_redis.set(KEY_PREFIX + "revoked-jti", "1", ex=600)
-    _assert_unauthorized(f"Bearer {token}")
+    _assert_denied(f"Bearer {token}", reason="token revoked")
 
 
 def test_authorizer_fails_closed_when_redis_is_down(
@@ -146,7 +167,29 @@ def test_authorizer_fails_closed_when_redis_is_down(
 
 @pytest.mark.usefixtures("fake_redis")
 def test_authorizer_sample_event_alg_none_holds_a_token_the_authorizer_refuses() -> None:
-    from taskapp.auth.authorizer import AuthorizerRejected
+    decision = load_function("authorizer").handler(load_event("authorizer/alg_none"), FakeLambdaContext())
+    assert decision["policyDocument"]["Statement"][0]["Effect"] == "Deny"
 
-    with pytest.raises(AuthorizerRejected):
-        load_function("authorizer").handler(load_event("authorizer/alg_none"), FakeLambdaContext())
+
+@pytest.mark.usefixtures("fake_redis")
+def test_a_refusal_is_logged_and_counted_like_before(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The Deny changes what API Gateway is told, not what operators see: the same log line and metric."""
+    _assert_denied("Bearer not.a.jwt")
+    (record,) = [r for r in caplog.records if r.getMessage() == "request not authorized"]
+    assert str(getattr(record, "reason", "")).startswith("invalid token")
+    assert '"AuthorizerReject"' in capsys.readouterr().out
+
+
+def test_a_deny_and_an_allow_of_one_token_cover_the_same_routes(
+    fake_redis: fakeredis.FakeRedis,
+) -> None:
+    """API Gateway caches either decision per token for every route: both must be stage-wide."""
+    from taskapp.auth.revocation import KEY_PREFIX
+
+    token = mint_access_token(JWT_SECRET, jti="soon-revoked")
+    allowed = _authorize(f"Bearer {token}")
+    fake_redis.set(KEY_PREFIX + "soon-revoked", "1", ex=600)
+    denied = _assert_denied(f"Bearer {token}", reason="token revoked")
+    assert allowed["policyDocument"]["Statement"][0]["Resource"] == denied["policyDocument"]["Statement"][0]["Resource"]

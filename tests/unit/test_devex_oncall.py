@@ -16,12 +16,22 @@ def test_local_invoke_returns_the_response_and_the_structured_logs(aws, fake_red
     template = SamTemplate()
     event = json.loads((EVENTS / "authorizer_bad_token.json").read_text())
     response, printed = oncall.invoke_local(template.function("authorizer"), event, template, env_file=None)
-    assert response == {"errorType": "AuthorizerRejected", "errorMessage": "Unauthorized"}
+    assert response["principalId"] == "anonymous"  # a Deny: the worker lives on (taskapp.auth.authorizer)
+    assert response["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert response["context"]["reason"].startswith("invalid token")
     records = [json.loads(line) for line in printed.splitlines() if line.startswith("{")]
     rejected = [r for r in records if r.get("message") == "request not authorized"]
     assert rejected, printed
     assert rejected[0]["reason"].startswith("invalid token")
     assert rejected[0]["function_name"] == "AuthorizerFunction"
+
+
+def test_local_invoke_reports_a_function_error(aws, fake_redis) -> None:
+    """The event tests/integration/test_devex_oncall_deployed.py invokes on the stack to see an error reported."""
+    template = SamTemplate()
+    event = json.loads((EVENTS / "authorizer_malformed_event.json").read_text())
+    response, _ = oncall.invoke_local(template.function("authorizer"), event, template, env_file=None)
+    assert response["errorType"] == "KeyError"
 
 
 def test_local_invoke_of_an_api_function_by_folder_name(aws, fake_redis) -> None:

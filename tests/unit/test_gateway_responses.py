@@ -163,3 +163,25 @@ def test_a_function_that_crashes_or_answers_malformed_is_a_502_in_the_error_shap
 
     assert response.status == 502
     _assert_error_shape(response.body)
+
+
+def test_a_deny_answers_exactly_what_a_missing_or_unverifiable_token_answers() -> None:
+    """The authorizer answers a refused token with a Deny (ACCESS_DENIED) so its worker stays alive; clients must
+    see the 401 UNAUTHORIZED they always got, in both declarations of the responses."""
+    shorthand = load_template()["Resources"]["TaskApi"]["Properties"]["GatewayResponses"]
+    assert shorthand["ACCESS_DENIED"] == shorthand["UNAUTHORIZED"]
+    by_type = {resource["Properties"]["ResponseType"]: resource["Properties"] for resource in _resources().values()}
+    assert {k: v for k, v in by_type["ACCESS_DENIED"].items() if k != "ResponseType"} == {
+        k: v for k, v in by_type["UNAUTHORIZED"].items() if k != "ResponseType"
+    }
+
+
+def test_the_local_gateway_answers_a_deny_with_the_bytes_of_a_missing_token(client: ApiClient) -> None:
+    missing = _call(client, "GET", "/tasks")
+    denied = _call(client, "GET", "/tasks", [("Authorization", "Bearer not.a.jwt")])
+    assert (denied.status, denied.body) == (missing.status, missing.body) == (401, missing.body)
+    assert _assert_error_shape(denied.body) == {
+        "code": "UNAUTHORIZED",
+        "message": "Missing or invalid access token",
+        "details": None,
+    }

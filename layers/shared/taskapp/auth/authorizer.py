@@ -1,4 +1,12 @@
-"""Policy decisions of the Lambda authorizer, kept apart from the handler so tests can call them directly."""
+"""Policy decisions of the Lambda authorizer, kept apart from the handler so tests can call them directly.
+
+A token that is missing, garbled, forged, expired or revoked gets an explicit Deny (the reason in its context), not
+the "Unauthorized" error: an invocation that raises costs the worker on MiniStack (the next request is a cold start)
+and an error on AWS, while a Deny is an ordinary answer, cached like an Allow. API Gateway answers a Deny with its
+ACCESS_DENIED gateway response, which template.yaml maps to the same 401 UNAUTHORIZED body a missing token gets, so
+clients see no difference. Only a decision that cannot be made (Redis down: the revocation check fails closed) still
+raises "Unauthorized": that refusal is transient and must not be cached for the token's whole cache TTL.
+"""
 
 from __future__ import annotations
 
@@ -18,12 +26,17 @@ from taskapp.observability import logger, metrics
 
 # API Gateway turns exactly this error message into a 401 response.
 UNAUTHORIZED = "Unauthorized"
+# The principal of a Deny: nobody was identified.
+ANONYMOUS = "anonymous"
 
 
 class AuthorizerRejected(Exception):
-    def __init__(self, reason: str) -> None:
+    """The token is refused for `reason`; its message is the one API Gateway maps to 401 when it is raised."""
+
+    def __init__(self, reason: str, *, transient: bool = False) -> None:
         super().__init__(UNAUTHORIZED)
         self.reason = reason
+        self.transient = transient
 
 
 def bearer_token(header: str | None) -> str:
@@ -43,7 +56,7 @@ def verified_caller(token_source: Callable[[], str]) -> AccessClaims:
         _reject(f"invalid token: {exc}")
     except RevocationStoreUnavailable:
         # Fail closed: a revoked token must never pass because Redis could not be asked.
-        _reject("revocation store unavailable")
+        _reject("revocation store unavailable", transient=True)
     except AuthorizerRejected as exc:
         _reject(exc.reason)
     return claims
@@ -60,26 +73,41 @@ def caller_context(claims: AccessClaims) -> dict[str, Any]:
 
 
 def authorize(authorization_header: str | None, method_arn: str) -> dict[str, Any]:
-    """Allow every route of this API stage (so the cached decision is reusable) with the caller in the context."""
-    claims = verified_caller(lambda: bearer_token(authorization_header))
+    """Allow every route of this API stage (so the cached decision is reusable) with the caller in the context;
+    a refused token gets a Deny of every route, with the reason in the context. Raises AuthorizerRejected only when
+    no decision can be made (the revocation store is unavailable)."""
+    try:
+        claims = verified_caller(lambda: bearer_token(authorization_header))
+    except AuthorizerRejected as exc:
+        if exc.transient:
+            raise
+        return _stage_policy(ANONYMOUS, method_arn, {"reason": exc.reason}, allow=False)
+    metrics.add_metric(name="AuthorizerAllow", unit=MetricUnit.Count, value=1)
+    return _stage_policy(claims.user_id, method_arn, caller_context(claims), allow=True)
+
+
+def _stage_policy(principal_id: str, method_arn: str, context: dict[str, Any], *, allow: bool) -> dict[str, Any]:
+    """A policy over every method and path of the stage: cached per token, it answers any route the same way."""
     arn = parse_api_gateway_arn(method_arn)
     policy = APIGatewayAuthorizerResponse(
-        principal_id=claims.user_id,
+        principal_id=principal_id,
         region=arn.region,
         aws_account_id=arn.aws_account_id,
         api_id=arn.api_id,
         stage=arn.stage,
-        context=caller_context(claims),
+        context=context,
     )
-    policy.allow_all_routes()
-    metrics.add_metric(name="AuthorizerAllow", unit=MetricUnit.Count, value=1)
+    if allow:
+        policy.allow_all_routes()
+    else:
+        policy.deny_all_routes()
     return policy.asdict()
 
 
-def _reject(reason: str) -> NoReturn:
+def _reject(reason: str, *, transient: bool = False) -> NoReturn:
     logger.info("request not authorized", extra={"reason": reason})
     metrics.add_metric(name="AuthorizerReject", unit=MetricUnit.Count, value=1)
-    raise AuthorizerRejected(reason)
+    raise AuthorizerRejected(reason, transient=transient)
 
 
 def authorize_socket(token: str | None, method_arn: str) -> dict[str, Any]:

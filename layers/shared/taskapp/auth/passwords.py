@@ -1,15 +1,14 @@
 """bcrypt password hashing; the cost is a setting so tests run fast and production stays slow to brute-force.
 
-bcrypt is imported eagerly although refresh and logout never hash: its import measured 4-6 ms with the built
-layer, not worth a lazy import. The default cost (11) was chosen from measured hash times, see
+bcrypt is imported where a hash is made or checked, not with this module: logout and refresh load the accounts
+domain but never hash, and nothing reaches their init that their first request does not use (issue 17 goal 5,
+tests/unit/test_init_imports.py). The default cost (11) was chosen from measured hash times, see
 benchmarks/perf_budget.md.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-
-import bcrypt
 
 from taskapp.settings import password_settings
 
@@ -18,6 +17,8 @@ MAX_PASSWORD_BYTES = 72
 
 
 def hash_password(password: str) -> str:
+    import bcrypt
+
     salt = bcrypt.gensalt(rounds=password_settings().bcrypt_rounds)
     return bcrypt.hashpw(password.encode("utf-8"), salt).decode("ascii")
 
@@ -27,6 +28,8 @@ def verify_password(password: str, password_hash: str) -> bool:
     if len(encoded) > MAX_PASSWORD_BYTES:
         # Registration refuses such passwords, so none can match; bcrypt 5 raises here instead of truncating.
         return False
+    import bcrypt
+
     return bcrypt.checkpw(encoded, password_hash.encode("ascii"))
 
 

@@ -1,4 +1,8 @@
-"""HS256 access tokens with a pinned algorithm, required claims and a jti for revocation; opaque refresh tokens."""
+"""HS256 access tokens with a pinned algorithm, required claims and a jti for revocation; opaque refresh tokens.
+
+PyJWT is imported where a token is signed or verified, not with this module: register, logout and change_password
+load the accounts domain but never touch an access token (tests/unit/test_init_imports.py).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,6 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-
-import jwt
 
 from taskapp.auth.keys import LEEWAY_SECONDS, signing_key  # defined there so `revocation` need not import PyJWT
 from taskapp.settings import token_settings
@@ -65,6 +67,8 @@ def issue_access_token(
         "nbf": issued_at,
         "exp": claims.expires_at,
     }
+    import jwt
+
     token = jwt.encode(payload, signing_key(), algorithm=ALGORITHM)
     return IssuedAccessToken(token=token, claims=claims, expires_in=ttl)
 
@@ -75,6 +79,8 @@ def _is_numeric_date(value: object) -> bool:
 
 
 def verify_access_token(token: str) -> AccessClaims:
+    import jwt
+
     settings = token_settings()
     try:
         payload = jwt.decode(
