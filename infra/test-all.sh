@@ -129,12 +129,17 @@ if [ "$TEST_PARALLEL" = 1 ]; then
   log "e2e tests against $API_BASE_URL (the integration tests that leave the stack's servers alone run beside)"
   "$ROOT/infra/pytest.sh" tests/e2e -q -p no:cacheprovider
   wait_bg
+  # The browser suite needs the bridge (bulk import, live notifications): before the fault suite stops it.
+  log "web app: vitest, bundle budget, Playwright + axe, Lighthouse"
+  "$ROOT/infra/web-test.sh"
   log "fault-heavy integration tests, alone ($FAULT_SUITE)"
   "$ROOT/infra/pytest.sh" "$FAULT_SUITE" -q
 else
   log "integration and e2e tests against $API_BASE_URL"
   "$ROOT/infra/pytest.sh" tests/integration -q
   "$ROOT/infra/pytest.sh" tests/e2e -q
+  log "web app: vitest, bundle budget, Playwright + axe, Lighthouse"
+  "$ROOT/infra/web-test.sh"
   log "import instructions against benchmarks/import-instructions.json"
   "${IMPORT_GATE[@]}"
   log "resilience: schemathesis against the in-process API"
