@@ -115,6 +115,9 @@ export STACK_KAFKA_BOOTSTRAP_SERVERS="$stack_kafka" STACK_RABBITMQ_URL="$stack_r
 export STACK_RABBITMQCTL="$ROOT/infra/private-servers.sh rabbitmqctl"
 
 "$ROOT/infra/deploy.sh" >/dev/null
+# The web app in the stack's bucket before e2e (tests/e2e/test_web_edge.py reads it); web-test.sh reuses the build.
+log "web app: build and upload to the stack's bucket"
+"$ROOT/infra/web.sh" deploy >/dev/null
 log "sam build parity (static checks of .aws-sam/build)"
 "$ROOT/infra/pytest.sh" tests/build -q
 export API_BASE_URL="$(cat "$API_URL_FILE")"

@@ -40,7 +40,12 @@ install_deps() {
 build() {
   install_deps
   local sources source_hash
-  sources="$(cd "$WEB_DIR" && find index.html vite.config.ts tsconfig.json package-lock.json src public -type f 2>/dev/null | sort)"
+  # Only the inputs that exist: a fresh clone has no public/ (git keeps no empty folder), and find fails on it.
+  local inputs=() input
+  for input in index.html vite.config.ts tsconfig.json package-lock.json src public; do
+    [ -e "$WEB_DIR/$input" ] && inputs+=("$input")
+  done
+  sources="$(cd "$WEB_DIR" && find "${inputs[@]}" -type f | sort)"
   # shellcheck disable=SC2086
   source_hash="$(cd "$WEB_DIR" && digest $sources)"
   if [ -f "$WEB_DIR/dist/index.html" ] && [ "$(cat "$STAMP_DIR/build" 2>/dev/null)" = "$source_hash" ]; then
