@@ -1,5 +1,6 @@
-"""e2e (issue 12): a task event reaches its recipient's inbox, SES (read at MiniStack's endpoint) and open WebSocket
-connections; reminders fire through EventBridge Scheduler; a revoked token cannot open a socket. Each test < ~20 s."""
+"""e2e (issue 12): a task event reaches its recipient's inbox (never its actor's), SES (read at MiniStack's endpoint)
+and open WebSocket connections; reminders fire through EventBridge Scheduler; a revoked token cannot open a socket.
+Each test < ~20 s."""
 
 from __future__ import annotations
 
@@ -26,9 +27,36 @@ def _of_type(items: list[dict[str, Any]], kind: str, task_id: str) -> list[dict[
     return [item for item in items if item["type"] == kind and item["taskId"] == task_id]
 
 
-def test_completed_task_reaches_the_inbox_and_an_email_once(api: Api, alice: Account) -> None:
-    task = api.create_task(alice, title="Ship <v2> & party")
-    done = api.call("PATCH", f"/tasks/{task['id']}", token=alice.access_token, json={"version": 1, "status": "done"})
+def _shared_project(api: Api, owner: Account, member: Account) -> str:
+    """A project of `owner` that `member` joined: the member's changes to the owner's tasks tell the owner (a
+    person is never told of their own change, docs/events.md)."""
+    created = api.call("POST", "/projects", token=owner.access_token, json={"name": "Notifications"})
+    assert created.status_code == 201, created.text
+    project_id: str = created.json()["id"]
+    invitation_body = {"email": member.email, "role": "member"}
+    path = f"/projects/{project_id}/invitations"
+    invited = api.call("POST", path, token=owner.access_token, json=invitation_body)
+    assert invited.status_code == 202, invited.text
+    (invitation,) = [
+        item
+        for item in api.call("GET", "/invitations", token=member.access_token).json()["items"]
+        if item["projectId"] == project_id
+    ]
+    accepted = api.call("POST", f"/invitations/{invitation['id']}/accept", token=member.access_token)
+    assert accepted.status_code == 200, accepted.text
+    return project_id
+
+
+def _task_in(api: Api, account: Account, project_id: str, title: str) -> dict[str, Any]:
+    created = api.call("POST", "/tasks", token=account.access_token, json={"title": title, "projectId": project_id})
+    assert created.status_code == 201, created.text
+    return dict(created.json())
+
+
+def test_completed_task_reaches_the_inbox_and_an_email_once(api: Api, alice: Account, bob: Account) -> None:
+    """Bob completes Alice's task: Alice (its creator) is told once in the inbox and once by email; Bob is not."""
+    task = _task_in(api, alice, _shared_project(api, alice, bob), "Ship <v2> & party")
+    done = api.call("PATCH", f"/tasks/{task['id']}", token=bob.access_token, json={"version": 1, "status": "done"})
     assert done.status_code == 200, done.text
     found = wait_until(
         "task.completed in the inbox", lambda: _of_type(_inbox(api, alice), "task.completed", task["id"]), timeout=15
@@ -44,6 +72,7 @@ def test_completed_task_reaches_the_inbox_and_an_email_once(api: Api, alice: Acc
     assert read.status_code == 200 and read.json()["readAt"]
     unread = _inbox(api, alice, unread="true")
     assert not _of_type(unread, "task.completed", task["id"])
+    assert not _of_type(_inbox(api, bob), "task.completed", task["id"])  # the actor is never told
 
 
 def test_preferences_round_trip_and_refuse_unknown_channels(api: Api, alice: Account) -> None:
@@ -80,23 +109,28 @@ def test_a_reminder_5s_ahead_arrives_and_cancelled_ones_never_do(api: Api, alice
     assert not _of_type(inbox, "task.due_reminder", deleted["id"])
 
 
-async def _receive_push(url: str, api: Api, account: Account) -> tuple[float, dict[str, Any]]:
+async def _receive_push(url: str, api: Api, listener: Account, actor: Account) -> tuple[float, dict[str, Any]]:
+    """`listener` has a socket open; `actor` creates a task in their shared project assigned to the listener."""
     import websockets
 
-    async with websockets.connect(f"{url}?token={account.access_token}", open_timeout=20) as socket:
+    project_id = await asyncio.to_thread(_shared_project, api, listener, actor)
+    async with websockets.connect(f"{url}?token={listener.access_token}", open_timeout=20) as socket:
         await asyncio.sleep(0.2)  # the $connect function has stored the connection
         started = time.perf_counter()
-        task = await asyncio.to_thread(api.create_task, account, title="Pushed live")
+        body = {"title": "Pushed live", "projectId": project_id, "assigneeId": listener.user_id}
+        created = await asyncio.to_thread(api.call, "POST", "/tasks", token=actor.access_token, json=body)
+        assert created.status_code == 201, created.text
+        task_id = created.json()["id"]
         while True:
             message = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
-            if message.get("notification", {}).get("taskId") == task["id"]:
+            if message.get("notification", {}).get("taskId") == task_id:
                 return time.perf_counter() - started, message
 
 
-def test_a_new_notification_is_pushed_to_an_open_websocket(api: Api, alice: Account) -> None:
-    elapsed, message = asyncio.run(_receive_push(websocket_url(), api, alice))
+def test_a_new_notification_is_pushed_to_an_open_websocket(api: Api, alice: Account, bob: Account) -> None:
+    elapsed, message = asyncio.run(_receive_push(websocket_url(), api, alice, bob))
     assert message["kind"] == "notification"
-    assert message["notification"]["type"] == "task.created"
+    assert message["notification"]["type"] == "task.assigned"
     print(f"POST /tasks -> WebSocket message: {elapsed * 1000:.0f} ms")  # benchmarks/notifications.py times it
 
 
