@@ -2,10 +2,11 @@
 benchmarks/notifications.{json,md}.
 
 1. `POST /tasks` round trip, the baseline of the ratios below, measured in the same run.
-2. event -> inbox visible: `POST /tasks`, then poll `GET /notifications?limit=5` until the task's `task.created`
-   item shows (stream -> outbox -> RabbitMQ -> bridge -> NotificationFunction -> notifications table).
-3. event -> WebSocket message: one open connection (`websockets`, token in the query string); `POST /tasks`, then
-   wait for the push of that task's notification.
+2. event -> inbox visible: an actor `POST /tasks` a task of a project they share with the listener, assigned to
+   the listener (nobody is told of their own change), then poll the listener's `GET /notifications?limit=5` until
+   the task's `task.assigned` item shows (stream -> outbox -> RabbitMQ -> bridge -> NotificationFunction).
+3. event -> WebSocket message: the listener's one open connection (`websockets`, token in the query string); the
+   actor's `POST /tasks` as above, then wait for the push of that task's notification.
 4. fan-out: an occurrence with 50 watchers, one of them the actor (the shape of issue 11's `comment.added`), is
    delivered through `taskapp.domain.notification_delivery.deliver` in this process against the stack's own tables
    and WebSocket API, with one open socket per watcher: 49 notifications and 49 pushes expected, timed from the
@@ -44,12 +45,36 @@ def _post(api: str) -> Any:
     return post
 
 
-def _create_task(session: requests.Session, api: str, headers: dict[str, str], title: str) -> tuple[str, float]:
+def _create_task(
+    session: requests.Session, api: str, headers: dict[str, str], title: str, **fields: Any
+) -> tuple[str, float]:
     started = time.perf_counter()
-    response = session.post(f"{api}/tasks", json=harness.create_task_body(title), headers=headers, timeout=60)
+    response = session.post(f"{api}/tasks", json=harness.create_task_body(title, **fields), headers=headers, timeout=60)
     elapsed = harness.elapsed_ms(started)
     response.raise_for_status()
     return str(response.json()["id"]), elapsed
+
+
+def _pair(api: str, prefix: str) -> tuple[harness.SignedUp, harness.SignedUp, dict[str, Any]]:
+    """(listener, actor, fields of a task the actor creates for the listener): the listener's project, which the
+    actor joined as a member."""
+    post = _post(api)
+    listener = harness.sign_up(post, prefix=f"{prefix}-listener")
+    actor_account = harness.new_account(f"{prefix}-actor")
+    actor_id = str(post("/auth/register", actor_account.register)["id"])
+    actor = harness.SignedUp(actor_id, str(post("/auth/login", actor_account.login)["accessToken"]))
+
+    def call(method: str, path: str, user: harness.SignedUp, body: dict[str, Any] | None = None) -> Any:
+        response = requests.request(method, f"{api}{path}", json=body, headers=user.headers, timeout=60)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    project_id = call("POST", "/projects", listener, {"name": "Notification benchmark"})["id"]
+    invitation = {"email": actor_account.login["email"], "role": "member"}
+    call("POST", f"/projects/{project_id}/invitations", listener, invitation)
+    (pending,) = [item for item in call("GET", "/invitations", actor)["items"] if item["projectId"] == project_id]
+    call("POST", f"/invitations/{pending['id']}/accept", actor)
+    return listener, actor, {"project_id": project_id, "assignee_id": listener.user_id}
 
 
 def _inbox_has(session: requests.Session, api: str, headers: dict[str, str], task_id: str) -> bool:
@@ -57,20 +82,20 @@ def _inbox_has(session: requests.Session, api: str, headers: dict[str, str], tas
     if response.status_code == 429:
         raise SystemExit("GET /notifications answered 429: deploy the stack with RATE_LIMIT_USER_PER_MINUTE=100000")
     response.raise_for_status()
-    return any(item["taskId"] == task_id and item["type"] == "task.created" for item in response.json()["items"])
+    return any(item["taskId"] == task_id and item["type"] == "task.assigned" for item in response.json()["items"])
 
 
 def measure_inbox(api: str, events: int, timeout_s: float = 30) -> tuple[list[float], list[float]]:
     """(POST /tasks round trips, event -> inbox visible), both in ms, over `events` tasks."""
-    user = harness.sign_up(_post(api), prefix="bench-inbox")
+    listener, actor, fields = _pair(api, "bench-inbox")
     session = requests.Session()
     round_trips, visible = [], []
     for n in range(events):
         started = time.perf_counter()
-        task_id, round_trip = _create_task(session, api, user.headers, f"inbox {n}")
+        task_id, round_trip = _create_task(session, api, actor.headers, f"inbox {n}", **fields)
         round_trips.append(round_trip)
         deadline = started + timeout_s
-        while not _inbox_has(session, api, user.headers, task_id):
+        while not _inbox_has(session, api, listener.headers, task_id):
             if time.perf_counter() > deadline:
                 raise SystemExit(f"task {task_id}: no notification after {timeout_s:.0f} s; is the bridge running?")
             time.sleep(0.01)
@@ -81,14 +106,14 @@ def measure_inbox(api: str, events: int, timeout_s: float = 30) -> tuple[list[fl
 async def _measure_pushes(api: str, url: str, pushes: int) -> list[float]:
     import websockets
 
-    user = harness.sign_up(_post(api), prefix="bench-push")
+    listener, actor, fields = await asyncio.to_thread(_pair, api, "bench-push")
     session = requests.Session()
     samples = []
-    async with websockets.connect(f"{url}?token={user.access_token}", open_timeout=30) as socket:
+    async with websockets.connect(f"{url}?token={listener.access_token}", open_timeout=30) as socket:
         await asyncio.sleep(0.5)  # $connect stored the connection
         for n in range(pushes):
             started = time.perf_counter()
-            task_id, _ = await asyncio.to_thread(_create_task, session, api, user.headers, f"push {n}")
+            task_id, _ = await asyncio.to_thread(_create_task, session, api, actor.headers, f"push {n}", **fields)
             while True:
                 message = json.loads(await asyncio.wait_for(socket.recv(), timeout=30))
                 if message.get("notification", {}).get("taskId") == task_id:
