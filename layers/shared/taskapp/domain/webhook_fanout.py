@@ -6,9 +6,9 @@ projects stream) goes to that project's subscriptions only, each while its creat
 (checked here per batch, and again by the worker before each attempt). A personal subscription never sees a
 project's event, not even one about a task its owner created.
 
-It reads the tasks, projects and comments tables' streams, the outbox's sources (docs/webhooks.md says why a second stream
-reader and not a RabbitMQ queue). The batch is all or nothing: if SQS or DynamoDB fails, the invocation fails and
-the stream retries the batch; jobs already sent are sent again under the same delivery id and the worker drops a
+It reads the tasks, projects and comments tables' streams, the outbox's sources (docs/webhooks.md says why a second
+stream reader and not a RabbitMQ queue). The batch is all or nothing: if SQS or DynamoDB fails, the invocation fails
+and the stream retries the batch; jobs already sent are sent again under the same delivery id and the worker drops a
 delivered one. A row the outbox cannot read is its business (it goes to OutboxFailureQueue); here it is skipped."""
 
 from __future__ import annotations
