@@ -1,4 +1,4 @@
-"""Tasks-table stream -> one webhook delivery job (SQS message) per matching subscription.
+"""Tasks, projects and comments streams -> one webhook delivery job (SQS message) per matching subscription.
 
 All or nothing per batch: SQS or DynamoDB failing fails the invocation and the stream retries the batch (jobs sent
 twice carry the same delivery id; the worker drops delivered ones). See taskapp/domain/webhook_fanout.py.

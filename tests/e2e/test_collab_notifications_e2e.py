@@ -116,3 +116,31 @@ def test_a_comment_tells_watchers_and_the_mentioned_not_its_author(api: Api, ali
         "carol's comment email", lambda: [m for m in ses_messages(carol.email) if "venue" in m["Subject"]], 10
     )
     assert "&lt;b&gt;this&lt;/b&gt;" in mail["BodyHtml"] and "<b>this</b>" not in mail["BodyHtml"]
+
+
+def test_a_reassignment_tells_the_previous_assignee_and_the_new_one(api: Api, alice: Account, bob: Account) -> None:
+    carol = api.new_account("carol")
+    project_id = _project(api, alice, "Handover", bob, carol)
+    task = _project_task(api, alice, project_id, "Hand it over")
+    path = f"/tasks/{task['id']}"
+    assert api.call("PATCH", path, token=alice.access_token, json={"version": 1, "assigneeId": bob.user_id}).ok
+    moved = api.call("PATCH", path, token=alice.access_token, json={"version": 2, "assigneeId": carol.user_id})
+    assert moved.status_code == 200, moved.text
+    taken_off = wait_until("task.unassigned for bob", lambda: _of(api, bob, "task.unassigned", task["id"]), WAIT)
+    assert len(taken_off) == 1 and taken_off[0]["actor"] == alice.user_id
+    wait_until("task.assigned for carol", lambda: _of(api, carol, "task.assigned", task["id"]), WAIT)
+    assert _of(api, alice, "task.unassigned", task["id"]) == []  # the actor is never told
+
+
+def test_an_earlier_commenter_is_told_of_a_new_comment(api: Api, alice: Account, bob: Account) -> None:
+    carol = api.new_account("carol")
+    project_id = _project(api, alice, "Watchers", bob, carol)
+    task = _project_task(api, alice, project_id, "Plan the offsite")
+    first = api.call("POST", f"/tasks/{task['id']}/comments", token=carol.access_token, json={"body": "I'm in"})
+    assert first.status_code == 201, first.text
+    second = api.call("POST", f"/tasks/{task['id']}/comments", token=bob.access_token, json={"body": "Me too"})
+    assert second.status_code == 201, second.text
+    _wait_for_comment(api, carol, task["id"])  # carol commented before: a watcher, told of bob's comment
+    [told] = _of(api, carol, "comment.added", task["id"])
+    assert told["actor"] == bob.user_id
+    assert _of(api, bob, "comment.added", task["id"]) == []  # not a watcher of carol's; never of his own

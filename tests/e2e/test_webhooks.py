@@ -335,3 +335,48 @@ def _project_join(api: Api, owner: Account, project_id: str, invitee: Account, r
     (invitation,) = [item for item in listed if item["projectId"] == project_id]
     accepted = api.call("POST", f"/invitations/{invitation['id']}/accept", token=invitee.access_token)
     assert accepted.status_code == 200, accepted.text
+
+
+@pytest.mark.usefixtures("stack")
+def test_comment_events_reach_project_and_personal_subscriptions(api: Api, alice: Account, bob: Account) -> None:
+    """The comments stream feeds the fan-out: a project task's comments go to the project's subscription, a
+    personal task's to its owner's personal one, each never to the other."""
+    project_id = _project_with(api, alice, {"bob": (bob, "member")})
+    comment_types = ["comment.added", "comment.updated", "comment.deleted"]
+    with running_receiver([200]) as project_receiver, running_receiver([200]) as personal_receiver:
+        project_hook = api.call(
+            "POST",
+            "/webhooks",
+            token=alice.access_token,
+            json={"url": project_receiver.url, "events": comment_types, "projectId": project_id},
+        )
+        assert project_hook.status_code == 201, project_hook.text
+        personal_hook = _subscribe(api, alice, personal_receiver.url, comment_types)
+        project_task = _create_project_task(api, alice, project_id, "commented in the project")
+        added = api.call(
+            "POST", f"/tasks/{project_task}/comments", token=bob.access_token, json={"body": "From the project"}
+        )
+        assert added.status_code == 201, added.text
+        comment_id = added.json()["id"]
+        edited = api.call(
+            "PATCH",
+            f"/tasks/{project_task}/comments/{comment_id}",
+            token=bob.access_token,
+            json={"body": "From the project, edited", "version": 1},
+        )
+        assert edited.status_code == 200, edited.text
+        deleted = api.call("DELETE", f"/tasks/{project_task}/comments/{comment_id}", token=alice.access_token)
+        assert deleted.status_code == 204, deleted.text
+        _received(project_receiver, 3)
+        personal_task = _create_task(api, alice, "commented personally")
+        mine = api.call("POST", f"/tasks/{personal_task}/comments", token=alice.access_token, json={"body": "Mine"})
+        assert mine.status_code == 201, mine.text
+        _received(personal_receiver, 1)
+        project_bodies = project_receiver.verify_all(project_hook.json()["secret"])
+        [personal_body] = personal_receiver.verify_all(personal_hook["secret"])
+    assert sorted(body["type"] for body in project_bodies) == sorted(comment_types)
+    assert all(body["data"]["projectId"] == project_id for body in project_bodies)
+    deletion = next(body for body in project_bodies if body["type"] == "comment.deleted")
+    assert deletion["data"]["actorId"] == alice.user_id and deletion["data"]["authorId"] == bob.user_id
+    assert personal_body["type"] == "comment.added" and personal_body["data"]["taskId"] == personal_task
+    assert personal_body["data"]["projectId"] is None and len(personal_receiver.requests) == 1

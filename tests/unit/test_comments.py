@@ -1,5 +1,5 @@
 """Comments on tasks through the real handlers: add, list, edit, delete; mentions, limits, access; happy and error
-paths. Project tasks are resolved as the shared task-access contract says (tests/support/project_task_access.py)."""
+paths. Project tasks are real ones (POST /tasks with projectId), resolved by taskapp.domain.task_access."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from typing import Any
 import pytest
 
 from taskapp.domain.records.tasks import Task
-from tests.support import project_task_access
 from tests.support.api_client import ApiClient, ApiResponse
-from tests.support.project_task_access import ContractTaskAccess
 from tests.unit.conftest import Account, SetSetting
 from tests.unit.helpers import assert_error
 
@@ -40,18 +38,15 @@ def _list(client: ApiClient, caller: Account, task_id: str, **query: str) -> Api
     return client.get(f"/tasks/{task_id}/comments", token=caller.access_token, query=query or None)
 
 
-@pytest.fixture
-def access(monkeypatch: pytest.MonkeyPatch) -> ContractTaskAccess:
-    return project_task_access.install(monkeypatch)
-
-
 ProjectTask = Callable[..., Task]
 
 
 @pytest.fixture
-def project_task(access: ContractTaskAccess) -> ProjectTask:
-    """A project owned by `owner` with the given members ({account: role}) and one task in it."""
+def project_task(client: ApiClient) -> ProjectTask:
+    """A project owned by `owner` with the given members ({account: role}) and one real task in it, created by the
+    owner through POST /tasks with `projectId` (the task as stored, a project task of that project)."""
     from taskapp.data import projects as store
+    from taskapp.data.tasks import get_task
     from taskapp.domain import projects
     from taskapp.domain.records.projects import Member
     from taskapp.schemas.projects import CreateProjectRequest
@@ -61,7 +56,14 @@ def project_task(access: ContractTaskAccess) -> ProjectTask:
         for account, role in (members or {}).values():
             member = Member(project.id, account.user_id, role, account.email, datetime.now(UTC))
             store.member_to_model(member).save()
-        return access.add(owner.user_id, project.id)
+        created = client.post(
+            "/tasks", token=owner.access_token, json_body={"title": "Shared task", "projectId": project.id}
+        )
+        assert created.status_code == 201, created.body
+        assert created.json()["projectId"] == project.id
+        task = get_task(owner.user_id, str(created.json()["id"]))
+        assert task is not None and task.project_id == project.id
+        return task
 
     return make
 

@@ -174,6 +174,7 @@ EVENT_DRIVEN_EVENTS = {
     "task_ingestion/batch-with-bad-record",
     "webhook_fanout/task-lifecycle",
     "webhook_fanout/project-task",
+    "webhook_fanout/comment-lifecycle",
     "webhook_delivery/sqs-batch",
 }
 

@@ -150,13 +150,17 @@ def test_task_sample_yields_assignment_events_beside_each_change() -> None:
         "sample-task-2:1:task.created",
         "sample-task-2:1:task.assigned",
         "sample-task-2:2:task.updated",
-        "sample-task-2:2:task.assigned",
+        "sample-task-2:2:task.unassigned",  # the reassignment tells Bob the task left him...
+        "sample-task-2:2:task.assigned",  # ...and Carol that it is hers
         "sample-task-2:3:task.updated",
         "sample-task-2:3:task.unassigned",
     ]
-    created, assigned, _, reassigned, unassigned_update, unassigned = (e for e in events if isinstance(e, TaskEvent))
+    created, assigned, _, taken_off, reassigned, unassigned_update, unassigned = (
+        e for e in events if isinstance(e, TaskEvent)
+    )
     assert (created.project_id, created.actor_id, created.assignee_id) == (PROJECT, OWNER, BOB)
     assert (assigned.assignee_id, assigned.previous_assignee_id) == (BOB, None)
+    assert (taken_off.actor_id, taken_off.assignee_id, taken_off.previous_assignee_id) == (BOB, CAROL, BOB)
     assert (reassigned.actor_id, reassigned.assignee_id, reassigned.previous_assignee_id) == (BOB, CAROL, BOB)
     assert (unassigned_update.assignee_id, unassigned_update.previous_assignee_id) == (None, CAROL)
     assert (unassigned.actor_id, unassigned.assignee_id, unassigned.previous_assignee_id) == (CAROL, None, CAROL)
@@ -174,6 +178,13 @@ def test_the_same_record_always_yields_the_same_events() -> None:
         ("INSERT", _task(1, assigneeId=BOB), None, ["task.created", "task.assigned"]),
         ("MODIFY", _task(2, assigneeId=BOB), _task(1, assigneeId=BOB), ["task.updated"]),
         ("MODIFY", _task(2, assigneeId=BOB), _task(1), ["task.updated", "task.assigned"]),
+        # a reassignment tells the previous assignee too (task.unassigned), then the new one
+        (
+            "MODIFY",
+            _task(2, assigneeId=CAROL),
+            _task(1, assigneeId=BOB),
+            ["task.updated", "task.unassigned", "task.assigned"],
+        ),
         ("MODIFY", _task(2, status="done"), _task(1, assigneeId=BOB), ["task.completed", "task.unassigned"]),
         ("MODIFY", _task(1, assigneeId=BOB), _task(1), []),  # a rewrite that kept the version is no event
         ("REMOVE", None, _task(3, assigneeId=BOB), ["task.deleted"]),  # a deletion is not an unassignment
@@ -314,10 +325,10 @@ def test_an_unreadable_project_outbox_item_raises(broken: dict[str, Any]) -> Non
 def test_each_stream_sample_is_published_and_its_non_events_skipped(
     aws: None, publisher: FakePublisher, failure_queue: str
 ) -> None:
-    assert _publish(sample_event("outbox_publisher", "task-assignment")) == {"published": 6, "skipped": 0}
+    assert _publish(sample_event("outbox_publisher", "task-assignment")) == {"published": 7, "skipped": 0}
     assert _publish(sample_event("outbox_publisher", "project-events")) == {"published": 3, "skipped": 2}
     assert _publish(sample_event("outbox_publisher", "comment-lifecycle")) == {"published": 3, "skipped": 1}
-    assert len({event.event_id for event in publisher.published}) == 12
+    assert len({event.event_id for event in publisher.published}) == 13
     assert _queued(failure_queue) == []
 
 
@@ -379,8 +390,9 @@ def test_feeds_of_each_event_kind() -> None:
     project = _events("project-events")
     project_feed = project_feed_id(PROJECT)
     assert activity.feeds_of(task[0]) == [OWNER, BOB, project_feed]  # created by the owner, assigned to Bob
-    assert activity.feeds_of(task[3]) == [BOB, OWNER, CAROL, project_feed]  # Bob hands it over to Carol
-    assert activity.feeds_of(task[5]) == [CAROL, OWNER, project_feed]  # Carol unassigns herself
+    assert activity.feeds_of(task[3]) == [BOB]  # Bob hands it over to Carol: his own notice that it left him
+    assert activity.feeds_of(task[4]) == [BOB, OWNER, CAROL, project_feed]  # ...and the handover, for everyone
+    assert activity.feeds_of(task[6]) == [CAROL, OWNER, project_feed]  # Carol unassigns herself
     assert activity.feeds_of(comment[0]) == [BOB, OWNER, project_feed]
     assert all(activity.feeds_of(event) == [project_feed] for event in project)
 

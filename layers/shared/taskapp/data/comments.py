@@ -128,6 +128,25 @@ def count_comments(task_id: str, task_owner_id: str, up_to: int) -> int:
     return sum(1 for _ in results)
 
 
+def comment_authors(task_id: str, task_owner_id: str, up_to: int) -> tuple[str, ...]:
+    """The distinct authors of the task's comments, oldest comment first, stopping at `up_to` authors: a
+    notification's watchers. Reads only the keys and `authorId`, and at most the task's comment limit of items
+    (the comments domain refuses more), so the lookup is bounded whatever the task holds."""
+    results = CommentModel.query(
+        task_id,
+        CommentModel.comment_key >= FIRST_KEY,
+        filter_condition=CommentModel.task_owner_id == task_owner_id,
+        scan_index_forward=True,
+        attributes_to_get=["taskId", "commentKey", "taskOwnerId", "authorId"],
+    )
+    authors: dict[str, None] = {}
+    for model in results:
+        authors.setdefault(model.author_id)
+        if len(authors) >= up_to:
+            break
+    return tuple(authors)
+
+
 def create_comment(comment: Comment) -> None:
     try:
         to_model(comment).save(condition=CommentModel.comment_key.does_not_exist())

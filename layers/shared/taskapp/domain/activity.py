@@ -68,13 +68,31 @@ def human_message(event: AnyEvent) -> str:
     return _PROJECT_MESSAGES[event.type].format(role=event.role or "", previous_role=event.previous_role or "")
 
 
+def _is_reassignment_notice(event: TaskEvent) -> bool:
+    """The `task.unassigned` of a reassignment (A -> B): it is there to tell A; the record's `task.assigned`
+    is the entry everyone else's feeds (and the project's) get."""
+    return event.type == TaskEventType.UNASSIGNED and event.assignee_id is not None
+
+
+def moved_from(event: AnyEvent) -> str | None:
+    """The project a task event's change moved the task out of (None: not a move out of a project)."""
+    if isinstance(event, TaskEvent) and event.previous_project_id and event.previous_project_id != event.project_id:
+        return event.previous_project_id
+    return None
+
+
 def feeds_of(event: AnyEvent) -> list[str]:
-    """Every feed the event belongs to, each once: the people's own feeds, then the project's."""
+    """Every feed the event belongs to, each once: the people's own feeds, then the project's (and, for a task
+    moved between projects, the project it left)."""
     people: list[str | None]
     if isinstance(event, TaskEvent):
+        if _is_reassignment_notice(event):
+            return [event.previous_assignee_id] if event.previous_assignee_id else []
         people = [event.actor_id, event.owner_id, event.assignee_id]
-        if event.type in (TaskEventType.ASSIGNED, TaskEventType.UNASSIGNED):
-            people.append(event.previous_assignee_id)  # told that the task left them
+        if event.type == TaskEventType.UNASSIGNED or (
+            event.type == TaskEventType.ASSIGNED and event.previous_assignee_id is None
+        ):
+            people.append(event.previous_assignee_id)  # told that the task left them (a reassignment: above)
     elif isinstance(event, CommentEvent):
         people = [event.actor_id, event.task_owner_id]
     else:
@@ -82,16 +100,29 @@ def feeds_of(event: AnyEvent) -> list[str]:
     feeds = list(dict.fromkeys(person for person in people if person))
     if event.project_id:
         feeds.append(store.project_feed_id(event.project_id))
+    left = moved_from(event)
+    if left:
+        feeds.append(store.project_feed_id(left))
     return feeds
+
+
+MOVED_OUT = 'Task "{title}" was moved out of the project'
 
 
 def entry_for(event: AnyEvent, feed_id: str) -> ActivityEntry:
     task_id = comment_id = subject = None
     title = ""
+    project_id, message = event.project_id, human_message(event)
     if isinstance(event, TaskEvent):
         task_id, title = event.task_id, event.title
-        if event.type in (TaskEventType.ASSIGNED, TaskEventType.UNASSIGNED):
-            subject = event.assignee_id or event.previous_assignee_id
+        if event.type == TaskEventType.ASSIGNED:
+            subject = event.assignee_id
+        elif event.type == TaskEventType.UNASSIGNED:
+            subject = event.previous_assignee_id
+        left = moved_from(event)
+        if left and feed_id == store.project_feed_id(left):
+            # The project it left: its members learn it moved, not where to (they may not see that project).
+            project_id, message = left, MOVED_OUT.format(title=title)
     elif isinstance(event, CommentEvent):
         task_id, comment_id = event.task_id, event.comment_id
     else:
@@ -103,10 +134,10 @@ def entry_for(event: AnyEvent, feed_id: str) -> ActivityEntry:
         task_id=task_id,
         title=title,
         occurred_at=event.occurred_at.isoformat(),
-        message=human_message(event),
+        message=message,
         version=event.version,
         actor_id=event.actor_id,
-        project_id=event.project_id,
+        project_id=project_id,
         subject_user_id=subject,
         comment_id=comment_id,
     )

@@ -183,12 +183,16 @@ class EventContext(Protocol):
     def project_name(self, project_id: str) -> str: ...
 
 
+WATCHING_COMMENTERS = 200  # earlier commenters told of a new comment: the first 200 distinct authors (docs/events.md)
+
+
 class StoreContext:
     """EventContext from the tables, each lookup once per invocation.
 
-    A comment's task context comes from the tasks table (its title; its assignee once task rows carry
-    `assigneeId`, issue 11). Earlier commenters come from the comments store once it is on this code line
-    (`taskapp.data.comments`): until then the watchers are the task's creator and assignee, plus the mentioned."""
+    A comment's task context: the task's title and assignee from the tasks table, and its earlier commenters from
+    the comments table (the first `WATCHING_COMMENTERS` distinct authors, oldest comment first: a bound on the
+    reads and on the recipients of one comment, whatever the task holds). The rules then add the creator and the
+    mentioned, and drop the actor."""
 
     def __init__(self) -> None:
         self._tasks: dict[tuple[str, str], TaskContext] = {}
@@ -197,11 +201,13 @@ class StoreContext:
     def watchers(self, event: CommentEvent) -> TaskContext:
         key = (event.task_owner_id, event.task_id)
         if key not in self._tasks:
-            from taskapp.data.tasks import get_task  # only comment events need the tasks table
+            # Only comment events need these tables.
+            from taskapp.data.comments import comment_authors
+            from taskapp.data.tasks import get_task
 
             task = get_task(event.task_owner_id, event.task_id)
-            assignee = getattr(task, "assignee_id", None)  # a field of task records with collaboration (issue 11)
-            self._tasks[key] = TaskContext(task.title if task else "", assignee, ())
+            commenters = comment_authors(event.task_id, event.task_owner_id, WATCHING_COMMENTERS)
+            self._tasks[key] = TaskContext(task.title if task else "", task.assignee_id if task else None, commenters)
         return self._tasks[key]
 
     def project_name(self, project_id: str) -> str:

@@ -131,7 +131,8 @@ def event_from_stream_record(record: DynamoDBRecord) -> TaskEvent | None:
 
 
 def _task_events(record: DynamoDBRecord, stream: StreamRecord) -> list[TaskEvent]:
-    """The created/updated/completed/deleted event, then task.assigned or task.unassigned when assigneeId changed."""
+    """The created/updated/completed/deleted event, then, when assigneeId changed, task.unassigned (it had an
+    assignee) and task.assigned (it has one now): a reassignment yields both, in that order."""
     new, old = stream.new_image or {}, stream.old_image or {}
     if record.event_name == DynamoDBRecordEventName.INSERT:
         image, event_type = new, TaskEventType.CREATED
@@ -151,7 +152,9 @@ def _task_events(record: DynamoDBRecord, stream: StreamRecord) -> list[TaskEvent
     version = _version(image)
     task_id = str(image["taskId"])
     assignee = _text(image, "assigneeId")
-    previous = _text(old, "assigneeId") if record.event_name == DynamoDBRecordEventName.MODIFY else None
+    modified = record.event_name == DynamoDBRecordEventName.MODIFY
+    previous = _text(old, "assigneeId") if modified else None
+    previous_project = _text(old, "projectId") if modified else None
 
     def event(kind: TaskEventType) -> TaskEvent:
         return TaskEvent(
@@ -167,11 +170,16 @@ def _task_events(record: DynamoDBRecord, stream: StreamRecord) -> list[TaskEvent
             project_id=_text(image, "projectId"),
             assignee_id=assignee,
             previous_assignee_id=previous,
+            previous_project_id=previous_project,
         )
 
     events = [event(event_type)]
     if event_type != TaskEventType.DELETED and assignee != previous:
-        events.append(event(TaskEventType.ASSIGNED if assignee else TaskEventType.UNASSIGNED))
+        # A reassignment (A -> B) is both: A is told the task left them, B that it is theirs; each its own id.
+        if previous:
+            events.append(event(TaskEventType.UNASSIGNED))
+        if assignee:
+            events.append(event(TaskEventType.ASSIGNED))
     return events
 
 

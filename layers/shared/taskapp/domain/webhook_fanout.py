@@ -1,14 +1,14 @@
-"""The fan-out: every task or project event becomes one delivery job (SQS message) per matching subscription.
+"""The fan-out: every task, comment or project event becomes one delivery job (SQS message) per matching subscription.
 
-An event of a personal task goes to its owner's personal subscriptions. An event with a `project_id` (a project
-task's event; every project and member event, from the projects stream; comment events once the comments stream
-feeds this) goes to that project's subscriptions only, each while its creator is still an admin of the project
+An event of a personal task (its change, or a comment on it) goes to its owner's personal subscriptions. An event
+with a `project_id` (a project task's event or one of its comments'; every project and member event, from the
+projects stream) goes to that project's subscriptions only, each while its creator is still an admin of the project
 (checked here per batch, and again by the worker before each attempt). A personal subscription never sees a
 project's event, not even one about a task its owner created.
 
-It reads the tasks and projects tables' streams, the outbox's sources (docs/webhooks.md says why a second stream
-reader and not a RabbitMQ queue). The batch is all or nothing: if SQS or DynamoDB fails, the invocation fails and
-the stream retries the batch; jobs already sent are sent again under the same delivery id and the worker drops a
+It reads the tasks, projects and comments tables' streams, the outbox's sources (docs/webhooks.md says why a second
+stream reader and not a RabbitMQ queue). The batch is all or nothing: if SQS or DynamoDB fails, the invocation fails
+and the stream retries the batch; jobs already sent are sent again under the same delivery id and the worker drops a
 delivered one. A row the outbox cannot read is its business (it goes to OutboxFailureQueue); here it is skipped."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Protocol
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from taskapp.data import webhooks as store
-from taskapp.domain.outbox import PROJECTS, event_from_stream_record, events_from_stream_record, source_of
+from taskapp.domain.outbox import COMMENTS, PROJECTS, event_from_stream_record, events_from_stream_record, source_of
 from taskapp.domain.records.webhooks import DeliveryJob, Webhook
 from taskapp.domain.webhooks import creator_may_receive
 from taskapp.schemas.events import CommentEvent, ProjectEvent, TaskEvent
@@ -124,8 +124,9 @@ class Subscriptions:
 
 def events_of(record: DynamoDBRecord) -> list[WebhookEvent]:
     """The record's events that webhooks deliver: a task record's change (never its assignment events), a project
-    outbox item's event; [] for everything else (project META/MEMBER/INVITE items, TTL removals)."""
-    if source_of(record) == PROJECTS:
+    outbox item's event, a comment's added/updated/deleted; [] for everything else (project META/MEMBER/INVITE
+    items, TTL removals, a comment rewrite that kept its version)."""
+    if source_of(record) in (PROJECTS, COMMENTS):
         return [event for event in events_from_stream_record(record) if event.type.value in SUBSCRIBABLE_EVENTS]
     mapped = event_from_stream_record(record)
     return [mapped] if mapped is not None else []

@@ -21,7 +21,7 @@ class TaskEventType(StrEnum):
     DELETED = "task.deleted"
     # Derived by the outbox from the old/new images, beside the event above of the same stream record.
     ASSIGNED = "task.assigned"  # assigneeId changed to a user
-    UNASSIGNED = "task.unassigned"  # assigneeId removed
+    UNASSIGNED = "task.unassigned"  # assigneeId removed, or changed to another user (a reassignment: both events)
 
 
 UserId = Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)]
@@ -46,6 +46,9 @@ class TaskEvent(ApiModel):
     project_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)] | None = None
     assignee_id: UserId | None = None
     previous_assignee_id: UserId | None = None
+    # The task's project before the change (a MODIFY's old image; absent = it was personal): a move between
+    # projects is recorded in the old project's feed too (taskapp.domain.activity.feeds_of).
+    previous_project_id: Annotated[StrictStr, StringConstraints(min_length=1, max_length=100)] | None = None
 
 
 class ProjectEventType(StrEnum):

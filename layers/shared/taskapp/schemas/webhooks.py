@@ -8,19 +8,21 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, StrictBool, StrictStr, StringConstraints, model_validator
 
 from taskapp.schemas.common import ApiModel
-from taskapp.schemas.events import ProjectEventType, TaskEventType
+from taskapp.schemas.events import CommentEventType, ProjectEventType, TaskEventType
 
 PING_EVENT = "webhook.ping"
 ALL_EVENTS = "*"
 # What a subscription can ask for: the events the fan-out delivers, or "*". `webhook.ping` is sent on request
 # whatever the list. Task events come from the tasks stream; project and member events (a project's subscriptions
-# only: they always carry a projectId) from the projects stream. The assignment events (issue 11) are not delivered
-# to webhooks (yet), so they are not offered; nor are comment events until the comments stream feeds the fan-out.
+# only: they always carry a projectId) from the projects stream; comment events from the comments stream (a project
+# task's comments to the project's subscriptions, a personal task's to its owner's personal ones). The assignment
+# events (issue 11) are not delivered to webhooks (yet), so they are not offered.
 TASK_EVENTS = frozenset(
     event.value for event in TaskEventType if event not in (TaskEventType.ASSIGNED, TaskEventType.UNASSIGNED)
 )
 PROJECT_EVENTS = frozenset(event.value for event in ProjectEventType)
-SUBSCRIBABLE_EVENTS = TASK_EVENTS | PROJECT_EVENTS
+COMMENT_EVENTS = frozenset(event.value for event in CommentEventType)
+SUBSCRIBABLE_EVENTS = TASK_EVENTS | PROJECT_EVENTS | COMMENT_EVENTS
 
 
 def _known_events(values: list[str]) -> list[str]:
