@@ -168,7 +168,8 @@ def main(argv: list[str] | None = None) -> None:
         ["POST /tasks round trip", post["n"], post["p50_ms"], post["p95_ms"]],
         ["event -> receiver", results["latency"]["n"], results["latency"]["p50_ms"], results["latency"]["p95_ms"]],
     ]
-    markdown = "# Webhook delivery\n\n" + markdown_table(["measure", "n", "p50 ms", "p95 ms"], rows, "lrrr")
+    header = f"# Webhook delivery ({results['date']}, {results['machine']}, load {results['load']})\n\n"
+    markdown = header + markdown_table(["measure", "n", "p50 ms", "p95 ms"], rows, "lrrr")
     if "throughput" in results:
         t = results["throughput"]
         markdown += "\n\n" + markdown_table(
