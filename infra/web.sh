@@ -40,7 +40,9 @@ install_deps() {
 build() {
   install_deps
   local sources source_hash
-  sources="$(cd "$WEB_DIR" && find index.html vite.config.ts tsconfig.json package-lock.json src public -type f 2>/dev/null | sort)"
+  # Only the paths that exist (a fresh clone has no public/): find fails on a missing one, and set -e with it.
+  sources="$(cd "$WEB_DIR" && for path in index.html vite.config.ts tsconfig.json package-lock.json src public; do
+    [ ! -e "$path" ] || find "$path" -type f; done | sort)"
   # shellcheck disable=SC2086
   source_hash="$(cd "$WEB_DIR" && digest $sources)"
   if [ -f "$WEB_DIR/dist/index.html" ] && [ "$(cat "$STAMP_DIR/build" 2>/dev/null)" = "$source_hash" ]; then
