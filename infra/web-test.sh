@@ -37,7 +37,8 @@ log "Lighthouse (board with 200 tasks)"
 node scripts/lighthouse.mjs
 if [ "${WEB_SCREENSHOTS_TO_DOCS:-0}" = 1 ]; then
   mkdir -p "$ROOT/docs/screenshots"
-  for shot in 01-login 04-projects 05-task-dialog 06-notifications 09-conflict 11-import 12-board; do
+  for shot in 01-login 04-projects 05-task-dialog 06-notifications 08-comments 09-conflict 10-activity 11-import 12-board \
+    13-project-board 14-filters; do
     cp "$SCREENSHOT_DIR/$shot.png" "$ROOT/docs/screenshots/"
   done
   log "docs/screenshots refreshed"

@@ -65,6 +65,33 @@ def test_answers_name_the_web_origin_and_carry_the_security_headers(api: Api, al
         assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_the_collaboration_routes_name_the_web_origin_too(api: Api, alice: Account, web_origin: str) -> None:
+    """Comments and a project's feed came on other branches: without WEB_ORIGINS on their functions a browser got
+    their answers without CORS and the web app could not read them (the comments panel failed)."""
+    headers = {"Origin": web_origin}
+    project = api.call("POST", "/projects", token=alice.access_token, json={"name": "CORS check"}).json()
+    task = api.call("POST", "/tasks", token=alice.access_token, json={"title": "t", "projectId": project["id"]}).json()
+    comment = api.call(
+        "POST", f"/tasks/{task['id']}/comments", token=alice.access_token, json={"body": "hi"}, headers=headers
+    )
+    comment_path = f"/tasks/{task['id']}/comments/{comment.json()['id']}"
+    answers = {
+        "create comment": comment,
+        "list comments": api.call("GET", f"/tasks/{task['id']}/comments", token=alice.access_token, headers=headers),
+        "update comment": api.call(
+            "PATCH", comment_path, token=alice.access_token, json={"body": "hello", "version": 1}, headers=headers
+        ),
+        "project activity": api.call(
+            "GET", f"/projects/{project['id']}/activity", token=alice.access_token, headers=headers
+        ),
+        "delete comment": api.call("DELETE", comment_path, token=alice.access_token, headers=headers),
+    }
+
+    for name, response in answers.items():
+        assert response.status_code < 300, (name, response.text)
+        assert response.headers.get("Access-Control-Allow-Origin") == web_origin, name
+
+
 @pytest.mark.parametrize(("path", "status"), [("/tasks", 401), ("/no-such-path", 404)])
 def test_the_gateways_own_answers_carry_cors_and_security_headers(
     api: Api, web_origin: str, path: str, status: int

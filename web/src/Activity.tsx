@@ -1,27 +1,26 @@
-import { useEffect, useState } from 'react';
-import { ApiError, type ApiClient } from './api';
-import type { ActivityEntry, Page, Project } from './types';
+import { useEffect, useMemo, useState } from 'react';
+import { listAll, type ApiClient } from './api';
+import type { ActivityEntry, Member, Page, Project } from './types';
 import { Empty, ErrorMessage, formatTime, Loading, useSession } from './ui';
 
-// GET /activity (the caller's feed); GET /projects/{id}/activity once the collaboration branch lands: until then a
-// project's feed is "not available yet" rather than an error.
+// GET /activity (the caller's own feed) or GET /projects/{id}/activity (a project's: its tasks, comments and members,
+// whoever made the change; members only).
 async function feed(api: ApiClient, scope: string, nextToken: string | null): Promise<Page<ActivityEntry>> {
   return api.get(scope ? `/projects/${scope}/activity` : '/activity', { limit: 50, nextToken });
 }
 
 export function Activity({ projects }: { projects: Project[] }) {
-  const { api, liveTick } = useSession();
+  const { api, liveTick, userId } = useSession();
+  const [members, setMembers] = useState<Member[]>([]);
   const [scope, setScope] = useState('');
   const [entries, setEntries] = useState<ActivityEntry[] | null>(null);
   const [nextToken, setNextToken] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [unavailable, setUnavailable] = useState(false);
 
   useEffect(() => {
     let cancelled = false;
     setEntries(null);
     setError(null);
-    setUnavailable(false);
     feed(api, scope, null).then(
       (page) => {
         if (cancelled) return;
@@ -30,8 +29,7 @@ export function Activity({ projects }: { projects: Project[] }) {
       },
       (caught) => {
         if (cancelled) return;
-        if (scope && caught instanceof ApiError && caught.code === 'ROUTE_NOT_FOUND') setUnavailable(true);
-        else setError(caught);
+        setError(caught);
         setEntries([]);
       },
     );
@@ -39,6 +37,15 @@ export function Activity({ projects }: { projects: Project[] }) {
       cancelled = true;
     };
   }, [api, scope, liveTick]);
+
+  // A project's feed names who made each change: its members' emails (the API gives their ids).
+  useEffect(() => {
+    setMembers([]);
+    if (scope) listAll<Member>(api, `/projects/${scope}/members`).then(setMembers, () => undefined);
+  }, [api, scope]);
+  const who = useMemo(() => new Map(members.map((m) => [m.userId, m.email ?? 'a member'])), [members]);
+  const actor = (entry: ActivityEntry) =>
+    !scope || !entry.actorId ? '' : entry.actorId === userId ? ' · by you' : ` · by ${who.get(entry.actorId) ?? 'a former member'}`;
 
   const more = async () => {
     try {
@@ -71,16 +78,16 @@ export function Activity({ projects }: { projects: Project[] }) {
       <ErrorMessage error={error} />
       {entries === null ? (
         <Loading what="activity" />
-      ) : unavailable ? (
-        <Empty title="Project activity is not available yet">This API has no project feed; it appears once deployed.</Empty>
       ) : entries.length === 0 ? (
         <Empty title="No activity yet">Changes to tasks show up here.</Empty>
       ) : (
         <ol className="feed">
           {entries.map((entry, index) => (
             <li key={`${entry.taskId}-${entry.timestamp}-${index}`}>
-              <span className="feed-type">{entry.type.replace('task.', '')}</span> {entry.message}
-              <span className="meta"> · {formatTime(entry.timestamp)}</span>
+              <span className="feed-type">{entry.type.replace('task.', '').replace('.', ' ')}</span> {entry.message}
+              <span className="meta">
+                {actor(entry)} · {formatTime(entry.timestamp)}
+              </span>
             </li>
           ))}
         </ol>

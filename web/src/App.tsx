@@ -109,7 +109,6 @@ interface SignedInProps {
 }
 
 function SignedIn({ api, store, config, route, onLogout }: SignedInProps) {
-  const [collab, setCollab] = useState(true);
   const [liveTick, setLiveTick] = useState(0);
   const [unread, setUnread] = useState(0);
   const [latest, setLatest] = useState<Notification[]>([]);
@@ -153,8 +152,6 @@ function SignedIn({ api, store, config, route, onLogout }: SignedInProps) {
     api,
     userId: userIdOf(store.accessToken ?? ''),
     email: window.sessionStorage.getItem(EMAIL_KEY) ?? '',
-    collab,
-    setCollab,
     liveTick,
   };
 

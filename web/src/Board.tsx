@@ -1,46 +1,27 @@
 import { startTransition, useCallback, useEffect, useMemo, useState, type DragEvent } from 'react';
 import { ApiError, listAll } from './api';
+import { filterQuery, NO_FILTERS, type Filters } from './filters';
 import { TaskDialog } from './TaskDialog';
 import { PRIORITIES, STATUSES, type Member, type Page, type Project, type Task, type TaskStatus } from './types';
 import { CONFLICT_MESSAGE, Empty, ErrorMessage, Loading, useSession } from './ui';
 
-interface Filters {
-  status: string;
-  priority: string;
-  tag: string;
-  assignee: string;
-  dueFrom: string;
-  dueTo: string;
-}
-
-const NO_FILTERS: Filters = { status: '', priority: '', tag: '', assignee: '', dueFrom: '', dueTo: '' };
-
-function matches(task: Task, filters: Filters): boolean {
-  if (filters.status && task.status !== filters.status) return false;
-  if (filters.priority && task.priority !== filters.priority) return false;
-  if (filters.tag && !task.tags.some((tag) => tag.toLowerCase() === filters.tag.toLowerCase())) return false;
-  if (filters.assignee === '-' && task.assigneeId) return false;
-  if (filters.assignee && filters.assignee !== '-' && task.assigneeId !== filters.assignee) return false;
-  if (filters.dueFrom && (!task.dueDate || task.dueDate < filters.dueFrom)) return false;
-  if (filters.dueTo && (!task.dueDate || task.dueDate > filters.dueTo)) return false;
-  return true;
-}
-
 export function Board({ projects }: { projects: Project[] }) {
-  const { api, collab, setCollab, liveTick } = useSession();
+  const { api, liveTick } = useSession();
   const [scope, setScope] = useState<string>('');
   const [tasks, setTasks] = useState<Task[] | null>(null);
   const [members, setMembers] = useState<Member[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  // What the list was last asked with: typing a tag waits for a pause instead of one request per key.
+  const [applied, setApplied] = useState<Filters>(NO_FILTERS);
   const [editing, setEditing] = useState<Task | 'new' | null>(null);
   const [busyId, setBusyId] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     setError(null);
     try {
-      const query: Record<string, string> = scope ? { projectId: scope } : {};
+      const query: Record<string, string> = { ...filterQuery(applied), ...(scope ? { projectId: scope } : {}) };
       // Page by page: the first hundred cards show while the next page loads. Rendered as a transition, so
       // React yields to the browser while it builds a big board instead of blocking input.
       const loaded: Task[] = [];
@@ -53,16 +34,16 @@ export function Board({ projects }: { projects: Project[] }) {
         startTransition(() => setTasks(snapshot));
       } while (nextToken);
     } catch (caught) {
-      if (caught instanceof ApiError && caught.mentionsField('projectId')) {
-        // The API does not have project tasks yet: fall back to the personal board, hide the project controls.
-        setCollab(false);
-        setScope('');
-        setNotice('Project boards are not available on this API yet; showing your personal tasks.');
-        return;
-      }
+      // An unsupported combination of filters is a 400 whose message lists the supported ones.
+      startTransition(() => setTasks(null));
       setError(caught);
     }
-  }, [api, scope, setCollab]);
+  }, [api, scope, applied]);
+
+  useEffect(() => {
+    const timer = setTimeout(() => setApplied(filters), filters.tag === applied.tag ? 0 : 400);
+    return () => clearTimeout(timer);
+  }, [filters, applied.tag]);
 
   useEffect(() => {
     setTasks(null);
@@ -82,8 +63,8 @@ export function Board({ projects }: { projects: Project[] }) {
   }, [api, scope]);
 
   const memberName = useMemo(() => new Map(members.map((m) => [m.userId, m.email ?? m.userId])), [members]);
-  const filtering = Object.values(filters).some(Boolean);
-  const visible = useMemo(() => (tasks ?? []).filter((task) => matches(task, filters)), [tasks, filters]);
+  const filtering = Object.entries(applied).some(([name, value]) => name !== 'sort' && Boolean(value));
+  const visible = tasks ?? [];
   const replace = (task: Task) => setTasks((current) => (current ?? []).map((t) => (t.id === task.id ? task : t)));
 
   const move = async (task: Task, status: TaskStatus) => {
@@ -121,10 +102,17 @@ export function Board({ projects }: { projects: Project[] }) {
     <section aria-labelledby="board-title" className="board-screen">
       <div className="toolbar">
         <h1 id="board-title">Board</h1>
-        {collab && activeProjects.length ? (
+        {activeProjects.length ? (
           <label className="inline">
             Board of
-            <select value={scope} onChange={(e) => setScope(e.target.value)}>
+            <select
+              value={scope}
+              onChange={(e) => {
+                // An assignee belongs to the project board it was chosen on.
+                setFilters((f) => ({ ...f, assignee: '' }));
+                setScope(e.target.value);
+              }}
+            >
               <option value="">My personal tasks</option>
               {activeProjects.map((p) => (
                 <option key={p.id} value={p.id}>
@@ -167,12 +155,12 @@ export function Board({ projects }: { projects: Project[] }) {
           Tag
           <input value={filters.tag} onChange={(e) => setFilter('tag')(e.target.value)} placeholder="any tag" />
         </label>
-        {collab && scope ? (
+        {scope ? (
           <label>
             Assignee
             <select value={filters.assignee} onChange={(e) => setFilter('assignee')(e.target.value)}>
               <option value="">Anyone</option>
-              <option value="-">Unassigned</option>
+              <option value="me">Me</option>
               {members.map((m) => (
                 <option key={m.userId} value={m.userId}>
                   {m.email ?? m.userId}
@@ -189,6 +177,14 @@ export function Board({ projects }: { projects: Project[] }) {
           Due until
           <input type="date" value={filters.dueTo} onChange={(e) => setFilter('dueTo')(e.target.value)} />
         </label>
+        <label>
+          Sort by
+          <select value={filters.sort} onChange={(e) => setFilter('sort')(e.target.value)}>
+            <option value="">Newest first</option>
+            <option value="dueDate">Due date</option>
+            <option value="priority">Priority</option>
+          </select>
+        </label>
         <button type="button" onClick={() => setFilters(NO_FILTERS)}>
           Clear filters
         </button>
@@ -200,7 +196,7 @@ export function Board({ projects }: { projects: Project[] }) {
       <ErrorMessage error={error} />
 
       {tasks === null ? (
-        <Loading what="tasks" />
+        error ? null : <Loading what="tasks" />
       ) : (
         <div className="columns">
           {STATUSES.map((column) => {
@@ -218,7 +214,7 @@ export function Board({ projects }: { projects: Project[] }) {
                   {column.label} <span className="count">{cards.length}</span>
                 </h2>
                 {cards.length === 0 ? (
-                  <Empty title={tasks.length ? 'Nothing here' : 'No tasks yet'}>
+                  <Empty title={tasks.length || filtering ? 'Nothing here' : 'No tasks yet'}>
                     {filtering
                       ? 'No task in this column matches the filters.'
                       : tasks.length

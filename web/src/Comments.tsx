@@ -3,16 +3,12 @@ import { ApiError, listAll } from './api';
 import { commentIdOf, type Comment } from './types';
 import { Empty, ErrorMessage, formatTime, Loading, useSession } from './ui';
 
-// Comments on a task (issue 11, `collab-comments`): GET/POST /tasks/{id}/comments, PATCH/DELETE
-// /tasks/{id}/comments/{commentId} with the comment's version. Until that API is deployed the route answers
-// 404 ROUTE_NOT_FOUND (or 403 from a gateway without the route): the panel says so instead of failing.
-const unavailable = (error: unknown) =>
-  error instanceof ApiError && ((error.status === 404 && error.code === 'ROUTE_NOT_FOUND') || (error.status === 403 && error.code !== 'FORBIDDEN'));
+// Comments on a task (issue 11): GET/POST /tasks/{id}/comments, PATCH/DELETE /tasks/{id}/comments/{commentId} with
+// the comment's version; the API checks who may read, write and edit (the author edits, admins delete).
 
 export function Comments({ taskId }: { taskId: string }) {
   const { api, userId } = useSession();
   const [comments, setComments] = useState<Comment[] | null>(null);
-  const [missing, setMissing] = useState(false);
   const [body, setBody] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -21,8 +17,7 @@ export function Comments({ taskId }: { taskId: string }) {
     try {
       setComments(await listAll<Comment>(api, `/tasks/${taskId}/comments`));
     } catch (caught) {
-      if (unavailable(caught)) setMissing(true);
-      else setError(caught);
+      setError(caught);
       setComments([]);
     }
   }, [api, taskId]);
@@ -76,9 +71,7 @@ export function Comments({ taskId }: { taskId: string }) {
   return (
     <section className="comments" aria-labelledby={`comments-${taskId}`}>
       <h3 id={`comments-${taskId}`}>Comments</h3>
-      {missing ? (
-        <Empty title="Comments are not available yet">This API has no comments route; they appear once it is deployed.</Empty>
-      ) : comments === null ? (
+      {comments === null ? (
         <Loading what="comments" />
       ) : (
         <>

@@ -45,7 +45,7 @@ const formOf = (task: Task | null): Form => ({
 });
 
 export function TaskDialog({ task, projectId, members, onClose, onSaved, onDeleted }: Props) {
-  const { api, collab, setCollab } = useSession();
+  const { api } = useSession();
   const dialog = useRef<HTMLDialogElement>(null);
   const [current, setCurrent] = useState<Task | null>(task);
   const [form, setForm] = useState<Form>(formOf(task));
@@ -79,7 +79,7 @@ export function TaskDialog({ task, projectId, members, onClose, onSaved, onDelet
       tags,
       remindAt: form.remindAt ? new Date(form.remindAt).toISOString() : null,
     };
-    if (collab && inProject) fields.assigneeId = form.assigneeId || null;
+    if (inProject) fields.assigneeId = form.assigneeId || null;
     try {
       if (current) {
         // An unchanged reminder is not sent again: one that already fired is in the past, which the API refuses.
@@ -87,7 +87,7 @@ export function TaskDialog({ task, projectId, members, onClose, onSaved, onDelet
         const saved = await api.patch<Task>(`/tasks/${current.id}`, { version: current.version, ...fields });
         onSaved(saved, false);
       } else {
-        if (collab && projectId) fields.projectId = projectId;
+        if (projectId) fields.projectId = projectId;
         if (!fields.dueDate) delete fields.dueDate;
         if (!fields.remindAt) delete fields.remindAt;
         if (!fields.assigneeId) delete fields.assigneeId;
@@ -105,9 +105,6 @@ export function TaskDialog({ task, projectId, members, onClose, onSaved, onDelet
         } catch (reload) {
           setError(reload);
         }
-      } else if (caught instanceof ApiError && (caught.mentionsField('projectId') || caught.mentionsField('assigneeId'))) {
-        setCollab(false);
-        setError(new Error('This API does not support projects or assignees on tasks yet; those fields are hidden. Save again.'));
       } else setError(caught);
     } finally {
       setBusy(false);
@@ -180,7 +177,7 @@ export function TaskDialog({ task, projectId, members, onClose, onSaved, onDelet
           Tags (comma separated)
           <input value={form.tags} onChange={(e) => set('tags')(e.target.value)} />
         </label>
-        {collab && inProject ? (
+        {inProject ? (
           <label>
             Assignee
             <select value={form.assigneeId} onChange={(e) => set('assigneeId')(e.target.value)}>

@@ -86,10 +86,13 @@ export interface Notification {
 
 export interface ActivityEntry {
   type: string;
-  taskId: string;
+  taskId: string | null;
   title: string;
   timestamp: string;
   message: string;
+  actorId?: string | null;
+  projectId?: string | null;
+  commentId?: string | null;
 }
 
 export interface Comment {

@@ -5,9 +5,6 @@ export interface Session {
   api: ApiClient;
   userId: string;
   email: string;
-  /** Whether the API knows task projectId/assigneeId yet (issue 11); false once it refused them. */
-  collab: boolean;
-  setCollab: (value: boolean) => void;
   /** Bumped when a live notification arrives, so open screens reload what it is about. */
   liveTick: number;
 }
