@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 from infra.local_api.gateway import GatewayResponse, HttpRequest, LocalGateway
 from infra.local_api.loader import RELOADED_PACKAGES, add_layers_to_path
 from infra.local_api.pool import Admission, WorkerConfig, WorkerPool, overloaded_response
-from infra.local_api.tables import ensure_tables, ensure_webhook_resources
+from infra.local_api.tables import ensure_schedule_group, ensure_tables, ensure_webhook_resources
 from infra.local_api.template import ROOT, FunctionSpec, SamTemplate
 
 log = logging.getLogger("local_api")
@@ -201,6 +201,8 @@ def _prepare(
         created = ensure_tables(template, environment, environment.get("DYNAMODB_ENDPOINT"))
         if created:
             log.info("created tables %s", ", ".join(created))
+        if ensure_schedule_group(environment, environment.get("DYNAMODB_ENDPOINT")):
+            log.info("created schedule group %s", environment["REMINDER_SCHEDULE_GROUP"])
         webhook_queues = ensure_webhook_resources(environment, environment.get("DYNAMODB_ENDPOINT"))
         environment.update(webhook_queues)
         apply_environment(webhook_queues)

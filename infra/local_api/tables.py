@@ -83,3 +83,23 @@ def ensure_webhook_resources(environment: dict[str, str], endpoint_url: str | No
         if name:
             overrides[var] = sqs.create_queue(QueueName=name)["QueueUrl"]  # idempotent for the same attributes
     return overrides
+
+
+def ensure_schedule_group(environment: dict[str, str], endpoint_url: str | None) -> bool:
+    """The reminders' EventBridge Scheduler group, created when missing; True when it was.
+
+    A deployed stack declares it (ReminderScheduleGroup); the in-process API has no stack, and GET /health reports
+    the group (taskapp.messaging.scheduler.probe), so without it the local API would answer 503 degraded.
+    """
+    import boto3
+
+    name = environment.get("REMINDER_SCHEDULE_GROUP", "")
+    if not name:
+        return False
+    scheduler: Any = boto3.client("scheduler", endpoint_url=endpoint_url or None)
+    try:
+        scheduler.get_schedule_group(Name=name)
+        return False
+    except scheduler.exceptions.ResourceNotFoundException:
+        scheduler.create_schedule_group(Name=name)
+        return True

@@ -260,3 +260,19 @@ def test_ensure_tables_adds_the_indexes_an_older_local_table_lacks() -> None:
     wanted = {index["IndexName"] for index in props["GlobalSecondaryIndexes"]}
     assert {index["IndexName"] for index in table.get("GlobalSecondaryIndexes") or []} == wanted
     assert ensure_tables(template, {"NOTIFICATIONS_TABLE": name}, None) == []  # nothing left to add
+
+
+def test_ensure_schedule_group_creates_the_reminders_group_once() -> None:
+    """GET /health reports the reminders' schedule group; the in-process API has no stack to declare it, so it makes
+    it (else the local API, and the fuzz suite that needs it healthy, would see 503 degraded)."""
+    import boto3
+
+    from infra.local_api.tables import ensure_schedule_group
+
+    name = f"local-api-reminders-{uuid.uuid4().hex[:8]}"
+    environment = {"REMINDER_SCHEDULE_GROUP": name}
+
+    assert ensure_schedule_group(environment, None) is True
+    assert boto3.client("scheduler").get_schedule_group(Name=name)["Name"] == name
+    assert ensure_schedule_group(environment, None) is False  # already there: nothing to do
+    assert ensure_schedule_group({}, None) is False  # no reminders configured: nothing to make
