@@ -29,33 +29,15 @@ def _of(api: Api, account: Account, kind: str, task_id: str) -> list[dict[str, A
 
 
 def _project(api: Api, owner: Account, name: str, *members: Account) -> str:
-    created = api.call("POST", "/projects", token=owner.access_token, json={"name": name})
-    assert created.status_code == 201, created.text
-    project_id: str = created.json()["id"]
+    project_id = api.create_project(owner, name)
     for member in members:
-        invited = api.call(
-            "POST",
-            f"/projects/{project_id}/invitations",
-            token=owner.access_token,
-            json={"email": member.email, "role": "member"},
-        )
-        assert invited.status_code == 202, invited.text
-        listed = api.call("GET", "/invitations", token=member.access_token).json()["items"]
-        (invitation,) = [item for item in listed if item["projectId"] == project_id]
-        accepted = api.call("POST", f"/invitations/{invitation['id']}/accept", token=member.access_token)
-        assert accepted.status_code == 200, accepted.text
+        api.join(owner, project_id, member)
     return project_id
-
-
-def _project_task(api: Api, account: Account, project_id: str, title: str) -> dict[str, Any]:
-    created = api.call("POST", "/tasks", token=account.access_token, json={"title": title, "projectId": project_id})
-    assert created.status_code == 201, created.text
-    return dict(created.json())
 
 
 def test_an_assignment_tells_the_assignee_not_the_assigner(api: Api, alice: Account, bob: Account) -> None:
     project_id = _project(api, alice, "Assignments", bob)
-    task = _project_task(api, alice, project_id, "Review <the> plan")
+    task = api.create_project_task(alice, project_id, "Review <the> plan")
     assigned = api.call(
         "PATCH", f"/tasks/{task['id']}", token=alice.access_token, json={"version": 1, "assigneeId": bob.user_id}
     )
@@ -72,7 +54,7 @@ def test_an_assignment_tells_the_assignee_not_the_assigner(api: Api, alice: Acco
 
 def test_completion_by_the_assignee_tells_the_creator(api: Api, alice: Account, bob: Account) -> None:
     project_id = _project(api, alice, "Completions", bob)
-    task = _project_task(api, alice, project_id, "Close the sprint")
+    task = api.create_project_task(alice, project_id, "Close the sprint")
     path = f"/tasks/{task['id']}"
     assert api.call("PATCH", path, token=alice.access_token, json={"version": 1, "assigneeId": bob.user_id}).ok
     done = api.call("PATCH", path, token=bob.access_token, json={"version": 2, "status": "done"})
@@ -83,11 +65,10 @@ def test_completion_by_the_assignee_tells_the_creator(api: Api, alice: Account, 
 
 def test_an_invitation_before_registration_is_emailed_to_the_address(api: Api, alice: Account) -> None:
     email = unique.email("invitee")
-    created = api.call("POST", "/projects", token=alice.access_token, json={"name": "Launch <Q1>"})
-    assert created.status_code == 201, created.text
+    project_id = api.create_project(alice, "Launch <Q1>")
     invited = api.call(
         "POST",
-        f"/projects/{created.json()['id']}/invitations",
+        f"/projects/{project_id}/invitations",
         token=alice.access_token,
         json={"email": email, "role": "member"},
     )
@@ -105,7 +86,7 @@ def _wait_for_comment(api: Api, account: Account, task_id: str) -> None:
 def test_a_comment_tells_watchers_and_the_mentioned_not_its_author(api: Api, alice: Account, bob: Account) -> None:
     carol = api.new_account("carol")
     project_id = _project(api, alice, "Comments", bob, carol)
-    task = _project_task(api, alice, project_id, "Pick a venue")
+    task = api.create_project_task(alice, project_id, "Pick a venue")
     body = f"@{carol.user_id} can you check <b>this</b>?"
     commented = api.call("POST", f"/tasks/{task['id']}/comments", token=bob.access_token, json={"body": body})
     assert commented.status_code == 201, commented.text
@@ -121,7 +102,7 @@ def test_a_comment_tells_watchers_and_the_mentioned_not_its_author(api: Api, ali
 def test_a_reassignment_tells_the_previous_assignee_and_the_new_one(api: Api, alice: Account, bob: Account) -> None:
     carol = api.new_account("carol")
     project_id = _project(api, alice, "Handover", bob, carol)
-    task = _project_task(api, alice, project_id, "Hand it over")
+    task = api.create_project_task(alice, project_id, "Hand it over")
     path = f"/tasks/{task['id']}"
     assert api.call("PATCH", path, token=alice.access_token, json={"version": 1, "assigneeId": bob.user_id}).ok
     moved = api.call("PATCH", path, token=alice.access_token, json={"version": 2, "assigneeId": carol.user_id})
@@ -135,7 +116,7 @@ def test_a_reassignment_tells_the_previous_assignee_and_the_new_one(api: Api, al
 def test_an_earlier_commenter_is_told_of_a_new_comment(api: Api, alice: Account, bob: Account) -> None:
     carol = api.new_account("carol")
     project_id = _project(api, alice, "Watchers", bob, carol)
-    task = _project_task(api, alice, project_id, "Plan the offsite")
+    task = api.create_project_task(alice, project_id, "Plan the offsite")
     first = api.call("POST", f"/tasks/{task['id']}/comments", token=carol.access_token, json={"body": "I'm in"})
     assert first.status_code == 201, first.text
     second = api.call("POST", f"/tasks/{task['id']}/comments", token=bob.access_token, json={"body": "Me too"})

@@ -92,19 +92,9 @@ def test_hostile_bodies_are_clear_4xx(api: Api, alice: Account) -> None:
 
 def _project_with(api: Api, owner: Account, members: dict[str, Account]) -> str:
     """A project of `owner` with each account joined in the role it is keyed by."""
-    created = api.call("POST", "/projects", token=owner.access_token, json={"name": "Comments"})
-    assert created.status_code == 201, created.text
-    project_id = str(created.json()["id"])
+    project_id = api.create_project(owner, "Comments")
     for role, account in members.items():
-        invited = api.call(
-            "POST",
-            f"/projects/{project_id}/invitations",
-            token=owner.access_token,
-            json={"email": account.email, "role": role},
-        )
-        assert invited.status_code == 202, invited.text
-        accepted = api.call("POST", f"/invitations/{invited.json()['id']}/accept", token=account.access_token)
-        assert accepted.status_code == 200, accepted.text
+        api.join(owner, project_id, account, role)
     return project_id
 
 
@@ -112,7 +102,7 @@ def test_project_members_discuss_a_task_and_outsiders_see_nothing(api: Api, alic
     carol = api.new_account("carol")
     outsider = api.new_account("outsider")
     project_id = _project_with(api, alice, {"viewer": bob, "admin": carol})
-    task = api.create_task(alice, title="Shared", projectId=project_id)
+    task = api.create_project_task(alice, project_id, "Shared")
     by_viewer = _comment(
         api, bob, task["id"], f"@{carol.email} and @{alice.user_id}: looks good (cc @{outsider.email})"
     )

@@ -30,32 +30,14 @@ def _of_type(items: list[dict[str, Any]], kind: str, task_id: str) -> list[dict[
 def _shared_project(api: Api, owner: Account, member: Account) -> str:
     """A project of `owner` that `member` joined: the member's changes to the owner's tasks tell the owner (a
     person is never told of their own change, docs/events.md)."""
-    created = api.call("POST", "/projects", token=owner.access_token, json={"name": "Notifications"})
-    assert created.status_code == 201, created.text
-    project_id: str = created.json()["id"]
-    invitation_body = {"email": member.email, "role": "member"}
-    path = f"/projects/{project_id}/invitations"
-    invited = api.call("POST", path, token=owner.access_token, json=invitation_body)
-    assert invited.status_code == 202, invited.text
-    (invitation,) = [
-        item
-        for item in api.call("GET", "/invitations", token=member.access_token).json()["items"]
-        if item["projectId"] == project_id
-    ]
-    accepted = api.call("POST", f"/invitations/{invitation['id']}/accept", token=member.access_token)
-    assert accepted.status_code == 200, accepted.text
+    project_id = api.create_project(owner, "Notifications")
+    api.join(owner, project_id, member)
     return project_id
-
-
-def _task_in(api: Api, account: Account, project_id: str, title: str) -> dict[str, Any]:
-    created = api.call("POST", "/tasks", token=account.access_token, json={"title": title, "projectId": project_id})
-    assert created.status_code == 201, created.text
-    return dict(created.json())
 
 
 def test_completed_task_reaches_the_inbox_and_an_email_once(api: Api, alice: Account, bob: Account) -> None:
     """Bob completes Alice's task: Alice (its creator) is told once in the inbox and once by email; Bob is not."""
-    task = _task_in(api, alice, _shared_project(api, alice, bob), "Ship <v2> & party")
+    task = api.create_project_task(alice, _shared_project(api, alice, bob), "Ship <v2> & party")
     done = api.call("PATCH", f"/tasks/{task['id']}", token=bob.access_token, json={"version": 1, "status": "done"})
     assert done.status_code == 200, done.text
     found = wait_until(

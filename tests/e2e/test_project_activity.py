@@ -28,16 +28,9 @@ def _ok(response: requests.Response, status: int = 200) -> dict[str, Any]:
 
 def _shared_project(api: Api, owner: Account, member: Account) -> str:
     """`owner` creates a project and invites `member` (who accepts) as a member."""
-    project = _ok(api.call("POST", "/projects", token=owner.access_token, json={"name": "Launch"}), 201)
-    invited = api.call(
-        "POST",
-        f"/projects/{project['id']}/invitations",
-        token=owner.access_token,
-        json={"email": member.email, "role": "member"},
-    )
-    _ok(invited, 202)
-    _ok(api.call("POST", f"/invitations/{invited.json()['id']}/accept", token=member.access_token))
-    return str(project["id"])
+    project_id = api.create_project(owner, "Launch")
+    api.join(owner, project_id, member)
+    return project_id
 
 
 def _entries(api: Api, caller: Account, path: str) -> list[dict[str, Any]]:
@@ -71,7 +64,7 @@ def test_a_members_task_and_assignment_reach_the_project_feed_through_rabbitmq(
     api: Api, alice: Account, bob: Account
 ) -> None:
     project = _shared_project(api, alice, bob)
-    task = _ok(api.call("POST", "/tasks", token=bob.access_token, json={"title": "Draft", "projectId": project}), 201)
+    task = api.create_project_task(bob, project, "Draft")
     assigned = api.call(
         "PATCH",
         f"/tasks/{task['id']}",
@@ -112,9 +105,7 @@ def test_a_members_task_and_assignment_reach_the_project_feed_through_rabbitmq(
 
 def test_the_owners_own_feed_shows_the_other_users_edit_of_their_task(api: Api, alice: Account, bob: Account) -> None:
     project = _shared_project(api, alice, bob)
-    task = _ok(
-        api.call("POST", "/tasks", token=alice.access_token, json={"title": "Budget", "projectId": project}), 201
-    )
+    task = api.create_project_task(alice, project, "Budget")
     edited = api.call(
         "PATCH",
         f"/tasks/{task['id']}",

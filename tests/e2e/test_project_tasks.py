@@ -31,33 +31,13 @@ def _eventually(call: Callable[[], requests.Response], ok: Callable[[requests.Re
         time.sleep(0.25)
 
 
-def _project(api: Api, owner: Account, name: str = "Tasks") -> str:
-    created = api.call("POST", "/projects", token=owner.access_token, json={"name": name})
-    assert created.status_code == 201, created.text
-    return str(created.json()["id"])
-
-
-def _join(api: Api, owner: Account, project_id: str, invitee: Account, role: str) -> None:
-    invited = api.call(
-        "POST",
-        f"/projects/{project_id}/invitations",
-        token=owner.access_token,
-        json={"email": invitee.email, "role": role},
-    )
-    assert invited.status_code == 202, invited.text
-    listed = api.call("GET", "/invitations", token=invitee.access_token).json()["items"]
-    (invitation,) = [item for item in listed if item["projectId"] == project_id]
-    accepted = api.call("POST", f"/invitations/{invitation['id']}/accept", token=invitee.access_token)
-    assert accepted.status_code == 200, accepted.text
-
-
 @pytest.fixture
 def team(api: Api) -> dict[str, Any]:
     """An owner, a member and a viewer of one project, and a stranger."""
     owner, member, viewer = api.new_account("owner"), api.new_account("member"), api.new_account("viewer")
-    project_id = _project(api, owner)
-    _join(api, owner, project_id, member, "member")
-    _join(api, owner, project_id, viewer, "viewer")
+    project_id = api.create_project(owner, "Tasks")
+    api.join(owner, project_id, member, "member")
+    api.join(owner, project_id, viewer, "viewer")
     return {"project": project_id, "owner": owner, "member": member, "viewer": viewer, "stranger": api.new_account()}
 
 

@@ -33,11 +33,6 @@ def _accept_only_invitation(api: Api, invitee: Account, project_id: str) -> dict
     return dict(accepted.json())
 
 
-def _join(api: Api, owner: Account, project_id: str, invitee: Account, role: str) -> None:
-    assert _invite(api, owner, project_id, invitee.email, role).status_code == 202
-    assert _accept_only_invitation(api, invitee, project_id)["role"] == role
-
-
 def _roles(api: Api, caller: Account, project_id: str) -> dict[str, str]:
     listed = api.call("GET", f"/projects/{project_id}/members", token=caller.access_token)
     assert listed.status_code == 200, listed.text
@@ -69,7 +64,7 @@ def test_invitation_before_the_invitee_registered(api: Api, alice: Account) -> N
 
 def test_a_role_change_takes_effect_on_the_very_next_request(api: Api, alice: Account, bob: Account) -> None:
     project = _create(api, alice)
-    _join(api, alice, project["id"], bob, "admin")
+    api.join(alice, project["id"], bob, "admin")
     assert _invite(api, bob, project["id"], unique.email("x")).status_code == 202
     demoted = api.call(
         "PATCH", f"/projects/{project['id']}/members/{bob.user_id}", token=alice.access_token, json={"role": "viewer"}
@@ -85,8 +80,8 @@ def _trio(api: Api) -> dict[str, Any]:
     """Three real users: an owner, an admin and a viewer of one project; plus a stranger."""
     owner, admin, viewer = api.new_account("owner"), api.new_account("admin"), api.new_account("viewer")
     project = _create(api, owner, "Trio")
-    _join(api, owner, project["id"], admin, "admin")
-    _join(api, owner, project["id"], viewer, "viewer")
+    api.join(owner, project["id"], admin, "admin")
+    api.join(owner, project["id"], viewer, "viewer")
     return {"id": project["id"], "owner": owner, "admin": admin, "viewer": viewer, "stranger": api.new_account("x")}
 
 

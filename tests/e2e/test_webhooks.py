@@ -213,11 +213,9 @@ def test_forbidden_addresses_are_refused_at_creation(api: Api, alice: Account, u
 
 
 def _project_with(api: Api, owner: Account, members: dict[str, tuple[Account, str]]) -> str:
-    created = api.call("POST", "/projects", token=owner.access_token, json={"name": "Webhook e2e"})
-    assert created.status_code == 201, created.text
-    project_id: str = created.json()["id"]
+    project_id = api.create_project(owner, "Webhook e2e")
     for account, role in members.values():
-        _project_join(api, owner, project_id, account, role)
+        api.join(owner, project_id, account, role)
     return project_id
 
 
@@ -228,13 +226,6 @@ def _subscribe_project(api: Api, account: Account, project_id: str, url: str) ->
         token=account.access_token,
         json={"url": url, "events": ["task.created"], "projectId": project_id},
     )
-
-
-def _create_project_task(api: Api, account: Account, project_id: str, title: str = "Project webhook e2e") -> str:
-    answer = api.call("POST", "/tasks", token=account.access_token, json={"title": title, "projectId": project_id})
-    assert answer.status_code == 201, answer.text
-    task_id: str = answer.json()["id"]
-    return task_id
 
 
 @pytest.mark.usefixtures("stack")
@@ -262,8 +253,8 @@ def test_project_task_events_reach_the_project_subscription_never_a_personal_one
         project_hook = _subscribe_project(api, alice, project_id, project_receiver.url)
         assert project_hook.status_code == 201, project_hook.text
         personal_hook = _subscribe(api, alice, personal_receiver.url, ["task.created"])
-        by_owner = _create_project_task(api, alice, project_id, "by the owner")
-        by_member = _create_project_task(api, bob, project_id, "by a member")
+        by_owner = api.create_project_task(alice, project_id, "by the owner")["id"]
+        by_member = api.create_project_task(bob, project_id, "by a member")["id"]
         _received(project_receiver, 2)
         personal_task = _create_task(api, alice, "personal")  # after the project tasks: the stream keeps order
         _received(personal_receiver, 1)
@@ -289,7 +280,7 @@ def test_a_demoted_creators_subscription_stops_receiving(api: Api, alice: Accoun
             json={"role": "member"},
         )
         assert demoted.status_code == 200, demoted.text
-        _create_project_task(api, alice, project_id)
+        api.create_project_task(alice, project_id, "Project webhook e2e")
         _received(alices, 1)  # the fan-out of that event is done: bob's subscription got no job from it
         assert bobs.requests == []
         assert [d for d in _deliveries(api, bob, bobs_hook.json()["id"]) if d["outcome"] == "delivered"] == []
@@ -305,9 +296,7 @@ def test_a_demoted_creators_subscription_stops_receiving(api: Api, alice: Accoun
 @pytest.mark.usefixtures("stack")
 def test_member_events_reach_the_project_subscription(api: Api, alice: Account, bob: Account) -> None:
     """The projects stream feeds the fan-out too: an invitation and its acceptance, as member.* deliveries."""
-    created = api.call("POST", "/projects", token=alice.access_token, json={"name": "Webhook members e2e"})
-    assert created.status_code == 201, created.text
-    project_id: str = created.json()["id"]
+    project_id = api.create_project(alice, "Webhook members e2e")
     with running_receiver([200]) as receiver:
         hook = api.call(
             "POST",
@@ -316,25 +305,11 @@ def test_member_events_reach_the_project_subscription(api: Api, alice: Account, 
             json={"url": receiver.url, "events": ["member.invited", "member.joined"], "projectId": project_id},
         )
         assert hook.status_code == 201, hook.text
-        _project_join(api, alice, project_id, bob)
+        api.join(alice, project_id, bob)
         _received(receiver, 2)
         bodies = receiver.verify_all(hook.json()["secret"])
     assert sorted(body["type"] for body in bodies) == ["member.invited", "member.joined"]
     assert all(body["data"]["projectId"] == project_id for body in bodies)
-
-
-def _project_join(api: Api, owner: Account, project_id: str, invitee: Account, role: str = "member") -> None:
-    invited = api.call(
-        "POST",
-        f"/projects/{project_id}/invitations",
-        token=owner.access_token,
-        json={"email": invitee.email, "role": role},
-    )
-    assert invited.status_code == 202, invited.text
-    listed = api.call("GET", "/invitations", token=invitee.access_token).json()["items"]
-    (invitation,) = [item for item in listed if item["projectId"] == project_id]
-    accepted = api.call("POST", f"/invitations/{invitation['id']}/accept", token=invitee.access_token)
-    assert accepted.status_code == 200, accepted.text
 
 
 @pytest.mark.usefixtures("stack")
@@ -352,7 +327,7 @@ def test_comment_events_reach_project_and_personal_subscriptions(api: Api, alice
         )
         assert project_hook.status_code == 201, project_hook.text
         personal_hook = _subscribe(api, alice, personal_receiver.url, comment_types)
-        project_task = _create_project_task(api, alice, project_id, "commented in the project")
+        project_task = api.create_project_task(alice, project_id, "commented in the project")["id"]
         added = api.call(
             "POST", f"/tasks/{project_task}/comments", token=bob.access_token, json={"body": "From the project"}
         )

@@ -78,6 +78,35 @@ class Api:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
+    def create_project(self, owner: Account, name: str = "E2E project") -> str:
+        """A new project of `owner`; its id."""
+        created = self.call("POST", "/projects", token=owner.access_token, json={"name": name})
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+
+    def join(self, owner: Account, project_id: str, invitee: Account, role: str = "member") -> None:
+        """`owner` invites `invitee` as `role`; the invitee finds that one invitation in GET /invitations, accepts."""
+        invited = self.call(
+            "POST",
+            f"/projects/{project_id}/invitations",
+            token=owner.access_token,
+            json={"email": invitee.email, "role": role},
+        )
+        assert invited.status_code == 202, invited.text
+        listed = self.call("GET", "/invitations", token=invitee.access_token)
+        assert listed.status_code == 200, listed.text
+        (invitation,) = [item for item in listed.json()["items"] if item["projectId"] == project_id]
+        accepted = self.call("POST", f"/invitations/{invitation['id']}/accept", token=invitee.access_token)
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["role"] == role, accepted.text
+
+    def create_project_task(self, account: Account, project_id: str, title: str, **fields: Any) -> dict[str, Any]:
+        """A task in `project_id` created by `account` (a member); the created task."""
+        body = {"title": title, "projectId": project_id, **fields}
+        created = self.call("POST", "/tasks", token=account.access_token, json=body)
+        assert created.status_code == 201, created.text
+        return dict(created.json())
+
 
 def assert_error(response: requests.Response, status: int, code: str | None = None) -> dict[str, Any]:
     """The one error shape every failure uses: {"error": {"code", "message", "details"}}."""
