@@ -66,6 +66,24 @@ log "sam deploy (stack $STACK_NAME) to $AWS_ENDPOINT_URL"
 "$VENV/bin/python" -m infra.reserved_concurrency --stack-name "$STACK_NAME" >"$LOG_DIR/reserved-concurrency.log" 2>&1 ||
   log "warning: reserved concurrency not applied (see $LOG_DIR/reserved-concurrency.log)"
 
+# Every local stack declares the same sender identity (NotificationSenderEmail's default), and MiniStack keeps one
+# identity per address: deleting any one stack deletes it for all, and an update does not recreate it, so every
+# email then fails "not verified". Make sure this stack's sender exists (idempotent; AWS verifies it by mail).
+"$VENV/bin/python" - >"$LOG_DIR/ses-identity-$STACK_NAME.log" 2>&1 <<'PY' || log "warning: SES sender identity not checked (see $LOG_DIR/ses-identity-$STACK_NAME.log)"
+import os
+import boto3
+from infra.stack import Stack
+parameters = {p["ParameterKey"]: p["ParameterValue"] for p in Stack(os.environ["STACK_NAME"]).description().get("Parameters") or []}
+sender = parameters["NotificationSenderEmail"]
+ses = boto3.client("sesv2")
+try:
+    ses.get_email_identity(EmailIdentity=sender)
+    print(f"{sender}: present")
+except ses.exceptions.NotFoundException:
+    ses.create_email_identity(EmailIdentity=sender)
+    print(f"{sender}: created (a stack deleted earlier had taken it)")
+PY
+
 api_id="$("$VENV/bin/python" -m infra.stack --stack-name "$STACK_NAME" output ApiId)"
 api_url="$AWS_ENDPOINT_URL/_aws/execute-api/$api_id/$STAGE"
 echo "$api_url" >"${API_URL_FILE:-$LOCAL_DIR/api-url}"
