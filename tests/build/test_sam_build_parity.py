@@ -44,9 +44,13 @@ def _top_level_names(module: ast.Module) -> set[str]:
 
 
 def _registered_routes(module: ast.Module) -> set[tuple[str, str]]:
-    """(METHOD, /path/{param}) for each `@app.<method>("/path/<param>")` decorator in the handler module."""
+    """(METHOD, /path/{param}) for each `@app.<method>("/path/<param>")` decorator in the handler module, and the
+    greedy OPTIONS route of a CORS preflight handler."""
     routes = set()
     for node in ast.walk(module):
+        # `handler = preflight_handler()` (taskapp.api): the one OPTIONS answer of every path, no resolver routes.
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "preflight_handler":
+            routes.add(("OPTIONS", "/{proxy+}"))
         if not isinstance(node, ast.FunctionDef):
             continue
         for decorator in node.decorator_list:
