@@ -64,7 +64,12 @@ def test_invoke_deployed_function_error_is_reported_with_a_failing_exit(stack_en
     # an error any more: the authorizer answers it with a Deny.)
     result = oncall(stack_env, "invoke", "authorizer", "tests/fixtures/events/authorizer_malformed_event.json")
     assert result.returncode == 1
-    assert '"errorType": "KeyError"' in result.stdout
+    response_part, _, logs_part = result.stdout.partition("# logs")
+    # The error and what caused it: AWS names the exception in errorType; MiniStack says Runtime.HandlerError there
+    # and the KeyError is in the traceback of the log tail.
+    assert '"functionError": "Unhandled"' in response_part
+    assert "'authorizationToken'" in response_part
+    assert "KeyError: 'authorizationToken'" in logs_part or '"errorType": "KeyError"' in response_part
 
 
 def test_logs_shows_recent_invocations(stack_env: dict[str, str]) -> None:
