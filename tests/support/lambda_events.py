@@ -7,11 +7,14 @@ import importlib.util
 import json
 import sys
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
     from taskapp.auth.context import AuthorizerContext
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,3 +117,29 @@ EVENTS_DIR = ROOT / "events"
 def sample_event(function: str, name: str) -> dict[str, Any]:
     """A committed sample event from events/<function>/<name>.json (the same files `make invoke` sends)."""
     return json.loads((EVENTS_DIR / function / f"{name}.json").read_text())
+
+
+def stream_record(
+    name: str,
+    new: dict[str, Any] | None,
+    old: dict[str, Any] | None,
+    keys: Sequence[str] = ("ownerId", "taskId"),
+    created: int = 1795424401,
+) -> DynamoDBRecord:
+    """One DynamoDB stream record (INSERT/MODIFY/REMOVE) of plain-Python images, as Lambda's poller delivers it."""
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    image = new if new is not None else old
+    assert image is not None
+    body: dict[str, Any] = {
+        "ApproximateCreationDateTime": created,
+        "Keys": {key: serializer.serialize(image[key]) for key in keys},
+        "SequenceNumber": "1",
+    }
+    if new is not None:
+        body["NewImage"] = {key: serializer.serialize(value) for key, value in new.items()}
+    if old is not None:
+        body["OldImage"] = {key: serializer.serialize(value) for key, value in old.items()}
+    return DynamoDBRecord({"eventID": "1", "eventName": name, "eventSource": "aws:dynamodb", "dynamodb": body})

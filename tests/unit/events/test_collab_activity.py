@@ -36,7 +36,7 @@ from taskapp.schemas.events import (
     TaskEventType,
 )
 from tests.support.api_client import ApiClient, ApiResponse
-from tests.support.lambda_events import FakeLambdaContext, load_function, sample_event
+from tests.support.lambda_events import FakeLambdaContext, load_function, sample_event, stream_record
 from tests.unit.conftest import Account
 from tests.unit.events.conftest import FakePublisher
 from tests.unit.helpers import assert_error
@@ -99,22 +99,6 @@ def _events(sample: str) -> list[AnyEvent]:
     for record in sample_event("outbox_publisher", sample)["Records"]:
         events.extend(events_from_stream_record(DynamoDBRecord(record)))
     return events
-
-
-def _record(name: str, new: dict[str, Any] | None, old: dict[str, Any] | None, keys: list[str]) -> DynamoDBRecord:
-    serializer = TypeSerializer()
-    image = new if new is not None else old
-    assert image is not None
-    body: dict[str, Any] = {
-        "ApproximateCreationDateTime": 1795424401,
-        "Keys": {key: serializer.serialize(image[key]) for key in keys},
-        "SequenceNumber": "1",
-    }
-    if new is not None:
-        body["NewImage"] = {key: serializer.serialize(value) for key, value in new.items()}
-    if old is not None:
-        body["OldImage"] = {key: serializer.serialize(value) for key, value in old.items()}
-    return DynamoDBRecord({"eventID": "1", "eventName": name, "eventSource": "aws:dynamodb", "dynamodb": body})
 
 
 def _task(version: int, **fields: Any) -> dict[str, Any]:
@@ -193,14 +177,14 @@ def test_the_same_record_always_yields_the_same_events() -> None:
 def test_task_stream_shapes(
     name: str, new: dict[str, Any] | None, old: dict[str, Any] | None, expected: list[str]
 ) -> None:
-    events = events_from_stream_record(_record(name, new, old, TASK_KEYS))
+    events = events_from_stream_record(stream_record(name, new, old, TASK_KEYS))
     assert [event.type.value for event in events] == expected
     version = (new or old or {})["version"]
     assert [event.event_id for event in events] == [f"t-1:{version}:{kind}" for kind in expected]
 
 
 def test_the_webhook_fan_out_still_gets_only_the_change_itself() -> None:
-    event = event_from_stream_record(_record("INSERT", _task(1, assigneeId=BOB), None, TASK_KEYS))
+    event = event_from_stream_record(stream_record("INSERT", _task(1, assigneeId=BOB), None, TASK_KEYS))
     assert event is not None and event.type == TaskEventType.CREATED
 
 
@@ -243,19 +227,19 @@ COMMENT_KEYS = ["taskId", "commentKey"]
 
 
 def test_a_comment_excerpt_is_its_first_200_characters_and_a_personal_task_has_no_project() -> None:
-    (event,) = events_from_stream_record(_record("INSERT", _comment(1), None, COMMENT_KEYS))
+    (event,) = events_from_stream_record(stream_record("INSERT", _comment(1), None, COMMENT_KEYS))
     assert isinstance(event, CommentEvent)
     assert event.excerpt == "x" * 200 and event.project_id is None and event.mentions == []
     assert event.actor_id == BOB  # no updatedBy: the author
 
 
 def test_a_comment_deleted_by_an_admin_names_the_stamped_actor() -> None:
-    (event,) = events_from_stream_record(_record("REMOVE", None, _comment(2, updatedBy=OWNER), COMMENT_KEYS))
+    (event,) = events_from_stream_record(stream_record("REMOVE", None, _comment(2, updatedBy=OWNER), COMMENT_KEYS))
     assert event.type == CommentEventType.DELETED and event.actor_id == OWNER
 
 
 def test_a_comment_rewrite_that_kept_its_version_is_no_event() -> None:
-    assert events_from_stream_record(_record("MODIFY", _comment(2), _comment(2), COMMENT_KEYS)) == []
+    assert events_from_stream_record(stream_record("MODIFY", _comment(2), _comment(2), COMMENT_KEYS)) == []
 
 
 @pytest.mark.parametrize(
@@ -265,7 +249,7 @@ def test_a_comment_rewrite_that_kept_its_version_is_no_event() -> None:
 def test_an_unreadable_comment_row_raises(broken: dict[str, Any]) -> None:
     row = {key: value for key, value in {**_comment(1), **broken}.items() if value is not None}
     with pytest.raises((ValueError, TypeError)):
-        events_from_stream_record(_record("INSERT", row, None, COMMENT_KEYS))
+        events_from_stream_record(stream_record("INSERT", row, None, COMMENT_KEYS))
 
 
 # --- projects: the outbox items the projects domain writes -----------------------------------------------------
@@ -295,7 +279,7 @@ def _project_items() -> list[dict[str, Any]]:
 def _stream_of_items(items: list[dict[str, Any]]) -> dict[str, Any]:
     """Each item as the INSERT record the projects stream delivers, oldest event first (sk sorts by time)."""
     ordered = sorted(items, key=lambda item: str(item["sk"]))
-    records = [_record("INSERT", item, None, ["pk", "sk"]).raw_event for item in ordered]
+    records = [stream_record("INSERT", item, None, ["pk", "sk"]).raw_event for item in ordered]
     return {"Records": records}
 
 
@@ -316,7 +300,7 @@ def test_an_unreadable_project_outbox_item_raises(broken: dict[str, Any]) -> Non
     }
     row = {key: value for key, value in {**item, **broken}.items() if value is not None}
     with pytest.raises((ValueError, TypeError)):
-        events_from_stream_record(_record("INSERT", row, None, ["pk", "sk"]))
+        events_from_stream_record(stream_record("INSERT", row, None, ["pk", "sk"]))
 
 
 # --- the publisher: every stream, poison records to the failure queue ------------------------------------------

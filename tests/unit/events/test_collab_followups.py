@@ -9,8 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from boto3.dynamodb.types import TypeSerializer
 
 from taskapp.data import comments as comment_store
 from taskapp.data.activity import ActivityModel, project_feed_id
@@ -20,27 +18,11 @@ from taskapp.domain.notification_rules import recipients_for
 from taskapp.domain.outbox import event_from_stream_record, events_from_stream_record
 from taskapp.domain.records.comments import Comment
 from taskapp.schemas.events import AnyEvent, CommentEvent, CommentEventType, TaskEvent, TaskEventType
-from tests.support.lambda_events import FakeLambdaContext, load_function
+from tests.support.lambda_events import FakeLambdaContext, load_function, stream_record
 
 OWNER, AMY, BOB, CAROL, DEE = "owner-1", "amy", "bob", "carol", "dee"
 OLD_PROJECT, NEW_PROJECT = "p-old", "p-new"
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-def _record(name: str, new: dict[str, Any] | None, old: dict[str, Any] | None) -> DynamoDBRecord:
-    serializer = TypeSerializer()
-    image = new if new is not None else old
-    assert image is not None
-    body: dict[str, Any] = {
-        "ApproximateCreationDateTime": 1795424401,
-        "Keys": {key: serializer.serialize(image[key]) for key in ("ownerId", "taskId")},
-        "SequenceNumber": "1",
-    }
-    if new is not None:
-        body["NewImage"] = {key: serializer.serialize(value) for key, value in new.items()}
-    if old is not None:
-        body["OldImage"] = {key: serializer.serialize(value) for key, value in old.items()}
-    return DynamoDBRecord({"eventID": "1", "eventName": name, "eventSource": "aws:dynamodb", "dynamodb": body})
 
 
 def _task(version: int, **fields: Any) -> dict[str, Any]:
@@ -198,7 +180,7 @@ def test_watchers_are_looked_up_once_per_task_and_invocation(aws: None, monkeypa
 
 
 def _reassignment() -> list[AnyEvent]:
-    record = _record("MODIFY", _task(2, assigneeId=CAROL, updatedBy=OWNER), _task(1, assigneeId=BOB))
+    record = stream_record("MODIFY", _task(2, assigneeId=CAROL, updatedBy=OWNER), _task(1, assigneeId=BOB))
     return list(events_from_stream_record(record))
 
 
@@ -214,7 +196,7 @@ def test_a_reassignment_yields_unassigned_for_the_old_and_assigned_for_the_new_a
         assert isinstance(event, TaskEvent)
         assert (event.assignee_id, event.previous_assignee_id) == (CAROL, BOB)
     assert _reassignment() == events  # deterministic: a republished record yields the same ids and bodies
-    fanned_out = event_from_stream_record(_record("MODIFY", _task(2, assigneeId=CAROL), _task(1, assigneeId=BOB)))
+    fanned_out = event_from_stream_record(stream_record("MODIFY", _task(2, assigneeId=CAROL), _task(1, assigneeId=BOB)))
     assert fanned_out is not None and fanned_out.type == TaskEventType.UPDATED  # webhooks: the change only
 
 
@@ -242,7 +224,7 @@ def test_a_reassignment_is_one_assignment_entry_per_feed(aws: None) -> None:
 
 
 def test_a_plain_unassignment_is_unchanged() -> None:
-    [updated, unassigned] = events_from_stream_record(_record("MODIFY", _task(2), _task(1, assigneeId=BOB)))
+    [updated, unassigned] = events_from_stream_record(stream_record("MODIFY", _task(2), _task(1, assigneeId=BOB)))
     assert (updated.type, unassigned.type) == (TaskEventType.UPDATED, TaskEventType.UNASSIGNED)
     assert isinstance(unassigned, TaskEvent) and (unassigned.assignee_id, unassigned.previous_assignee_id) == (
         None,
@@ -257,7 +239,7 @@ def test_a_plain_unassignment_is_unchanged() -> None:
 def _move(new_project: str | None = NEW_PROJECT) -> TaskEvent:
     fields = {"projectId": new_project} if new_project else {}
     new = {key: value for key, value in _task(2, updatedBy=OWNER).items() if key != "projectId"} | fields
-    [event] = events_from_stream_record(_record("MODIFY", new, _task(1)))
+    [event] = events_from_stream_record(stream_record("MODIFY", new, _task(1)))
     assert isinstance(event, TaskEvent)
     return event
 
@@ -266,10 +248,10 @@ def test_the_old_image_gives_the_previous_project() -> None:
     moved = _move()
     assert (moved.project_id, moved.previous_project_id) == (NEW_PROJECT, OLD_PROJECT)
     assert moved.model_dump(by_alias=True)["previousProjectId"] == OLD_PROJECT
-    [stayed] = events_from_stream_record(_record("MODIFY", _task(2), _task(1)))
+    [stayed] = events_from_stream_record(stream_record("MODIFY", _task(2), _task(1)))
     assert isinstance(stayed, TaskEvent) and stayed.previous_project_id == OLD_PROJECT  # like previousAssigneeId
     assert activity.feeds_of(stayed) == [OWNER, project_feed_id(OLD_PROJECT)]  # not a move: one project feed
-    [created] = events_from_stream_record(_record("INSERT", _task(1), None))
+    [created] = events_from_stream_record(stream_record("INSERT", _task(1), None))
     assert isinstance(created, TaskEvent) and created.previous_project_id is None
 
 
