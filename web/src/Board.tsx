@@ -1,4 +1,4 @@
-import { startTransition, useCallback, useEffect, useMemo, useState, type DragEvent } from 'react';
+import { startTransition, useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { ApiError, listAll } from './api';
 import { filterQuery, NO_FILTERS, type Filters } from './filters';
 import { TaskDialog } from './TaskDialog';
@@ -18,7 +18,12 @@ export function Board({ projects }: { projects: Project[] }) {
   const [editing, setEditing] = useState<Task | 'new' | null>(null);
   const [busyId, setBusyId] = useState<string | null>(null);
 
+  // Each load's number: a slower answer to an older query (the filters changed meanwhile) must never overwrite
+  // the board of a newer one, so only the latest load may set the tasks or the error.
+  const latestLoad = useRef(0);
+
   const load = useCallback(async () => {
+    const mine = ++latestLoad.current;
     setError(null);
     try {
       const query: Record<string, string> = { ...filterQuery(applied), ...(scope ? { projectId: scope } : {}) };
@@ -28,12 +33,14 @@ export function Board({ projects }: { projects: Project[] }) {
       let nextToken: string | null = null;
       do {
         const page: Page<Task> = await api.get('/tasks', { ...query, limit: 100, nextToken });
+        if (mine !== latestLoad.current) return;
         loaded.push(...page.items);
         nextToken = page.nextToken;
         const snapshot = [...loaded];
         startTransition(() => setTasks(snapshot));
       } while (nextToken);
     } catch (caught) {
+      if (mine !== latestLoad.current) return;
       // An unsupported combination of filters is a 400 whose message lists the supported ones.
       startTransition(() => setTasks(null));
       setError(caught);
