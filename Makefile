@@ -134,10 +134,10 @@ test-resilience: venv ## schemathesis: >= 1,000 generated cases on every route o
 parity: venv ## sam build, then prove handlers, layer, env vars and routes of .aws-sam/build statically
 	@$(INFRA)/pytest.sh tests/build -q
 
-bench-load: venv ## autocannon 10/50/200 connections x 10 s vs make local-api, the make run stack, MiniStack alone
+bench-load: venv ## autocannon 10/50/200 connections x 10 s vs make local-api, the make run stack, MiniStack alone (BENCH_ARGS="--target deployed")
 	@cd benchmarks/load && npm ci --no-audit --no-fund --loglevel=error
 	@$(INFRA)/services.sh up
-	@API_BASE_URL=$${API_BASE_URL:-$$(cat .local/api-url 2>/dev/null)} .venv/bin/python -m benchmarks.autocannon_load
+	@API_BASE_URL=$${API_BASE_URL:-$$(cat .local/api-url 2>/dev/null)} .venv/bin/python -m benchmarks.autocannon_load $(BENCH_ARGS)
 
 bench-cpu: venv ## CPU-ms per 1,000 warm requests per route in-process, main vs the working tree -> benchmarks/cpu-per-request.md
 	@.venv/bin/python -m benchmarks.cpu_per_request

@@ -28,6 +28,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.error
 import urllib.request
 import uuid
 from typing import Any
@@ -66,16 +68,24 @@ def _jwt_secret(target: str) -> str:
     return secret
 
 
-def _post_json(url: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+def _post_json(url: str, body: dict[str, Any], token: str, attempts: int = 20) -> dict[str, Any]:
+    """POST as a polite client would: a fast refusal (429/503) is retried after its Retry-After."""
     request = urllib.request.Request(  # noqa: S310 - our own API's URL
         url,
         data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        answer: dict[str, Any] = json.loads(response.read())
-        return answer
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                answer: dict[str, Any] = json.loads(response.read())
+                return answer
+        except urllib.error.HTTPError as error:
+            if error.code not in (429, 503) or attempt == attempts - 1:
+                raise
+            time.sleep(float(error.headers.get("Retry-After") or 1))
+    raise AssertionError("unreachable")
 
 
 def _users(target: str, base_url: str, count: int, with_tasks: bool) -> list[dict[str, str]]:
@@ -134,6 +144,18 @@ def run_autocannon(config: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"autocannon failed: {node.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(node.stdout)
     return result
+
+
+# What each cell may answer: the route's success, or a fast refusal under overload (429 rate limit, 503 OVERLOADED
+# with Retry-After). Anything else (a 400 from a wrong URL, a 401 from a wrong secret, a 500) means the run did not
+# measure the route: the cell says so and the run exits non-zero.
+SUCCESS = {"post": "201", "get": "200"}
+REFUSALS = ("429", "503")
+
+
+def unexpected_statuses(target: str, route: str, statuses: dict[str, int]) -> dict[str, int]:
+    wanted = "200" if target == "backend" else SUCCESS[route]
+    return {code: count for code, count in statuses.items() if code != wanted and code not in REFUSALS}
 
 
 def summarize(result: dict[str, Any]) -> dict[str, Any]:
@@ -211,15 +233,19 @@ def measure_cell(target: str, route: str, connections: int, base_url: str, args:
         config = {"url": base_url, "method": method, "path": path, "headers": {"content-type": "application/json"}}
         if body is not None:
             config["body"] = body
-    config.update(users=users, connections=connections, duration=args.duration, timeout=args.timeout)
+    config.update(
+        users=users, connections=connections, duration=args.duration, timeout=args.timeout, warmup=args.warmup
+    )
     load_before = harness.load_average()
     figures = summarize(run_autocannon(config))
+    figures["unexpected"] = unexpected_statuses(target, route, figures["statuses"])
     return {
         "measured_at": harness.utc_now(),
         "load_average_before": load_before,
         "load_average_after": harness.load_average(),
         "users": args.users if target != "backend" else 0,
         "duration_s": args.duration,
+        "warmup_s": args.warmup,
         **({"workers": args.workers} if target == "local" else {}),
         **figures,
     }
@@ -229,10 +255,14 @@ def _cell_text(cell: dict[str, Any] | None) -> str:
     if not cell:
         return "-"
     text = f"{cell['requests_per_s']:,.0f} req/s, p50 {cell['p50_ms']} ms, p99 {cell['p99_ms']} ms"
-    problems = [f"{cell['timeouts']} timeouts" if cell["timeouts"] else "", f"{cell['5xx']} 5xx" if cell["5xx"] else ""]
-    refused = sum(count for code, count in cell["statuses"].items() if code in ("429", "503"))
+    failed = sum(count for code, count in cell["statuses"].items() if code.startswith("5") and code not in REFUSALS)
+    problems = [f"{cell['timeouts']} timeouts" if cell["timeouts"] else "", f"{failed} 5xx" if failed else ""]
+    refused = sum(count for code, count in cell["statuses"].items() if code in REFUSALS)
     if refused:
         problems.append(f"{refused} fast 429/503")
+    if cell.get("unexpected"):
+        answers = ", ".join(f"{count} x {code}" for code, count in cell["unexpected"].items())
+        problems.append(f"NOT MEASURED, answers {answers}")
     problems.append(f"load {cell['load_average_before']}")
     return "; ".join(filter(None, [text, *problems]))
 
@@ -273,14 +303,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", default="10,50,200")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--timeout", type=int, default=10, help="seconds before autocannon counts a timeout")
+    parser.add_argument(
+        "--warmup", type=int, default=5, help="untimed seconds at the same connections before each timed run (0: none)"
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="make local-api's worker processes")
     parser.add_argument("--users", type=int, default=200)
     args = parser.parse_args(argv)
+    sys.path[:0] = [str(ROOT / "layers" / "shared")]  # taskapp, for the request bodies and the token minting
     if not (LOAD_DIR / "node_modules" / "autocannon").is_dir():
         raise SystemExit("autocannon is not installed: run `npm ci` in benchmarks/load (make bench-load does)")
     levels = [int(level) for level in args.connections.split(",")]
     stored_path = harness.RESULTS / f"{RESULTS}.json"
     stored: dict[str, Any] = json.loads(stored_path.read_text()) if stored_path.exists() else {"cells": {}}
+    unmeasured: list[str] = []
     for target in args.target or TARGETS:
         server = None
         if target == "local":
@@ -298,12 +333,17 @@ def main(argv: list[str] | None = None) -> int:
                     cell = measure_cell(target, route, level, base_url, args)
                     stored["cells"][f"{target}|{route}|{level}"] = cell
                     print(f"{target:9} {route:5} {level:4}: {_cell_text(cell)}", flush=True)
+                    if cell.get("unexpected"):
+                        unmeasured.append(f"{target} {route} {level}")
         finally:
             if server:
                 server.terminate()
                 server.wait(15)
     stored.update(machine=harness.machine(), updated_at=harness.utc_now())
     harness.write_report(RESULTS, data=stored, markdown=markdown(stored["cells"], [10, 50, 200]))
+    if unmeasured:
+        print("cells whose answers were not the route's (see the table): " + "; ".join(unmeasured), file=sys.stderr)
+        return 1
     return 0
 
 

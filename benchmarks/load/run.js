@@ -7,6 +7,9 @@ const autocannon = require('autocannon')
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'))
 let next = 0
+// autocannon sends a request's own `path` as given, dropping the URL's path: keep the stage path
+// (/_aws/execute-api/<id>/<stage> on MiniStack, /<stage> on AWS) in front of every route.
+const basePath = new URL(config.url).pathname.replace(/\/+$/, '')
 
 function setupRequest (request) {
   const user = config.users[next++ % config.users.length]
@@ -14,7 +17,7 @@ function setupRequest (request) {
   if (user.token) headers.authorization = `Bearer ${user.token}`
   return {
     ...request,
-    path: config.path.replace('{id}', user.taskId || ''),
+    path: basePath + config.path.replace('{id}', user.taskId || ''),
     headers,
     body: config.body === undefined ? undefined : JSON.stringify(config.body)
   }
@@ -25,6 +28,8 @@ autocannon({
   connections: config.connections,
   duration: config.duration,
   timeout: config.timeout,
+  // Untimed first: the same connections for config.warmup seconds start the workers the timed run will use.
+  ...(config.warmup ? { warmup: { connections: config.connections, duration: config.warmup } } : {}),
   requests: [{ method: config.method, setupRequest }]
 }, (error, result) => {
   if (error) {
