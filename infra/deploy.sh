@@ -35,20 +35,35 @@ overrides+=(
 )
 # Empty values are not accepted by --parameter-overrides; unset means "the template's default".
 [ -z "${LAMBDA_DYNAMODB_ENDPOINT:-}" ] || overrides+=("DynamoDbEndpoint=$LAMBDA_DYNAMODB_ENDPOINT")
-# Rate limits: the test stack is hammered from one IP by e2e, load and fuzz runs, so test-all.sh raises them.
-[ -z "${RATE_LIMIT_USER_PER_MINUTE:-}" ] || overrides+=("RateLimitUserPerMinute=$RATE_LIMIT_USER_PER_MINUTE")
-[ -z "${RATE_LIMIT_REGISTRATIONS_PER_IP:-}" ] || overrides+=("RateLimitRegistrationsPerIp=$RATE_LIMIT_REGISTRATIONS_PER_IP")
-[ -z "${RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT:-}" ] ||
-  overrides+=("RateLimitLoginFailuresPerAccount=$RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT")
-[ -z "${RATE_LIMIT_LOGIN_FAILURES_PER_IP:-}" ] || overrides+=("RateLimitLoginFailuresPerIp=$RATE_LIMIT_LOGIN_FAILURES_PER_IP")
-[ -z "${RATE_LIMIT_REFRESHES_PER_SESSION:-}" ] || overrides+=("RateLimitRefreshesPerSession=$RATE_LIMIT_REFRESHES_PER_SESSION")
-# Throughput (issue 17): the stage's throttle (fast 429 THROTTLED in the error shape) and reserved concurrency per
-# function class; unset keeps the template's defaults (no stage throttle, no reservation).
-for pair in ApiThrottlingRateLimit:API_THROTTLING_RATE_LIMIT ApiThrottlingBurstLimit:API_THROTTLING_BURST_LIMIT \
-  ApiReservedConcurrency:API_RESERVED_CONCURRENCY AuthorizerReservedConcurrency:AUTHORIZER_RESERVED_CONCURRENCY \
-  ConsumerReservedConcurrency:CONSUMER_RESERVED_CONCURRENCY; do
-  variable="${pair#*:}"
-  [ -z "${!variable:-}" ] || overrides+=("${pair%%:*}=${!variable}")
+# Optional settings: each a template parameter and the variable that sets it. Unset means the template's default,
+# passed explicitly: on an update SAM keeps a parameter's previous value (UsePreviousValue) unless it is overridden,
+# so a stack once deployed with a stage throttle or a test stack's raised rate limits would silently keep them.
+# - Rate limits: the test stack is hammered from one IP by e2e, load and fuzz runs, so test-all.sh raises them.
+# - Throughput (issue 17): the stage's throttle (fast 429 THROTTLED in the error shape) and reserved concurrency per
+#   function class (the template's defaults: no stage throttle, no reservation).
+optional=(
+  RateLimitUserPerMinute:RATE_LIMIT_USER_PER_MINUTE
+  RateLimitRegistrationsPerIp:RATE_LIMIT_REGISTRATIONS_PER_IP
+  RateLimitLoginFailuresPerAccount:RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT
+  RateLimitLoginFailuresPerIp:RATE_LIMIT_LOGIN_FAILURES_PER_IP
+  RateLimitRefreshesPerSession:RATE_LIMIT_REFRESHES_PER_SESSION
+  ApiThrottlingRateLimit:API_THROTTLING_RATE_LIMIT
+  ApiThrottlingBurstLimit:API_THROTTLING_BURST_LIMIT
+  ApiReservedConcurrency:API_RESERVED_CONCURRENCY
+  AuthorizerReservedConcurrency:AUTHORIZER_RESERVED_CONCURRENCY
+  ConsumerReservedConcurrency:CONSUMER_RESERVED_CONCURRENCY
+)
+declare -A template_default=()
+while IFS='=' read -r parameter value; do
+  template_default[$parameter]="$value"
+done < <("$VENV/bin/python" -c '
+from infra.sam_template import SamTemplate, TEMPLATE_PATH
+for name, value in SamTemplate(TEMPLATE_PATH).parameter_defaults.items():
+    print(f"{name}={value}")')
+for pair in "${optional[@]}"; do
+  parameter="${pair%%:*}" variable="${pair#*:}"
+  [ -n "${template_default[$parameter]+set}" ] || die "template.yaml has no default for $parameter"
+  overrides+=("$parameter=${!variable:-${template_default[$parameter]}}")
 done
 # Extra Key=Value overrides, space separated (e.g. private broker names for a second stack on one RabbitMQ).
 # shellcheck disable=SC2206
