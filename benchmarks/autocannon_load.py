@@ -39,8 +39,12 @@ from benchmarks.harness import ROOT
 
 LOAD_DIR = ROOT / "benchmarks" / "load"
 RESULTS = "autocannon-load"
-ROUTES = {"post": ("POST", "/tasks"), "get": ("GET", "/tasks/{id}")}
-TARGETS = ("local", "deployed", "backend")
+# GET first: every POST leaves work behind it (the outbox, notifications, reminders), which the cell after it would
+# otherwise share the machine with; deployed cells also wait for that work to drain (`settle`).
+ROUTES = {"get": ("GET", "/tasks/{id}"), "post": ("POST", "/tasks")}
+# The seed's own load-test body (its userId is our token's subject): one PutItem, as the backend floor measures.
+SEED_BODY = {"title": "load-test-task"}
+TARGETS = ("seed", "local", "deployed", "backend")
 # The seed (high-scale-task-api) as issue 17 measured it on this machine, 2026-12-01 (medians of 3): not re-run.
 SEED = {
     "post": "~1,050-1,450 req/s (p50 6 ms at 10 connections)",
@@ -103,6 +107,27 @@ def _users(target: str, base_url: str, count: int, with_tasks: bool) -> list[dic
     return users
 
 
+def _seed_users(base_url: str, with_task: bool) -> list[dict[str, str]]:
+    """The seed's load test uses one token (its rate limit allows ~1,667 req/s per user); for GET, one task the
+    seed has accepted and its ingest consumer has written (202 first, readable a second or two later)."""
+    token = os.environ["SEED_TOKEN"]
+    user = {"token": token}
+    if with_task:
+        task_id = str(_post_json(f"{base_url}/tasks", SEED_LOAD_TEST_BODY, token)["taskId"])
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base_url}/tasks/{task_id}", timeout=10):  # noqa: S310 - the seed
+                    break
+            except urllib.error.HTTPError as error:
+                if error.code != 404 or time.monotonic() > deadline:
+                    message = f"the seed never stored task {task_id}: is its ingest consumer running?"
+                    raise SystemExit(message) from error
+                time.sleep(1)
+        user["taskId"] = task_id
+    return [user]
+
+
 def _backend_users(count: int) -> list[dict[str, str]]:
     return [{"taskId": str(uuid.uuid4())} for _ in range(count)]
 
@@ -150,11 +175,14 @@ def run_autocannon(config: dict[str, Any]) -> dict[str, Any]:
 # with Retry-After). Anything else (a 400 from a wrong URL, a 401 from a wrong secret, a 500) means the run did not
 # measure the route: the cell says so and the run exits non-zero.
 SUCCESS = {"post": "201", "get": "200"}
+# The seed answers POST /tasks 202 (it only hands the task to Kafka; its consumer writes it to PostgreSQL).
+SEED_SUCCESS = {"post": "202", "get": "200"}
+SEED_LOAD_TEST_BODY = {"title": "load-test-task", "userId": 1}  # its app/load-test.js, byte for byte in meaning
 REFUSALS = ("429", "503")
 
 
 def unexpected_statuses(target: str, route: str, statuses: dict[str, int]) -> dict[str, int]:
-    wanted = "200" if target == "backend" else SUCCESS[route]
+    wanted = "200" if target == "backend" else (SEED_SUCCESS if target == "seed" else SUCCESS)[route]
     return {code: count for code, count in statuses.items() if code != wanted and code not in REFUSALS}
 
 
@@ -224,42 +252,80 @@ def measure_cell(target: str, route: str, connections: int, base_url: str, args:
             **redis_floor(connections, 200_000),
             "load_average_after": harness.load_average(),
         }
-    if target == "backend":
+    if target == "seed":
+        users = _seed_users(base_url, with_task=route == "get")
+        config: dict[str, Any] = {
+            "url": base_url,
+            "method": method,
+            "path": path,
+            "headers": {"content-type": "application/json"},
+        }
+        if route == "post":
+            config["body"] = SEED_LOAD_TEST_BODY
+    elif target == "backend":
         users = _backend_users(args.users)
-        config: dict[str, Any] = {"url": base_url, **_backend_config(route, _dynamodb_table(target))}
+        config = {"url": base_url, **_backend_config(route, _dynamodb_table(target))}
     else:
         users = _users(target, base_url, args.users, with_tasks=route == "get")
-        body = harness.create_task_body("load", description="autocannon", tags=["load"]) if route == "post" else None
+        body = SEED_BODY if route == "post" else None
         config = {"url": base_url, "method": method, "path": path, "headers": {"content-type": "application/json"}}
         if body is not None:
             config["body"] = body
     config.update(
         users=users, connections=connections, duration=args.duration, timeout=args.timeout, warmup=args.warmup
     )
+    settled_s = settle(args.settle_queue, args.settle_timeout) if target == "deployed" else 0.0
     load_before = harness.load_average()
     figures = summarize(run_autocannon(config))
     figures["unexpected"] = unexpected_statuses(target, route, figures["statuses"])
+    wanted = "200" if target == "backend" else (SEED_SUCCESS if target == "seed" else SUCCESS)[route]
+    figures["served_per_s"] = round(figures["statuses"].get(wanted, 0) / args.duration, 1)
     return {
         "measured_at": harness.utc_now(),
         "load_average_before": load_before,
         "load_average_after": harness.load_average(),
-        "users": args.users if target != "backend" else 0,
+        "users": {"backend": 0, "seed": 1}.get(target, args.users),
         "duration_s": args.duration,
         "warmup_s": args.warmup,
+        "settled_s": settled_s,
         **({"workers": args.workers} if target == "local" else {}),
         **figures,
     }
 
 
+def settle(queue: str, timeout: float) -> float:
+    """Wait until the stack's notifications queue has been empty for 2 s (the work earlier cells left behind has
+    drained); the seconds it took. Past `timeout` the cell runs anyway and its record says how long it waited."""
+    import pika
+
+    url = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+    started = time.monotonic()
+    empty_since: float | None = None
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        channel = connection.channel()
+        while time.monotonic() - started < timeout:
+            waiting = channel.queue_declare(queue=queue, passive=True).method.message_count
+            now = time.monotonic()
+            empty_since = (empty_since or now) if waiting == 0 else None
+            if empty_since is not None and now - empty_since >= 2:
+                break
+            time.sleep(0.5)
+    finally:
+        connection.close()
+    return round(time.monotonic() - started, 1)
+
+
 def _cell_text(cell: dict[str, Any] | None) -> str:
     if not cell:
         return "-"
-    text = f"{cell['requests_per_s']:,.0f} req/s, p50 {cell['p50_ms']} ms, p99 {cell['p99_ms']} ms"
+    served = cell.get("served_per_s", cell["requests_per_s"])
+    text = f"**{served:,.0f}/s served**, p50 {cell['p50_ms']} ms, p99 {cell['p99_ms']} ms"
     failed = sum(count for code, count in cell["statuses"].items() if code.startswith("5") and code not in REFUSALS)
     problems = [f"{cell['timeouts']} timeouts" if cell["timeouts"] else "", f"{failed} 5xx" if failed else ""]
     refused = sum(count for code, count in cell["statuses"].items() if code in REFUSALS)
     if refused:
-        problems.append(f"{refused} fast 429/503")
+        problems.append(f"{refused} fast 429/503 ({cell['requests_per_s']:,.0f} answers/s in all)")
     if cell.get("unexpected"):
         answers = ", ".join(f"{count} x {code}" for code, count in cell["unexpected"].items())
         problems.append(f"NOT MEASURED, answers {answers}")
@@ -271,10 +337,14 @@ def markdown(cells: dict[str, dict[str, Any]], levels: list[int]) -> str:
     lines = [
         "# Load test: the first seed's autocannon run, 10 s per cell",
         "",
-        "`make bench-load` (benchmarks/autocannon_load.py; method in its docstring). Each cell: req/s, latency "
-        "p50/p99, timeouts and 5xx (none unless shown), fast refusals (429/503 with Retry-After), and the load "
-        "average when it started (2 shared cores). `before`: issue 17's table, the same runs on main before this "
-        "change (2026-12-01). The seed's own server: its figures from issue 17 (2026-12-01, same machine), not re-run.",
+        "`make bench-load` (benchmarks/autocannon_load.py; method in its docstring). Each cell: the route's own "
+        "successes per second (**served**), latency p50/p99 of every answer, timeouts and 5xx (none unless shown), "
+        "fast refusals (429/503) with all answers per second, and the load average when it started (2 shared cores). "
+        "5 s untimed warm-up at the same connections before each cell; deployed cells first wait for the "
+        "notifications queue to drain. `seed`: the seed's own server (npriyanshu/high-scale-task-api, run from a "
+        "copy outside the project on PostgreSQL, this Redis and RabbitMQ, a Tansu broker of its own) in the same "
+        "run; `seed (issue 17)`: the issue's figures for it (2026-12-01, same machine kind). `before`: issue 17's "
+        "table, measured on main before this work (2026-12-01).",
         "",
     ]
     header = ["route", "target", *[f"{level} connections" for level in levels]]
@@ -296,9 +366,27 @@ def _local_api(workers: int) -> tuple[subprocess.Popen[bytes], str]:
     return harness.start_local_api("--workers", str(workers))
 
 
+def _target_url(target: str, workers: int) -> tuple[subprocess.Popen[bytes] | None, str]:
+    """The base URL of a target (and the local server started for it), or "" where it is not there to measure."""
+    if target == "seed":
+        base_url = os.environ.get("SEED_BASE_URL", "")
+        if not base_url or not os.environ.get("SEED_TOKEN"):
+            print("no seed server (SEED_BASE_URL and SEED_TOKEN): skipped, the table keeps issue 17's figures")
+            return None, ""
+        return None, base_url
+    if target == "local":
+        return _local_api(workers)
+    if target == "deployed":
+        base_url = harness.api_base_url() or ""
+        if not base_url:
+            print("no deployed stack (API_BASE_URL or .local/api-url): skipped", file=sys.stderr)
+        return None, base_url
+    return None, os.environ.get("BENCH_AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", action="append", choices=TARGETS, help="default: all three")
+    parser.add_argument("--target", action="append", choices=TARGETS, help="default: all (seed: with SEED_BASE_URL)")
     parser.add_argument("--route", action="append", choices=tuple(ROUTES), help="default: both")
     parser.add_argument("--connections", default="10,50,200")
     parser.add_argument("--duration", type=int, default=10)
@@ -308,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="make local-api's worker processes")
     parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--settle-queue", default="task.notifications", help="the deployed stack's notifications queue")
+    parser.add_argument("--settle-timeout", type=float, default=180.0)
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT / "layers" / "shared")]  # taskapp, for the request bodies and the token minting
     if not (LOAD_DIR / "node_modules" / "autocannon").is_dir():
@@ -317,16 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     stored: dict[str, Any] = json.loads(stored_path.read_text()) if stored_path.exists() else {"cells": {}}
     unmeasured: list[str] = []
     for target in args.target or TARGETS:
-        server = None
-        if target == "local":
-            server, base_url = _local_api(args.workers)
-        elif target == "deployed":
-            base_url = harness.api_base_url()
-            if not base_url:
-                print("no deployed stack (API_BASE_URL or .local/api-url): skipped", file=sys.stderr)
-                continue
-        else:
-            base_url = os.environ.get("BENCH_AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+        server, base_url = _target_url(target, args.workers)
+        if not base_url:
+            continue
         try:
             for route in args.route or tuple(ROUTES):
                 for level in levels:
