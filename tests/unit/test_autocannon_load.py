@@ -22,16 +22,28 @@ def test_a_run_is_summarised_with_its_refusals() -> None:
     cell = autocannon_load.summarize(RESULT)
     assert cell["requests_per_s"] == 812.4
     assert cell["statuses"] == {"201": 8112, "503": 12}
-    text = autocannon_load._cell_text({**cell, "load_average_before": 1.5})
-    assert text == "812 req/s, p50 11 ms, p99 48 ms; 12 fast 429/503; load 1.5"
+    text = autocannon_load._cell_text({**cell, "served_per_s": 811.2, "load_average_before": 1.5})
+    assert text == "**811/s served**, p50 11 ms, p99 48 ms; 12 fast 429/503 (812 answers/s in all); load 1.5"
+
+
+def test_answers_that_are_not_the_routes_are_not_counted_as_throughput() -> None:
+    # A wrong URL (MiniStack's 400) or a wrong secret (401) once filled a whole table: such a cell says so.
+    assert autocannon_load.unexpected_statuses("deployed", "post", {"400": 6930}) == {"400": 6930}
+    assert autocannon_load.unexpected_statuses("deployed", "get", {"200": 9, "429": 3, "503": 1}) == {}
+    assert autocannon_load.unexpected_statuses("deployed", "post", {"201": 5, "500": 1}) == {"500": 1}
+    assert autocannon_load.unexpected_statuses("seed", "post", {"202": 5}) == {}
+    assert autocannon_load.unexpected_statuses("seed", "post", {"201": 5}) == {"201": 5}
+    assert autocannon_load.unexpected_statuses("backend", "post", {"200": 5}) == {}
+    cell = {**autocannon_load.summarize(RESULT), "unexpected": {"400": 3}, "load_average_before": 1.0}
+    assert "NOT MEASURED, answers 3 x 400" in autocannon_load._cell_text(cell)
 
 
 def test_the_table_has_the_seed_and_the_before_figures_beside_each_measured_cell() -> None:
-    cells = {"local|post|50": {**autocannon_load.summarize(RESULT), "load_average_before": 2.0}}
+    cells = {"local|post|50": {**autocannon_load.summarize(RESULT), "served_per_s": 811.2, "load_average_before": 2.0}}
     table = autocannon_load.markdown(cells, [10, 50, 200])
     assert "~1,050-1,450 req/s" in table
     assert "| POST /tasks | local, before | 163 req/s, p50 55 ms |" in table
-    assert "| POST /tasks | local | - | 812 req/s" in table
+    assert "| POST /tasks | local | - | **811/s served**" in table
 
 
 def test_the_pinned_autocannon_is_the_one_the_lockfile_installs() -> None:
