@@ -92,7 +92,7 @@ def _stub_backends(owner_id: str, task_id: str) -> None:
     from botocore.awsrequest import AWSResponse
 
     from taskapp import redis_client
-    from taskapp.data.tasks import TaskModel
+    from taskapp.data.tasks import TagModel, TaskModel
 
     stub = _InstantRedis()
     redis_client.get_redis.cache_clear()
@@ -100,6 +100,8 @@ def _stub_backends(owner_id: str, task_id: str) -> None:
     canned = {
         "GetItem": json.dumps({"Item": harness.task_item(owner_id, task_id)}).encode(),
         "PutItem": b"{}",
+        # The tag items a task with tags writes first (TaskTagsTable): without it the "stub" POST sent a real request.
+        "BatchWriteItem": b'{"UnprocessedItems": {}}',
     }
 
     def answer(request: Any, event_name: str, **_: Any) -> Any:
@@ -107,9 +109,12 @@ def _stub_backends(owner_id: str, task_id: str) -> None:
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "stub"}
         return AWSResponse(request.url, 200, headers, _CannedBody(canned[operation]))  # type: ignore[arg-type]
 
-    client = TaskModel._get_connection().connection.client
-    for operation in canned:
-        client.meta.events.register_first(f"before-send.dynamodb.{operation}", answer)
+    clients = {id(model._get_connection().connection.client): model for model in (TaskModel, TagModel)}
+    for model in clients.values():
+        for operation in canned:
+            model._get_connection().connection.client.meta.events.register_first(
+                f"before-send.dynamodb.{operation}", answer
+            )
 
 
 def _cpu_ms_per_1000(call: Callable[[], object], requests: int, rounds: int = ROUNDS) -> float:
