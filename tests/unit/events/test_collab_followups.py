@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from taskapp.data import comments as comment_store
+from taskapp.data import tasks as task_store
 from taskapp.data.activity import ActivityModel, project_feed_id
 from taskapp.domain import activity, notification_delivery
 from taskapp.domain.notification_delivery import StoreContext, occurrence_for
@@ -160,20 +161,44 @@ def test_watchers_of_a_missing_task_are_its_commenters_only(aws: None) -> None:
     assert (context.title, context.assignee_id, context.commenter_ids) == ("", None, (CAROL,))
 
 
-def test_watchers_are_looked_up_once_per_task_and_invocation(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_task_is_read_once_per_invocation_and_the_commenters_once_per_comment(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _seed_task(assignee_id=AMY)
     calls: list[str] = []
-    real = comment_store.comment_authors
+    tasks_read: list[str] = []
+    real_authors, real_task = comment_store.comment_authors, task_store.get_task
 
-    def counting(task_id: str, task_owner_id: str, up_to: int) -> tuple[str, ...]:
+    def counting(task_id: str, task_owner_id: str, up_to: int, before: Any = None) -> tuple[str, ...]:
         calls.append(task_id)
-        return real(task_id, task_owner_id, up_to)
+        return real_authors(task_id, task_owner_id, up_to, before=before)
+
+    def reading(owner_id: str, task_id: str) -> Any:
+        tasks_read.append(task_id)
+        return real_task(owner_id, task_id)
 
     monkeypatch.setattr(comment_store, "comment_authors", counting)
+    monkeypatch.setattr(task_store, "get_task", reading)
     context = StoreContext()
     context.watchers(_comment_event(DEE))
+    context.watchers(_comment_event(DEE))  # the same comment again (a redelivery in the batch): no new read
     context.watchers(_comment_event(CAROL, event_id="c-2:1:comment.added", comment_id="c-2"))
-    assert calls == ["t-1"]
+    assert tasks_read == ["t-1"]
+    assert calls == ["t-1", "t-1"]  # each comment has its own earlier commenters
+
+
+def test_someone_who_commented_later_is_not_a_watcher_of_an_earlier_comment(aws: None) -> None:
+    # Carol comments, then Bob; carol's notification is worked out after bob's comment is stored (the outbox and
+    # the consumer lag the API): bob must not be told of a comment written before he joined the conversation.
+    _seed_task(assignee_id=None)
+    _seed_comment(0, CAROL)
+    _seed_comment(1, BOB)
+    carols = _comment_event(CAROL, occurred_at=NOW, comment_id=f"c-t-1-{OWNER}-0", event_id="c0:1:comment.added")
+    bobs = _comment_event(BOB, occurred_at=NOW + timedelta(seconds=1), comment_id=f"c-t-1-{OWNER}-1")
+    context = StoreContext()
+    assert context.watchers(carols).commenter_ids == ()
+    assert context.watchers(bobs).commenter_ids == (CAROL,)
+    assert [r.user_id for r in recipients_for(occurrence_for(carols, StoreContext()))] == [OWNER]
 
 
 # --- 2. a reassignment tells the previous assignee too ---------------------------------------------------------

@@ -128,13 +128,20 @@ def count_comments(task_id: str, task_owner_id: str, up_to: int) -> int:
     return sum(1 for _ in results)
 
 
-def comment_authors(task_id: str, task_owner_id: str, up_to: int) -> tuple[str, ...]:
+def comment_authors(
+    task_id: str, task_owner_id: str, up_to: int, before: tuple[datetime, str] | None = None
+) -> tuple[str, ...]:
     """The distinct authors of the task's comments, oldest comment first, stopping at `up_to` authors: a
-    notification's watchers. Reads only the keys and `authorId`, and at most the task's comment limit of items
-    (the comments domain refuses more), so the lookup is bounded whatever the task holds."""
+    notification's watchers. `before` (a comment's created_at and id) keeps only the comments written before that
+    one: someone who commented later is not a watcher of an earlier comment, however late its notification is
+    worked out. Reads only the keys and `authorId`, and at most the task's comment limit of items (the comments
+    domain refuses more), so the lookup is bounded whatever the task holds."""
+    range_condition = CommentModel.comment_key >= FIRST_KEY
+    if before is not None:
+        range_condition = CommentModel.comment_key < comment_key(*before)
     results = CommentModel.query(
         task_id,
-        CommentModel.comment_key >= FIRST_KEY,
+        range_condition,
         filter_condition=CommentModel.task_owner_id == task_owner_id,
         scan_index_forward=True,
         attributes_to_get=["taskId", "commentKey", "taskOwnerId", "authorId"],

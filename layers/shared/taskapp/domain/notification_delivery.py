@@ -190,25 +190,33 @@ class StoreContext:
     """EventContext from the tables, each lookup once per invocation.
 
     A comment's task context: the task's title and assignee from the tasks table, and its earlier commenters from
-    the comments table (the first `WATCHING_COMMENTERS` distinct authors, oldest comment first: a bound on the
-    reads and on the recipients of one comment, whatever the task holds). The rules then add the creator and the
-    mentioned, and drop the actor."""
+    the comments table (the first `WATCHING_COMMENTERS` distinct authors of the comments written before it, oldest
+    first: a bound on the reads and on the recipients of one comment, whatever the task holds). The rules then add
+    the creator and the mentioned, and drop the actor."""
 
     def __init__(self) -> None:
-        self._tasks: dict[tuple[str, str], TaskContext] = {}
+        self._tasks: dict[tuple[str, str], tuple[str, str | None]] = {}
+        self._commenters: dict[tuple[str, str, str], tuple[str, ...]] = {}
         self._projects: dict[str, str] = {}
 
     def watchers(self, event: CommentEvent) -> TaskContext:
+        """The task once per invocation; the commenters once per comment, as they were when it was written (a
+        comment's key is its creation time and id, which `comment.added` carries as occurred_at and comment_id)."""
+        # Only comment events need these tables.
+        from taskapp.data.comments import comment_authors
+        from taskapp.data.tasks import get_task
+
         key = (event.task_owner_id, event.task_id)
         if key not in self._tasks:
-            # Only comment events need these tables.
-            from taskapp.data.comments import comment_authors
-            from taskapp.data.tasks import get_task
-
             task = get_task(event.task_owner_id, event.task_id)
-            commenters = comment_authors(event.task_id, event.task_owner_id, WATCHING_COMMENTERS)
-            self._tasks[key] = TaskContext(task.title if task else "", task.assignee_id if task else None, commenters)
-        return self._tasks[key]
+            self._tasks[key] = (task.title, task.assignee_id) if task else ("", None)
+        comment = (*key, event.comment_id)
+        if comment not in self._commenters:
+            self._commenters[comment] = comment_authors(
+                event.task_id, event.task_owner_id, WATCHING_COMMENTERS, before=(event.occurred_at, event.comment_id)
+            )
+        title, assignee_id = self._tasks[key]
+        return TaskContext(title, assignee_id, self._commenters[comment])
 
     def project_name(self, project_id: str) -> str:
         if project_id not in self._projects:
