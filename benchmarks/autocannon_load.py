@@ -1,7 +1,7 @@
 """`make bench-load`: the first seed's load test (autocannon, 10 s) at 10, 50 and 200 connections, against
 `make local-api`, the `make run` stack, and the backing service alone; results under benchmarks/.
 
-    .venv/bin/python -m benchmarks.autocannon_load [--target local --target deployed --target backend]
+    .venv/bin/python -m benchmarks.autocannon_load [--target seed --target local --target deployed --target backend]
         [--route post --route get] [--connections 10,50,200] [--duration 10] [--workers N] [--users 200]
 
 - autocannon is the npm package pinned by benchmarks/load/package-lock.json (`npm ci` in benchmarks/load, which
@@ -11,6 +11,10 @@
   same connections, the floor it allows: for POST, MiniStack's DynamoDB answering the PutItem each request makes
   (autocannon straight at it); for GET, which a warm task cache serves from Redis without DynamoDB, Redis'
   MGET rate (redis-benchmark) over the four Redis round trips such a request makes.
+- `seed`: the first seed's own server (npriyanshu/high-scale-task-api), run from a copy outside this repository
+  (its code never enters it) and named by SEED_BASE_URL, with SEED_TOKEN a JWT it accepts; skipped without them.
+  Its POST answers 202 (a Kafka send), its GET needs no token. Give it a Kafka broker of its own (a second Tansu
+  on another port): its `task.ingested` topic name is hard-coded and would mix with the project's.
 - Users: `--users` fresh users per run (tokens minted with the target's JWT secret: no bcrypt in the set-up), each
   with one task for the GET route; requests take the users in turn. The per-user limit stays the deployed one
   (RateLimitUserPerMinute, 100 a minute by default), so 200 users allow 2,000 req/s over a 10 s run: a 429 in the
