@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
     from taskapp.auth.context import AuthorizerContext
+    from taskapp.schemas.events import AnyEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
@@ -143,3 +144,16 @@ def stream_record(
     if old is not None:
         body["OldImage"] = {key: serializer.serialize(value) for key, value in old.items()}
     return DynamoDBRecord({"eventID": "1", "eventName": name, "eventSource": "aws:dynamodb", "dynamodb": body})
+
+
+def rmq_event(events: Sequence[AnyEvent]) -> dict[str, Any]:
+    """What the MQ trigger delivers for events the outbox published on RabbitMQ (one queue, persistent JSON)."""
+    messages = [
+        {
+            "basicProperties": {"contentType": "application/json", "deliveryMode": 2, "messageId": event.event_id},
+            "redelivered": False,
+            "data": base64.b64encode(event.model_dump_json(by_alias=True).encode()).decode(),
+        }
+        for event in events
+    ]
+    return {"eventSource": "aws:rmq", "eventSourceArn": "arn:aws:mq:test", "rmqMessagesByQueue": {"q::/": messages}}

@@ -11,7 +11,7 @@ import base64
 import copy
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ from taskapp.schemas.events import (
     TaskEventType,
 )
 from tests.support.api_client import ApiClient, ApiResponse
-from tests.support.lambda_events import FakeLambdaContext, load_function, sample_event, stream_record
+from tests.support.lambda_events import FakeLambdaContext, load_function, rmq_event, sample_event, stream_record
 from tests.unit.conftest import Account
 from tests.unit.events.conftest import FakePublisher
 from tests.unit.helpers import assert_error
@@ -80,18 +80,6 @@ def _publish(event: dict[str, Any]) -> dict[str, Any]:
 
 def _notify(event: dict[str, Any]) -> dict[str, Any]:
     return load_function("notification").handler(event, FakeLambdaContext("notification"))
-
-
-def _rmq_event(events: Sequence[AnyEvent]) -> dict[str, Any]:
-    messages = [
-        {
-            "basicProperties": {"contentType": "application/json", "deliveryMode": 2, "messageId": event.event_id},
-            "redelivered": False,
-            "data": base64.b64encode(event.model_dump_json(by_alias=True).encode()).decode(),
-        }
-        for event in events
-    ]
-    return {"eventSource": "aws:rmq", "eventSourceArn": "arn:aws:mq:test", "rmqMessagesByQueue": {"q::/": messages}}
 
 
 def _events(sample: str) -> list[AnyEvent]:
@@ -449,7 +437,7 @@ def _deliver_project_changes(publisher: FakePublisher) -> None:
     """The projects stream -> the outbox -> RabbitMQ -> the consumer, for everything written so far."""
     publisher.published.clear()
     _publish(_stream_of_items(_project_items()))
-    _notify(_rmq_event(publisher.published))
+    _notify(rmq_event(publisher.published))
 
 
 def test_members_read_the_project_feed_newest_first_with_actors_and_a_cursor(

@@ -3,7 +3,6 @@ tells the previous assignee too, and a task moved between projects recorded in t
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from taskapp.domain.notification_rules import recipients_for
 from taskapp.domain.outbox import event_from_stream_record, events_from_stream_record
 from taskapp.domain.records.comments import Comment
 from taskapp.schemas.events import AnyEvent, CommentEvent, CommentEventType, TaskEvent, TaskEventType
-from tests.support.lambda_events import FakeLambdaContext, load_function, stream_record
+from tests.support.lambda_events import FakeLambdaContext, load_function, rmq_event, stream_record
 
 OWNER, AMY, BOB, CAROL, DEE = "owner-1", "amy", "bob", "carol", "dee"
 OLD_PROJECT, NEW_PROJECT = "p-old", "p-new"
@@ -39,20 +38,8 @@ def _task(version: int, **fields: Any) -> dict[str, Any]:
     }
 
 
-def _rmq_event(events: Sequence[AnyEvent]) -> dict[str, Any]:
-    messages = [
-        {
-            "basicProperties": {"contentType": "application/json", "deliveryMode": 2, "messageId": event.event_id},
-            "redelivered": False,
-            "data": base64.b64encode(event.model_dump_json(by_alias=True).encode()).decode(),
-        }
-        for event in events
-    ]
-    return {"eventSource": "aws:rmq", "eventSourceArn": "arn:aws:mq:test", "rmqMessagesByQueue": {"q::/": messages}}
-
-
 def _notify(events: Sequence[AnyEvent]) -> dict[str, Any]:
-    return load_function("notification").handler(_rmq_event(events), FakeLambdaContext("notification"))
+    return load_function("notification").handler(rmq_event(events), FakeLambdaContext("notification"))
 
 
 def _feed(feed_id: str) -> list[ActivityModel]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from typing import Any
@@ -11,9 +10,8 @@ import pytest
 
 from taskapp.data.notifications import NotificationModel
 from taskapp.messaging.rabbitmq import RabbitMqUnavailable
-from taskapp.schemas.events import TaskEvent
 from tests.support.api_client import ApiClient
-from tests.support.lambda_events import FakeLambdaContext, load_function, sample_event
+from tests.support.lambda_events import FakeLambdaContext, load_function, rmq_event, sample_event
 from tests.unit.events.conftest import FakePublisher
 
 OWNER = "user-sample-1"
@@ -34,21 +32,6 @@ def _publish(event: dict[str, Any]) -> dict[str, Any]:
 
 def _notify(event: dict[str, Any]) -> dict[str, Any]:
     return load_function("notification").handler(event, FakeLambdaContext("notification"))
-
-
-def _rmq_event(events: list[TaskEvent]) -> dict[str, Any]:
-    """What the MQ trigger delivers for messages the outbox published."""
-    messages = []
-    for event in events:
-        body = event.model_dump_json(by_alias=True)
-        messages.append(
-            {
-                "basicProperties": {"contentType": "application/json", "deliveryMode": 2, "messageId": event.event_id},
-                "redelivered": False,
-                "data": base64.b64encode(body.encode()).decode(),
-            }
-        )
-    return {"eventSource": "aws:rmq", "eventSourceArn": "arn:aws:mq:test", "rmqMessagesByQueue": {"q::/": messages}}
 
 
 def test_stream_sample_becomes_created_updated_completed_deleted(aws: None, publisher: FakePublisher) -> None:
@@ -163,7 +146,7 @@ def test_api_changes_flow_into_the_callers_feed_and_pages_with_a_cursor(
         ("REMOVE", None, images[2]),
     ]
     _publish(_stream_event_from_table_changes(changes))
-    assert _notify(_rmq_event(publisher.published))["recorded"] == 4
+    assert _notify(rmq_event(publisher.published))["recorded"] == 4
 
     first = client.get("/activity", token=token, query={"limit": "3"})
     assert first.status_code == 200, first.body
