@@ -185,8 +185,13 @@ SEED_LOAD_TEST_BODY = {"title": "load-test-task", "userId": 1}  # its app/load-t
 REFUSALS = ("429", "503")
 
 
+def success_status(target: str, route: str) -> str:
+    """The status a served request of this cell answers: DynamoDB's 200 for the backend, the seed's own, or ours."""
+    return "200" if target == "backend" else (SEED_SUCCESS if target == "seed" else SUCCESS)[route]
+
+
 def unexpected_statuses(target: str, route: str, statuses: dict[str, int]) -> dict[str, int]:
-    wanted = "200" if target == "backend" else (SEED_SUCCESS if target == "seed" else SUCCESS)[route]
+    wanted = success_status(target, route)
     return {code: count for code, count in statuses.items() if code != wanted and code not in REFUSALS}
 
 
@@ -282,7 +287,7 @@ def measure_cell(target: str, route: str, connections: int, base_url: str, args:
     load_before = harness.load_average()
     figures = summarize(run_autocannon(config))
     figures["unexpected"] = unexpected_statuses(target, route, figures["statuses"])
-    wanted = "200" if target == "backend" else (SEED_SUCCESS if target == "seed" else SUCCESS)[route]
+    wanted = success_status(target, route)
     figures["served_per_s"] = round(figures["statuses"].get(wanted, 0) / args.duration, 1)
     return {
         "measured_at": harness.utc_now(),
