@@ -40,11 +40,11 @@ for leaked in ("AWS_ENDPOINT_URL", "DYNAMODB_ENDPOINT", "JWT_SECRET_ARN", "RABBI
 import uuid  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
 
 import fakeredis  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
-from pynamodb.exceptions import PynamoDBException  # noqa: E402
 from pynamodb.models import Model  # noqa: E402
 
 from tests.support.api_client import ApiClient  # noqa: E402
@@ -128,14 +128,6 @@ def _create_idempotency_table() -> None:
     )
 
 
-def _empty_idempotency_table() -> None:
-    import boto3
-
-    table = boto3.resource("dynamodb").Table(os.environ["IDEMPOTENCY_TABLE"])
-    for item in table.scan(ProjectionExpression="id").get("Items", []):
-        table.delete_item(Key={"id": item["id"]})
-
-
 # Tables shared by several pynamodb models (single-table designs) are created from template.yaml as they are
 # deployed, indexes and all, by the same code the in-process API uses; emptied with boto3 after each test.
 _TEMPLATE_TABLES = {"ProjectsTable": "PROJECTS_TABLE"}
@@ -154,17 +146,6 @@ def _create_template_tables() -> None:
         boto3.client("dynamodb").create_table(TableName=os.environ[variable], BillingMode="PAY_PER_REQUEST", **kwargs)
 
 
-def _empty_template_tables() -> None:
-    import boto3
-
-    client = boto3.client("dynamodb")
-    for variable in _TEMPLATE_TABLES.values():
-        name = os.environ[variable]
-        for page in client.get_paginator("scan").paginate(TableName=name, ProjectionExpression="pk, sk"):
-            for item in page["Items"]:
-                client.delete_item(TableName=name, Key={"pk": item["pk"], "sk": item["sk"]})
-
-
 @pytest.fixture(scope="session")
 def _moto() -> Iterator[None]:
     with mock_aws():
@@ -176,23 +157,34 @@ def _moto() -> Iterator[None]:
         yield
 
 
+def _moto_tables() -> dict[str, Any]:
+    """moto's own tables by name (its in-memory backend for this account and region)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    tables: dict[str, Any] = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]].tables
+    return tables
+
+
 @pytest.fixture
 def aws(_moto: None) -> Iterator[None]:
     """Empty moto DynamoDB tables, created from the same models the code uses.
 
     The mock lives for the whole session and each test empties the tables afterwards: recreating three tables
-    with their indexes for every test (or even asking moto whether they exist) costs more than the tests.
+    with their indexes for every test (or even asking moto whether they exist) costs more than the tests. They are
+    emptied in moto's backend itself (its indexes are read from the items, so they empty too): scanning and
+    deleting every item through botocore was 0.12 s of every test, a third of the unit suite's time.
     """
     yield
+    tables = _moto_tables()
     for model in _models():
-        try:
-            with model.batch_write() as batch:
-                for item in model.scan():
-                    batch.delete(item)
-        except PynamoDBException:  # the test deleted the table to simulate an outage: bring it back
+        table = tables.get(model.Meta.table_name)
+        if table is None:  # the test deleted the table to simulate an outage: bring it back
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
-    _empty_idempotency_table()
-    _empty_template_tables()
+        else:
+            table.items.clear()
+    for variable in ("IDEMPOTENCY_TABLE", *_TEMPLATE_TABLES.values()):
+        tables[os.environ[variable]].items.clear()
 
 
 SetSetting = Callable[[str, str], None]
