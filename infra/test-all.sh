@@ -88,6 +88,8 @@ if [ "$TEST_PARALLEL" = 1 ]; then
   start_bg lint "$ROOT/infra/lint.sh"
   start_bg import-instructions "${IMPORT_GATE[@]}"
   start_bg resilience "$ROOT/infra/pytest.sh" tests/resilience -q -p no:cacheprovider
+  # Installing Chromium (apt: mostly download) took ~45 s of the browser suite's time at the end of the run.
+  start_bg browser "$ROOT/infra/web-test.sh" browser
   log "unit tests (static checks, import instructions and the fuzz suite run beside them)"
   "$ROOT/infra/pytest.sh" tests/unit -q -p no:cacheprovider
   wait_bg

@@ -17,6 +17,8 @@ if [ ! -x "$CHROMIUM_PATH" ]; then
       DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >>"$LOG_DIR/apt-chromium.log" 2>&1; } ||
     die "could not install chromium (see $LOG_DIR/apt-chromium.log)"
 fi
+# `web-test.sh browser`: only the install above (make test runs it early, beside the unit tests).
+[ "${1:-}" != browser ] || exit 0
 
 export API_BASE_URL="${API_BASE_URL:-$(cat "${API_URL_FILE:-$LOCAL_DIR/api-url}" 2>/dev/null || true)}"
 [ -n "$API_BASE_URL" ] || die "no API: deploy a stack first (make run) or set API_BASE_URL"
