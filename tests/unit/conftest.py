@@ -37,8 +37,11 @@ os.environ.update(
 for leaked in ("AWS_ENDPOINT_URL", "DYNAMODB_ENDPOINT", "JWT_SECRET_ARN", "RABBITMQ_URL_SECRET_ARN", "AWS_PROFILE"):
     os.environ.pop(leaked, None)
 
+import functools  # noqa: E402
+import threading  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -146,9 +149,39 @@ def _create_template_tables() -> None:
         boto3.client("dynamodb").create_table(TableName=os.environ[variable], BillingMode="PAY_PER_REQUEST", **kwargs)
 
 
+@contextmanager
+def _atomic_moto_writes() -> Iterator[None]:
+    """DynamoDB applies a conditional write atomically; moto checks the condition and writes in two Python steps,
+    so two threads could both pass it (test_idempotency's two concurrent requests both created their task, about one
+    run in four on a loaded machine). One lock around moto's writes gives the service's guarantee."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    originals = {name: getattr(DynamoDBBackend, name) for name in MOTO_WRITES}
+
+    def locked(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def write(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return original(*args, **kwargs)
+
+        return write
+
+    for name, original in originals.items():
+        setattr(DynamoDBBackend, name, locked(original))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(DynamoDBBackend, name, original)
+
+
+MOTO_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+
+
 @pytest.fixture(scope="session")
 def _moto() -> Iterator[None]:
-    with mock_aws():
+    with mock_aws(), _atomic_moto_writes():
         _webhook_infrastructure()
         for model in _models():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
