@@ -12,6 +12,11 @@ with the guards and error handlers `build_api` gave it, so a public route's reso
 guard, does not count the guard's settings. This over-approximates a little (an attribute of the same name on
 another object counts too) and never misses a model that reachable code names, so a function's template variables
 must cover it. It cannot see code reached only through getattr() with a computed name; taskapp has none.
+
+`python -m tests.support.settings_reach serve` answers many functions from one process: it imports the third-party
+packages every handler loads (none of them reads a setting of ours), then forks one child per request, whose
+environment is set to exactly the function's before any taskapp module is imported. A fresh interpreter per function
+spent ~1.5 s of CPU each, mostly importing those packages again: 59 functions were a fifth of the unit suite.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ import functools
 import importlib
 import importlib.util
 import json
+import os
 import sys
+import traceback
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,12 +169,69 @@ def models_read(code_dir: Path, handler: str = "app.handler") -> set[type]:
     return found
 
 
-def main(argv: list[str]) -> int:
-    found = models_read(Path(argv[1]).resolve(), *argv[2:3])
+def report_of(code_dir: Path, handler: str = "app.handler") -> dict[str, list[str]]:
+    """Settings model name -> its variables, for every model the function's code reads."""
+    found = models_read(code_dir.resolve(), handler)
     from taskapp.settings import env_names
 
-    report = {model.__name__: list(env_names(model)) for model in sorted(found, key=lambda m: m.__name__)}
-    print(json.dumps(report))
+    return {model.__name__: list(env_names(model)) for model in sorted(found, key=lambda m: m.__name__)}
+
+
+# Loaded by `serve` before it forks: what the handlers import from outside taskapp, never taskapp itself.
+PRELOADED = (
+    "pydantic",
+    "aws_lambda_powertools",
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.utilities.data_classes",
+    "botocore.session",
+    "boto3",
+    "pynamodb.models",
+    "redis",
+    "jwt",
+)
+
+
+def _answer_in_child(request: dict[str, Any], write_fd: int) -> None:
+    """In the forked child: the function's environment, then its report (or the failure) on the pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # what the handler prints must not reach the parent's protocol on stdout
+    try:
+        os.environ.clear()
+        os.environ.update(request["env"])
+        answer: dict[str, Any] = {"report": report_of(Path(request["code_dir"]), request["handler"])}
+    except BaseException:  # noqa: BLE001 - every failure is the answer, the parent asserts on it
+        answer = {"error": traceback.format_exc()[-3000:]}
+    with os.fdopen(write_fd, "w") as pipe:
+        pipe.write(json.dumps(answer))
+
+
+def serve() -> int:
+    """One request per line on stdin, `{"code_dir", "handler", "env"}`; one JSON line per answer on stdout,
+    `{"report": {...}}` or `{"error": "<traceback>"}`. Ends at the end of stdin."""
+    assert not any(name == "taskapp" or name.startswith("taskapp.") for name in sys.modules), "taskapp preloaded"
+    for name in PRELOADED:
+        importlib.import_module(name)
+    for line in sys.stdin:
+        request = json.loads(line)
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            _answer_in_child(request, write_fd)
+            os._exit(0)
+        os.close(write_fd)
+        with os.fdopen(read_fd) as pipe:
+            answer = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        sys.stdout.write((answer or json.dumps({"error": f"the child ended with status {status}"})) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if argv[1:2] == ["serve"]:
+        return serve()
+    print(json.dumps(report_of(Path(argv[1]), *argv[2:3])))
     return 0
 
 

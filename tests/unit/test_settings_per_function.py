@@ -1,17 +1,21 @@
 """Least privilege in the template: each function gets exactly the variables its code reads, and no secret policy
 or table policy it has no variable for.
 
-Each handler is imported in a fresh interpreter whose environment is only what template.yaml gives that function
-(plus what Lambda itself sets); `tests.support.settings_reach` reports the settings models its code reads, at import
-and from the handler on. Its variables must all be set for the function, and the function must have no other.
+Each handler is imported in a process of its own whose environment is only what template.yaml gives that function
+(plus what Lambda itself sets), set before any taskapp module is imported: a child forked by one
+`tests.support.settings_reach serve` process, which has loaded the third-party packages once. It reports the
+settings models the function's code reads, at import and from the handler on. Their variables must all be set for
+the function, and the function must have no other.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -37,35 +41,56 @@ def template() -> SamTemplate:
 FUNCTIONS = sorted(template().functions)
 
 
-def _variables_read(spec: FunctionSpec, environment: dict[str, str]) -> dict[str, list[str]]:
-    """Settings model -> its variables, for every model the function's code reads."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.support.settings_reach", str(spec.code_dir), spec.handler],
+# What every function's process has besides its template variables.
+BASE_ENV = {
+    "PATH": os.environ.get("PATH", ""),
+    "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers" / "shared")]),
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+ANSWER_TIMEOUT_SECONDS = 120
+
+
+@pytest.fixture(scope="module")
+def reach_server() -> Iterator[subprocess.Popen[str]]:
+    """One `settings_reach serve` process for the module (per pytest-xdist worker), ended after its tests."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.settings_reach", "serve"],
         cwd=ROOT,
-        env={
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers" / "shared")]),
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            **environment,
-        },
-        capture_output=True,
+        env=BASE_ENV,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
-        timeout=120,
-        check=False,
     )
-    assert result.returncode == 0, (
-        f"{spec.logical_id} fails to load with only its template env:\n{result.stderr[-3000:]}"
-    )
-    report: dict[str, list[str]] = json.loads(result.stdout.strip().splitlines()[-1])
+    yield server
+    assert server.stdin is not None
+    server.stdin.close()
+    server.wait(timeout=ANSWER_TIMEOUT_SECONDS)
+
+
+def _variables_read(
+    server: subprocess.Popen[str], spec: FunctionSpec, environment: dict[str, str]
+) -> dict[str, list[str]]:
+    """Settings model -> its variables, for every model the function's code reads."""
+    assert server.stdin is not None and server.stdout is not None
+    request = {"code_dir": str(spec.code_dir), "handler": spec.handler, "env": {**BASE_ENV, **environment}}
+    server.stdin.write(json.dumps(request) + "\n")
+    server.stdin.flush()
+    ready, _, _ = select.select([server.stdout], [], [], ANSWER_TIMEOUT_SECONDS)
+    assert ready, f"{spec.logical_id}: no answer from settings_reach within {ANSWER_TIMEOUT_SECONDS} s"
+    answer = json.loads(server.stdout.readline())
+    assert "error" not in answer, f"{spec.logical_id} fails to load with only its template env:\n{answer['error']}"
+    report: dict[str, list[str]] = answer["report"]
     return report
 
 
 @pytest.mark.parametrize("logical_id", FUNCTIONS)
-def test_a_function_gets_exactly_the_variables_its_code_reads(logical_id: str) -> None:
+def test_a_function_gets_exactly_the_variables_its_code_reads(
+    logical_id: str, reach_server: subprocess.Popen[str]
+) -> None:
     spec = template().function(logical_id)
     environment = template().environment_for(spec)
-    models = _variables_read(spec, environment)
+    models = _variables_read(reach_server, spec, environment)
     read = {name for names in models.values() for name in names} - RUNTIME_PROVIDED
     given = set(environment) - READ_BY_POWERTOOLS
 
