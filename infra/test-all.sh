@@ -60,8 +60,10 @@ wait_bg() {
   bg_pids=()
   [ "${#failed[@]}" -eq 0 ] || die "failed beside the other steps: ${failed[*]}"
 }
-# Builds first (deploy.sh's build is then a cache hit), then counts a few functions' import instructions.
-IMPORT_GATE=("$VENV/bin/python" -m benchmarks.import_instructions check --build --jobs "${IMPORT_CHECK_JOBS:-1}")
+# Builds first (deploy.sh's build is then a cache hit), then counts a few functions' import instructions. Beside the
+# unit tests it runs niced with two jobs: the fuzz suite, the longest step of the stage, keeps its share of the CPU,
+# and the counts (instructions, not time) finish on whatever core frees up first.
+IMPORT_GATE=(nice -n 10 "$VENV/bin/python" -m benchmarks.import_instructions check --build --jobs "${IMPORT_CHECK_JOBS:-2}")
 cleanup() {
   local rc=$? pid
   for pid in "${bg_pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
@@ -91,7 +93,8 @@ if [ "$TEST_PARALLEL" = 1 ]; then
   # Installing Chromium (apt: mostly download) took ~45 s of the browser suite's time at the end of the run.
   start_bg browser "$ROOT/infra/web-test.sh" browser
   log "unit tests (static checks, import instructions and the fuzz suite run beside them)"
-  "$ROOT/infra/pytest.sh" tests/unit -q -p no:cacheprovider
+  # Two pytest-xdist workers: the steps beside them end first, and one worker left the second core idle after.
+  "$ROOT/infra/pytest.sh" tests/unit -q -p no:cacheprovider -n 2
   wait_bg
 else
   log "static checks"
