@@ -12,6 +12,9 @@ Two backends, each in a fresh interpreter:
 - `loopback`: the real local Redis and MiniStack's DynamoDB (env.local.json): the same code plus our side of the
   sockets and of HTTP (urllib3, redis-py's parser).
 
+Both sign as the deployed functions do, with botocore's pure-Python SigV4: the layer has no awscrt, which the dev
+venv has (aws-sam-cli's `boto3[crt]`) and botocore would otherwise sign with.
+
 Each figure is the least of three batches of N requests (a shared machine only ever adds CPU). Per route, three
 figures: the authorizer handler alone, the route's handler alone (each with its event built once,
 as Lambda hands it), and the whole request through `LocalGateway.handle` (`make local-api`'s in-process path: the
@@ -215,6 +218,18 @@ def _task_attributes(owner_id: str, task_id: str) -> dict[str, Any]:
     return {name: value for name, value in model.attribute_values.items() if name not in ("owner_id", "task_id")}
 
 
+def _sign_as_the_layer_does() -> None:
+    """Hide awscrt from botocore in the measuring child, before botocore loads.
+
+    The shared layer ships no awscrt (layers/shared/requirements.txt), so a deployed function signs each request
+    with botocore's pure-Python SigV4. The dev venv has awscrt through aws-sam-cli's `boto3[crt]`, and with it
+    botocore signs through the CRT instead: the figure would be of a signer Lambda never runs.
+    """
+    if "botocore" in sys.modules:
+        raise RuntimeError("botocore was imported before the signer could be chosen")
+    sys.modules["awscrt"] = None  # type: ignore[assignment]  # import awscrt -> ImportError: botocore.HAS_CRT False
+
+
 def _export(ref: str, target: Path) -> Path:
     """The template, functions and layer at `ref`, unpacked under `target`."""
     archive = target / "code.tar"
@@ -284,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", nargs=3, metavar=("CODE_ROOT", "BACKEND", "REQUESTS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
+        _sign_as_the_layer_does()
         code_root, backend, requests = args.child
         print(json.dumps(measure(Path(code_root), backend, int(requests))))
         return 0
