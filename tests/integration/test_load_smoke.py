@@ -21,8 +21,10 @@ def test_load_test_registers_its_own_user_and_records_both_endpoints(tmp_path: P
             "benchmarks.run_load",
             "--users",
             "2",
+            # Long enough for each user's first GET to complete after the in-process API imports its handlers
+            # cold: with 4 s, a loaded 2-core machine recorded POST /tasks but no GET before the run ended.
             "--duration",
-            "4s",
+            "10s",
             "--output-dir",
             str(tmp_path),
         ],
