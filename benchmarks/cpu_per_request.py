@@ -114,12 +114,11 @@ def _stub_backends(owner_id: str, task_id: str) -> None:
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "stub"}
         return AWSResponse(request.url, 200, headers, _CannedBody(canned[operation]))  # type: ignore[arg-type]
 
-    clients = {id(model._get_connection().connection.client): model for model in (TaskModel, TagModel)}
-    for model in clients.values():
+    # The two models may share one client (one botocore session per thread): each client answers once.
+    clients = {id(client): client for client in (m._get_connection().connection.client for m in (TaskModel, TagModel))}
+    for client in clients.values():
         for operation in canned:
-            model._get_connection().connection.client.meta.events.register_first(
-                f"before-send.dynamodb.{operation}", answer
-            )
+            client.meta.events.register_first(f"before-send.dynamodb.{operation}", answer)
 
 
 def _cpu_ms_per_1000(call: Callable[[], object], requests: int, rounds: int = ROUNDS) -> float:
