@@ -132,7 +132,7 @@ def _create_idempotency_table() -> None:
 
 
 # Tables shared by several pynamodb models (single-table designs) are created from template.yaml as they are
-# deployed, indexes and all, by the same code the in-process API uses; emptied with boto3 after each test.
+# deployed, indexes and all, by the same code the in-process API uses; emptied with the others after each test.
 _TEMPLATE_TABLES = {"ProjectsTable": "PROJECTS_TABLE"}
 
 
@@ -147,6 +147,10 @@ def _create_template_tables() -> None:
         props = resources[logical_id]["Properties"]
         kwargs = {key: props[key] for key in _CREATE_TABLE_KEYS if key in props}
         boto3.client("dynamodb").create_table(TableName=os.environ[variable], BillingMode="PAY_PER_REQUEST", **kwargs)
+
+
+# moto's DynamoDB backend methods that change items.
+MOTO_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 
 
 @contextmanager
@@ -174,9 +178,6 @@ def _atomic_moto_writes() -> Iterator[None]:
     finally:
         for name, original in originals.items():
             setattr(DynamoDBBackend, name, original)
-
-
-MOTO_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 
 
 @pytest.fixture(scope="session")
