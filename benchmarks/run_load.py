@@ -59,11 +59,12 @@ def main() -> int:
     base_url = args.base_url
     scratch = tempfile.TemporaryDirectory()
     if not base_url:
-        from infra.local_api.server import UNLIMITED_RATES, env_file_with
+        from infra.local_api.server import load_run_env_file
 
         # Every simulated user registers and logs in from 127.0.0.1: the per-IP login limit would turn the load
-        # test into a rate-limit test. A deployed target keeps the limits it was deployed with.
-        env_file = env_file_with(Path(scratch.name), UNLIMITED_RATES)
+        # test into a rate-limit test, so the limits are lifted, on storage of the run's own (load_run_env_file).
+        # A deployed target keeps the limits it was deployed with.
+        env_file = load_run_env_file(Path(scratch.name))
         server, base_url = harness.start_local_api("--env-vars", str(env_file))
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -27,12 +27,12 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from infra.local_api.gateway import GatewayResponse, HttpRequest, LocalGateway
 from infra.local_api.loader import RELOADED_PACKAGES, add_layers_to_path
 from infra.local_api.pool import Admission, WorkerConfig, WorkerPool, overloaded_response
-from infra.local_api.tables import ensure_schedule_group, ensure_tables, ensure_webhook_resources
+from infra.local_api.tables import ensure_schedule_group, ensure_tables, ensure_webhook_resources, table_variables
 from infra.local_api.template import ROOT, FunctionSpec, SamTemplate
 
 log = logging.getLogger("local_api")
@@ -85,6 +85,38 @@ UNLIMITED_RATES = dict.fromkeys(
     ),
     "1000000",
 )
+
+
+# The Redis database and table-name suffix of a load or fuzz run: storage of its own, beside the developer's.
+LOAD_RUN_REDIS_DB = 1
+LOAD_RUN_TABLE_SUFFIX = "load-run"
+
+
+def load_run_env_file(directory: Path, template: SamTemplate | None = None, base: Path = DEFAULT_ENV_FILE) -> Path:
+    """The env file a load or fuzz run serves the API with: no rate limits, and tables and a Redis of its own.
+
+    Why its own storage: those runs register hundreds of users from 127.0.0.1 with the limits lifted. On the
+    developer's Redis database they filled the per-IP registration window that `make local-api` and a `make run`
+    stack count in too (default 50 an hour), which then refused every sign-up for up to an hour after `make test`.
+    The tables move with the Redis database, so tokens this server issues are checked against its own revocation
+    list and sessions, never half against the developer's.
+    """
+    template = template or SamTemplate()
+    env_vars = read_env_file(base)
+    environment = process_environment(template, env_vars)
+    overrides = dict(UNLIMITED_RATES)
+    for variable in table_variables(template):
+        if variable in environment:
+            overrides[variable] = f"{environment[variable]}-{LOAD_RUN_TABLE_SUFFIX}"
+    if "REDIS_URL" in environment:
+        overrides["REDIS_URL"] = with_redis_database(environment["REDIS_URL"], LOAD_RUN_REDIS_DB)
+    return env_file_with(directory, overrides, base)
+
+
+def with_redis_database(url: str, database: int) -> str:
+    """`url` pointing at another database number (redis://host:port/N; the query string is kept)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 def env_file_with(directory: Path, overrides: dict[str, str], base: Path = DEFAULT_ENV_FILE) -> Path:

@@ -11,15 +11,20 @@ from infra.local_api.template import SamTemplate
 _CREATE_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
 
 
-def table_names(template: SamTemplate, environment: dict[str, str]) -> dict[str, str]:
-    """LogicalId -> physical name, from env vars whose template value is `!Ref <Table>`."""
-    names = {}
+def table_variables(template: SamTemplate) -> dict[str, str]:
+    """Env var -> the table's LogicalId, for every env var whose template value is `!Ref <Table>`."""
+    variables = {}
     for spec in template.functions.values():
         for var, raw in spec.environment.items():
             ref = raw.get("Ref") if isinstance(raw, dict) else None
-            if ref and template.resources.get(ref, {}).get("Type") == "AWS::DynamoDB::Table" and var in environment:
-                names[ref] = environment[var]
-    return names
+            if ref and template.resources.get(ref, {}).get("Type") == "AWS::DynamoDB::Table":
+                variables[var] = ref
+    return variables
+
+
+def table_names(template: SamTemplate, environment: dict[str, str]) -> dict[str, str]:
+    """LogicalId -> physical name, from the environment's values of the table variables."""
+    return {ref: environment[var] for var, ref in table_variables(template).items() if var in environment}
 
 
 def ensure_tables(template: SamTemplate, environment: dict[str, str], endpoint_url: str | None) -> list[str]:

@@ -94,11 +94,11 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if deployed:
         yield deployed.rstrip("/")
         return
-    from infra.local_api.server import UNLIMITED_RATES, build_server, env_file_with
+    from infra.local_api.server import build_server, load_run_env_file
 
     # The fuzzer sends thousands of requests from one IP and one user: lift the rate limits for this server only
-    # (the limiter has its own tests), keeping everything else from the developer's env file.
-    env_file = env_file_with(tmp_path_factory.mktemp("fuzz"), UNLIMITED_RATES)
+    # (the limiter has its own tests), on tables and a Redis database of its own (load_run_env_file says why).
+    env_file = load_run_env_file(tmp_path_factory.mktemp("fuzz"))
     try:
         server, _ = build_server("127.0.0.1", 0, env_file=env_file)
     except Exception as exc:  # noqa: BLE001 - fail loudly: the stack must be up for this suite

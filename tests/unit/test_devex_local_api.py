@@ -16,7 +16,19 @@ import pytest
 
 from infra.local_api import HttpRequest, LocalGateway, SamTemplate
 from infra.local_api.loader import HandlerLoader
-from infra.local_api.server import CodeWatcher, build_server, process_environment
+from infra.local_api.server import (
+    DEFAULT_ENV_FILE,
+    LOAD_RUN_REDIS_DB,
+    LOAD_RUN_TABLE_SUFFIX,
+    UNLIMITED_RATES,
+    CodeWatcher,
+    build_server,
+    load_run_env_file,
+    process_environment,
+    read_env_file,
+    with_redis_database,
+)
+from infra.local_api.tables import table_variables
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "mini_api"
 
@@ -276,3 +288,37 @@ def test_ensure_schedule_group_creates_the_reminders_group_once() -> None:
     assert boto3.client("scheduler").get_schedule_group(Name=name)["Name"] == name
     assert ensure_schedule_group(environment, None) is False  # already there: nothing to do
     assert ensure_schedule_group({}, None) is False  # no reminders configured: nothing to make
+
+
+def test_a_load_run_gets_no_rate_limits_and_storage_of_its_own(tmp_path: Path) -> None:
+    """Load and fuzz runs must not fill the developer's per-IP registration window (nor share their tables)."""
+    template = SamTemplate()
+    developer = process_environment(template, read_env_file(DEFAULT_ENV_FILE))
+    load_run = process_environment(template, read_env_file(load_run_env_file(tmp_path, template)))
+
+    table_vars = set(table_variables(template))
+    tables = {name for name, resource in template.resources.items() if resource["Type"] == "AWS::DynamoDB::Table"}
+    assert set(table_variables(template).values()) == tables, "every table of the template is renamed"
+    assert table_vars <= set(developer), "every table variable reaches the in-process functions"
+    for variable in table_vars:
+        assert load_run[variable] == f"{developer[variable]}-{LOAD_RUN_TABLE_SUFFIX}"
+    assert developer["REDIS_URL"] == "redis://127.0.0.1:6379/0"
+    assert load_run["REDIS_URL"] == f"redis://127.0.0.1:6379/{LOAD_RUN_REDIS_DB}"
+    assert all(load_run[name] == "1000000" for name in UNLIMITED_RATES)
+    untouched = set(developer) - table_vars - set(UNLIMITED_RATES) - {"REDIS_URL"}
+    assert {name: load_run[name] for name in untouched} == {name: developer[name] for name in untouched}
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/1"),
+        ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379/1"),
+        (
+            "rediss://:secret@cache.example:6380/3?ssl_cert_reqs=required",
+            "rediss://:secret@cache.example:6380/1?ssl_cert_reqs=required",
+        ),
+    ],
+)
+def test_with_redis_database_changes_only_the_database(url: str, expected: str) -> None:
+    assert with_redis_database(url, 1) == expected
