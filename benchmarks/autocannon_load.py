@@ -19,6 +19,11 @@
   with one task for the GET route; requests take the users in turn. The per-user limit stays the deployed one
   (RateLimitUserPerMinute, 100 a minute by default), so 200 users allow 2,000 req/s over a 10 s run: a 429 in the
   results means a run went past that, not that one user did.
+- CPU per request (goal 3's same-run comparison): the user + system CPU of the target's own processes over the
+  timed run, over the answers it gave: `local`, the server and its worker processes; `seed`, the processes named
+  by SEED_PIDS (its cluster master and workers: its ingest consumer, which writes the accepted task to PostgreSQL
+  later, is left out unless named). Neither includes the backing servers' CPU (MiniStack, Redis, PostgreSQL,
+  Kafka). Deployed and backend cells have none: MiniStack runs the functions inside its own process tree.
 - Every run records the load average before and after; the machine is shared (2 cores).
 - Results accumulate per cell (target, route, connections) in benchmarks/autocannon-load.json, so a run of one
   cell updates only that cell; benchmarks/autocannon-load.md is the table, beside the seed's figures from issue 17.
@@ -251,7 +256,9 @@ def redis_floor(connections: int, requests: int) -> dict[str, Any]:
     }
 
 
-def measure_cell(target: str, route: str, connections: int, base_url: str, args: argparse.Namespace) -> dict[str, Any]:
+def measure_cell(
+    target: str, route: str, connections: int, base_url: str, args: argparse.Namespace, *, cpu_roots: list[int]
+) -> dict[str, Any]:
     method, path = ROUTES[route]
     if target == "backend" and route == "get":
         load_before = harness.load_average()
@@ -280,12 +287,19 @@ def measure_cell(target: str, route: str, connections: int, base_url: str, args:
         config = {"url": base_url, "method": method, "path": path, "headers": {"content-type": "application/json"}}
         if body is not None:
             config["body"] = body
-    config.update(
-        users=users, connections=connections, duration=args.duration, timeout=args.timeout, warmup=args.warmup
-    )
+    config.update(users=users, connections=connections, duration=args.duration, timeout=args.timeout, warmup=0)
     settled_s = settle(args.settle_queue, args.settle_timeout) if target == "deployed" else 0.0
+    if args.warmup:
+        # Untimed first, a run of its own: the same connections start the workers the timed run will use, and the
+        # CPU sampled around the timed run is the timed run's alone.
+        run_autocannon({**config, "duration": args.warmup})
     load_before = harness.load_average()
-    figures = summarize(run_autocannon(config))
+    cpu_before = harness.process_tree_cpu_seconds(cpu_roots) if cpu_roots else 0.0
+    result = run_autocannon(config)
+    cpu_seconds = harness.process_tree_cpu_seconds(cpu_roots) - cpu_before if cpu_roots else None
+    figures = summarize(result)
+    if cpu_seconds is not None and figures["requests"]:
+        figures["cpu_ms_per_request"] = round(cpu_seconds * 1000 / figures["requests"], 3)
     figures["unexpected"] = unexpected_statuses(target, route, figures["statuses"])
     wanted = success_status(target, route)
     figures["served_per_s"] = round(figures["statuses"].get(wanted, 0) / args.duration, 1)
@@ -330,6 +344,8 @@ def _cell_text(cell: dict[str, Any] | None) -> str:
         return "-"
     served = cell.get("served_per_s", cell["requests_per_s"])
     text = f"**{served:,.0f}/s served**, p50 {cell['p50_ms']} ms, p99 {cell['p99_ms']} ms"
+    if cell.get("cpu_ms_per_request") is not None:
+        text += f", CPU {cell['cpu_ms_per_request']:.2f} ms/request"
     failed = sum(count for code, count in cell["statuses"].items() if code.startswith("5") and code not in REFUSALS)
     problems = [f"{cell['timeouts']} timeouts" if cell["timeouts"] else "", f"{failed} 5xx" if failed else ""]
     refused = sum(count for code, count in cell["statuses"].items() if code in REFUSALS)
@@ -373,6 +389,15 @@ def markdown(cells: dict[str, dict[str, Any]], levels: list[int]) -> str:
 
 def _local_api(workers: int) -> tuple[subprocess.Popen[bytes], str]:
     return harness.start_local_api("--workers", str(workers))
+
+
+def _cpu_roots(target: str, server: subprocess.Popen[bytes] | None) -> list[int]:
+    """The processes whose CPU a cell of this target counts (docstring: CPU per request)."""
+    if target == "local" and server:
+        return [server.pid]
+    if target == "seed":
+        return [int(pid) for pid in os.environ.get("SEED_PIDS", "").split()]
+    return []
 
 
 def _target_url(target: str, workers: int) -> tuple[subprocess.Popen[bytes] | None, str]:
@@ -422,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for route in args.route or tuple(ROUTES):
                 for level in levels:
-                    cell = measure_cell(target, route, level, base_url, args)
+                    cell = measure_cell(target, route, level, base_url, args, cpu_roots=_cpu_roots(target, server))
                     stored["cells"][f"{target}|{route}|{level}"] = cell
                     print(f"{target:9} {route:5} {level:4}: {_cell_text(cell)}", flush=True)
                     if cell.get("unexpected"):

@@ -87,6 +87,41 @@ def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def process_tree_cpu_seconds(roots: Iterable[int]) -> float:
+    """User + system CPU seconds of the live processes `roots` and all their descendants (Linux /proc).
+
+    A process's own time plus what its reaped children left it (cutime/cstime), so a worker that exited and was
+    waited for still counts; a live child is counted once, as itself.
+    """
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_proc_stat(int(entry.name))[1])
+            except (OSError, ValueError, IndexError):
+                continue  # exited meanwhile
+    tree, frontier = set(), [pid for pid in roots if pid in parents]
+    while frontier:
+        pid = frontier.pop()
+        if pid not in tree:
+            tree.add(pid)
+            frontier.extend(child for child, parent in parents.items() if parent == pid)
+    ticks = 0
+    for pid in tree:
+        try:
+            fields = _proc_stat(pid)
+        except OSError:
+            continue
+        ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime (stat fields 14-17)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat's fields after the command name (which may hold spaces): [state, ppid, ...]."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()
+
+
 def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 

@@ -8,6 +8,11 @@ measuring a request the API now refuses.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,3 +142,27 @@ def test_revoked_family_item_is_a_session_family() -> None:
 
     family = SessionItem.from_raw_data(harness.revoked_family_item("user-1", "session-1"))
     assert (family.user_id, family.session_id, family.revoked) == ("user-1", "session-1", True)
+
+
+def test_process_tree_cpu_counts_a_grandchild_once() -> None:
+    """A grandchild's busy loop shows in its grandparent's tree, counted once (not again as a reaped child's)."""
+    burn = "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+    spawn = f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', {burn!r}])\ntime.sleep(30)"
+    parent = subprocess.Popen([sys.executable, "-c", spawn])
+    try:
+        deadline = time.monotonic() + 20
+        while harness.process_tree_cpu_seconds([parent.pid]) < 0.5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # The grandchild's 0.5 s and two interpreters' start-up: counted twice it would pass 1 s.
+        assert 0.5 <= harness.process_tree_cpu_seconds([parent.pid]) < 1.0
+        assert harness.process_tree_cpu_seconds([]) == 0.0
+    finally:
+        for child in _children(parent.pid):
+            os.kill(child, signal.SIGKILL)
+        parent.kill()
+        parent.wait()
+
+
+def _children(pid: int) -> list[int]:
+    path = f"/proc/{pid}/task/{pid}/children"
+    return [int(child) for child in Path(path).read_text().split()] if os.path.exists(path) else []
