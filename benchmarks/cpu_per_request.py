@@ -154,8 +154,12 @@ def measure(code_root: Path, backend: str, requests: int) -> dict[str, Any]:
     if backend == "stub":
         _stub_backends(owner_id, task_id)
     else:
+        from infra.local_api.tables import ensure_tables
         from taskapp.data.tasks import TaskModel
 
+        # A fresh local stack has none of `make local-api`'s tables until that server first starts.
+        environment = dict(os.environ)
+        ensure_tables(template, environment, environment.get("DYNAMODB_ENDPOINT"))
         TaskModel(owner_id, task_id, **_task_attributes(owner_id, task_id)).save()
 
     from taskapp.auth.tokens import issue_access_token
