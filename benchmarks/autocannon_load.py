@@ -13,17 +13,22 @@
   MGET rate (redis-benchmark) over the four Redis round trips such a request makes.
 - `seed`: the first seed's own server (npriyanshu/high-scale-task-api), run from a copy outside this repository
   (its code never enters it) and named by SEED_BASE_URL, with SEED_TOKEN a JWT it accepts; skipped without them.
+  With SEED_JWT_SECRET (its hard-coded signing key) the run mints `--users` tokens, ids 1..N, as it does for ours:
+  the seed limits each token's id to 100,000 requests a minute, which one token passes within a 200-connection
+  cell after the cells before it. It runs last: its consumer writes every accepted task to PostgreSQL long after
+  its cells end, and would share the machine with the cells after them.
   Its POST answers 202 (a Kafka send), its GET needs no token. Give it a Kafka broker of its own (a second Tansu
   on another port): its `task.ingested` topic name is hard-coded and would mix with the project's.
 - Users: `--users` fresh users per run (tokens minted with the target's JWT secret: no bcrypt in the set-up), each
   with one task for the GET route; requests take the users in turn. The per-user limit stays the deployed one
   (RateLimitUserPerMinute, 100 a minute by default), so 200 users allow 2,000 req/s over a 10 s run: a 429 in the
   results means a run went past that, not that one user did.
-- CPU per request (goal 3's same-run comparison): the user + system CPU of the target's own processes over the
-  timed run, over the answers it gave: `local`, the server and its worker processes; `seed`, the processes named
-  by SEED_PIDS (its cluster master and workers: its ingest consumer, which writes the accepted task to PostgreSQL
-  later, is left out unless named). Neither includes the backing servers' CPU (MiniStack, Redis, PostgreSQL,
-  Kafka). Deployed and backend cells have none: MiniStack runs the functions inside its own process tree.
+- CPU per answer (goal 3's same-run comparison): the user + system CPU of the target's own processes over the
+  timed run, over the answers it gave (a fast 429/503 is an answer too: compare cells without refusals). `local`:
+  the server and its worker processes; `seed`: the processes named by SEED_PIDS (its cluster master, whose
+  workers are its children; its ingest consumer, which writes the accepted task to PostgreSQL later, is left out
+  unless named). Neither includes the backing servers' CPU (MiniStack, Redis, PostgreSQL, Kafka). Deployed and
+  backend cells have none: MiniStack runs the functions inside its own process tree.
 - Every run records the load average before and after; the machine is shared (2 cores).
 - Results accumulate per cell (target, route, connections) in benchmarks/autocannon-load.json, so a run of one
   cell updates only that cell; benchmarks/autocannon-load.md is the table, beside the seed's figures from issue 17.
@@ -41,6 +46,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import warnings
 from typing import Any
 
 from benchmarks import harness
@@ -53,7 +59,7 @@ RESULTS = "autocannon-load"
 ROUTES = {"get": ("GET", "/tasks/{id}"), "post": ("POST", "/tasks")}
 # The seed's own load-test body (its userId is our token's subject): one PutItem, as the backend floor measures.
 SEED_BODY = {"title": "load-test-task"}
-TARGETS = ("seed", "local", "deployed", "backend")
+TARGETS = ("local", "deployed", "backend", "seed")
 # The seed (high-scale-task-api) as issue 17 measured it on this machine, 2026-12-01 (medians of 3): not re-run.
 SEED = {
     "post": "~1,050-1,450 req/s (p50 6 ms at 10 connections)",
@@ -116,11 +122,18 @@ def _users(target: str, base_url: str, count: int, with_tasks: bool) -> list[dic
     return users
 
 
-def _seed_users(base_url: str, with_task: bool) -> list[dict[str, str]]:
-    """The seed's load test uses one token (its rate limit allows ~1,667 req/s per user); for GET, one task the
-    seed has accepted and its ingest consumer has written (202 first, readable a second or two later)."""
+def _seed_users(base_url: str, with_task: bool, count: int) -> list[dict[str, str]]:
+    """The seed's load test uses one token (its rate limit allows ~1,667 req/s per user), or with SEED_JWT_SECRET
+    `count` of them; for GET, one task the seed has accepted and its ingest consumer has written (202 first,
+    readable a second or two later)."""
+    import jwt
+
     token = os.environ["SEED_TOKEN"]
-    user = {"token": token}
+    secret = os.environ.get("SEED_JWT_SECRET")
+    with warnings.catch_warnings():  # the seed's own 16-byte key, which PyJWT rightly calls short
+        warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
+        tokens = [jwt.encode({"id": n}, secret, algorithm="HS256") for n in range(1, count + 1)] if secret else []
+    users = [{"token": each} for each in tokens or [token]]
     if with_task:
         task_id = str(_post_json(f"{base_url}/tasks", SEED_LOAD_TEST_BODY, token)["taskId"])
         deadline = time.monotonic() + 90
@@ -133,8 +146,9 @@ def _seed_users(base_url: str, with_task: bool) -> list[dict[str, str]]:
                     message = f"the seed never stored task {task_id}: is its ingest consumer running?"
                     raise SystemExit(message) from error
                 time.sleep(1)
-        user["taskId"] = task_id
-    return [user]
+        for each in users:
+            each["taskId"] = task_id
+    return users
 
 
 def _backend_users(count: int) -> list[dict[str, str]]:
@@ -269,7 +283,7 @@ def measure_cell(
             "load_average_after": harness.load_average(),
         }
     if target == "seed":
-        users = _seed_users(base_url, with_task=route == "get")
+        users = _seed_users(base_url, with_task=route == "get", count=args.users)
         config: dict[str, Any] = {
             "url": base_url,
             "method": method,
@@ -299,7 +313,7 @@ def measure_cell(
     cpu_seconds = harness.process_tree_cpu_seconds(cpu_roots) - cpu_before if cpu_roots else None
     figures = summarize(result)
     if cpu_seconds is not None and figures["requests"]:
-        figures["cpu_ms_per_request"] = round(cpu_seconds * 1000 / figures["requests"], 3)
+        figures["cpu_ms_per_answer"] = round(cpu_seconds * 1000 / figures["requests"], 3)
     figures["unexpected"] = unexpected_statuses(target, route, figures["statuses"])
     wanted = success_status(target, route)
     figures["served_per_s"] = round(figures["statuses"].get(wanted, 0) / args.duration, 1)
@@ -307,7 +321,7 @@ def measure_cell(
         "measured_at": harness.utc_now(),
         "load_average_before": load_before,
         "load_average_after": harness.load_average(),
-        "users": {"backend": 0, "seed": 1}.get(target, args.users),
+        "users": 0 if target == "backend" else len(users),
         "duration_s": args.duration,
         "warmup_s": args.warmup,
         "settled_s": settled_s,
@@ -344,8 +358,8 @@ def _cell_text(cell: dict[str, Any] | None) -> str:
         return "-"
     served = cell.get("served_per_s", cell["requests_per_s"])
     text = f"**{served:,.0f}/s served**, p50 {cell['p50_ms']} ms, p99 {cell['p99_ms']} ms"
-    if cell.get("cpu_ms_per_request") is not None:
-        text += f", CPU {cell['cpu_ms_per_request']:.2f} ms/request"
+    if cell.get("cpu_ms_per_answer") is not None:
+        text += f", CPU {cell['cpu_ms_per_answer']:.2f} ms/answer"
     failed = sum(count for code, count in cell["statuses"].items() if code.startswith("5") and code not in REFUSALS)
     problems = [f"{cell['timeouts']} timeouts" if cell["timeouts"] else "", f"{failed} 5xx" if failed else ""]
     refused = sum(count for code, count in cell["statuses"].items() if code in REFUSALS)
@@ -369,7 +383,8 @@ def markdown(cells: dict[str, dict[str, Any]], levels: list[int]) -> str:
         "notifications queue to drain. `seed`: the seed's own server (npriyanshu/high-scale-task-api, run from a "
         "copy outside the project on PostgreSQL, this Redis and RabbitMQ, a Tansu broker of its own) in the same "
         "run; `seed (issue 17)`: the issue's figures for it (2026-12-01, same machine kind). `before`: issue 17's "
-        "table, measured on main before this work (2026-12-01).",
+        "table, measured on main before this work (2026-12-01). CPU per answer (local and seed cells): the user + "
+        "system CPU of the target's own processes over the timed run, backing servers excluded.",
         "",
     ]
     header = ["route", "target", *[f"{level} connections" for level in levels]]
@@ -384,7 +399,28 @@ def markdown(cells: dict[str, dict[str, Any]], levels: list[int]) -> str:
             if any(text != "-" for text in row):
                 rows.append([f"{method} {path}", target, *row])
     lines.append(harness.markdown_table(header, rows))
+    lines.extend(cpu_ratio_lines(cells))
     return "\n".join(lines)
+
+
+def cpu_ratio_lines(cells: dict[str, dict[str, Any]], connections: int = 10) -> list[str]:
+    """`make local-api`'s CPU per answer over the seed's, per route, from cells of one run without refusals: the
+    figure a faster or slower machine does not move."""
+    lines = []
+    for route, (method, path) in ROUTES.items():
+        ours, seed = cells.get(f"local|{route}|{connections}"), cells.get(f"seed|{route}|{connections}")
+        if not (ours and seed and ours.get("cpu_ms_per_answer") and seed.get("cpu_ms_per_answer")):
+            continue
+        refused = any(code in REFUSALS for cell in (ours, seed) for code in cell["statuses"])
+        ratio = ours["cpu_ms_per_answer"] / seed["cpu_ms_per_answer"]
+        lines.append(
+            f"- {method} {path}, {connections} connections: `make local-api` {ours['cpu_ms_per_answer']:.2f} CPU-ms "
+            f"per answer, the seed {seed['cpu_ms_per_answer']:.2f}: **{ratio:.1f}x**"
+            + (" (a cell had refusals: not comparable)" if refused else "")
+        )
+    if lines:
+        lines[:0] = ["", "CPU per answer, ours over the seed's (both measured in the cells above):", ""]
+    return lines
 
 
 def _local_api(workers: int) -> tuple[subprocess.Popen[bytes], str]:

@@ -51,3 +51,18 @@ def test_the_pinned_autocannon_is_the_one_the_lockfile_installs() -> None:
     wanted = json.loads((load / "package.json").read_text())["dependencies"]["autocannon"]
     locked = json.loads((load / "package-lock.json").read_text())["packages"]["node_modules/autocannon"]["version"]
     assert wanted == locked
+
+
+def test_cpu_ratio_compares_the_same_route_at_ten_connections_and_flags_refusals() -> None:
+    cell = {"statuses": {"200": 10}, "cpu_ms_per_answer": 1.2}
+    cells = {
+        "local|get|10": cell,
+        "seed|get|10": {**cell, "cpu_ms_per_answer": 0.3},
+        "local|post|10": {"statuses": {"201": 5, "503": 1}, "cpu_ms_per_answer": 2.0},
+        "seed|post|10": {"statuses": {"202": 5}, "cpu_ms_per_answer": 0.5},
+        "seed|get|50": {**cell, "cpu_ms_per_answer": 0.1},
+    }
+    lines = autocannon_load.cpu_ratio_lines(cells)
+    assert any("GET /tasks/{id}" in line and "**4.0x**" in line and "not comparable" not in line for line in lines)
+    assert any("POST /tasks" in line and "**4.0x**" in line and "not comparable" in line for line in lines)
+    assert autocannon_load.cpu_ratio_lines({"local|get|10": cell}) == []
