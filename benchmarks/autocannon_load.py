@@ -3,10 +3,14 @@
 
     .venv/bin/python -m benchmarks.autocannon_load [--target seed --target local --target deployed --target backend]
         [--route post --route get] [--connections 10,50,200] [--duration 10] [--workers N] [--users 200]
+        [--before REF]
 
 - autocannon is the npm package pinned by benchmarks/load/package-lock.json (`npm ci` in benchmarks/load, which
   the make target runs); benchmarks/load/run.js drives one run and prints autocannon's result.
 - `local`: `python -m infra.local_api --workers N` started here (no reload, quiet) on env.local.json;
+  `local-before` (with `--before REF`): the same, from REF's code (`git archive` of its template, functions,
+  layers, infra and env file into a scratch folder, started with that server's own defaults), measured first, so
+  goal 2's "2x today" is a ratio of one run on one machine;
   `deployed`: API_BASE_URL or .local/api-url (the `make run` stack); `backend`: the backing service alone at the
   same connections, the floor it allows: for POST, MiniStack's DynamoDB answering the PutItem each request makes
   (autocannon straight at it); for GET, which a warm task cache serves from Redis without DynamoDB, Redis'
@@ -47,6 +51,7 @@ import urllib.error
 import urllib.request
 import uuid
 import warnings
+from pathlib import Path
 from typing import Any
 
 from benchmarks import harness
@@ -60,6 +65,9 @@ ROUTES = {"get": ("GET", "/tasks/{id}"), "post": ("POST", "/tasks")}
 # The seed's own load-test body (its userId is our token's subject): one PutItem, as the backend floor measures.
 SEED_BODY = {"title": "load-test-task"}
 TARGETS = ("local", "deployed", "backend", "seed")
+BEFORE_TARGET = "local-before"
+# What an older ref's `make local-api` needs to run (benchmarks.harness.export_tree).
+BEFORE_EXPORTED = ("template.yaml", "functions", "layers", "infra", "env.local.json")
 # The seed (high-scale-task-api) as issue 17 measured it on this machine, 2026-12-01 (medians of 3): not re-run.
 SEED = {
     "post": "~1,050-1,450 req/s (p50 6 ms at 10 connections)",
@@ -79,7 +87,7 @@ BEFORE = {
 
 
 def _jwt_secret(target: str) -> str:
-    if target == "local":
+    if target in ("local", BEFORE_TARGET):
         from infra.local_api.server import read_env_file
 
         return str(read_env_file(ROOT / "env.local.json")["Parameters"]["JWT_SECRET"])
@@ -395,12 +403,39 @@ def markdown(cells: dict[str, dict[str, Any]], levels: list[int]) -> str:
             before = BEFORE.get((target, route))
             if before:
                 rows.append([f"{method} {path}", f"{target}, before", *[before.get(level, "-") for level in levels]])
+            if target == "local":
+                measured_before = [cells.get(f"{BEFORE_TARGET}|{route}|{level}") for level in levels]
+                if any(measured_before):
+                    code = next(cell["code"] for cell in measured_before if cell)
+                    label = f"local, before ({code}, same run)"
+                    rows.append([f"{method} {path}", label, *[_cell_text(cell) for cell in measured_before]])
             row = [_cell_text(cells.get(f"{target}|{route}|{level}")) for level in levels]
             if any(text != "-" for text in row):
                 rows.append([f"{method} {path}", target, *row])
     lines.append(harness.markdown_table(header, rows))
     lines.extend(cpu_ratio_lines(cells))
+    lines.extend(before_ratio_lines(cells))
     return "\n".join(lines)
+
+
+def before_ratio_lines(cells: dict[str, dict[str, Any]], connections: int = 50) -> list[str]:
+    """Goal 2's "at least 2x today": `make local-api`'s served rate over the same run's older code, per route."""
+    lines = []
+    for route, (method, path) in ROUTES.items():
+        ours, before = cells.get(f"local|{route}|{connections}"), cells.get(f"{BEFORE_TARGET}|{route}|{connections}")
+        if not (ours and before):
+            continue
+        if not before["served_per_s"]:
+            lines.append(f"- {method} {path}, {connections} connections: {before['code']} served nothing")
+            continue
+        ratio = ours["served_per_s"] / before["served_per_s"]
+        lines.append(
+            f"- {method} {path}, {connections} connections: {ours['served_per_s']:,.0f}/s served against "
+            f"{before['served_per_s']:,.0f}/s by {before['code']}: **{ratio:.1f}x**"
+        )
+    if lines:
+        lines[:0] = ["", "`make local-api` now over its code before issue 17's work, in the same run:", ""]
+    return lines
 
 
 def cpu_ratio_lines(cells: dict[str, dict[str, Any]], connections: int = 10) -> list[str]:
@@ -428,16 +463,20 @@ def _local_api(workers: int) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def _cpu_roots(target: str, server: subprocess.Popen[bytes] | None) -> list[int]:
-    """The processes whose CPU a cell of this target counts (docstring: CPU per request)."""
-    if target == "local" and server:
+    """The processes whose CPU a cell of this target counts (docstring: CPU per answer)."""
+    if target in ("local", BEFORE_TARGET) and server:
         return [server.pid]
     if target == "seed":
         return [int(pid) for pid in os.environ.get("SEED_PIDS", "").split()]
     return []
 
 
-def _target_url(target: str, workers: int) -> tuple[subprocess.Popen[bytes] | None, str]:
+def _target_url(target: str, workers: int, before_root: Path | None) -> tuple[subprocess.Popen[bytes] | None, str]:
     """The base URL of a target (and the local server started for it), or "" where it is not there to measure."""
+    if target == BEFORE_TARGET:
+        if before_root is None:
+            raise SystemExit(f"--target {BEFORE_TARGET} needs --before REF")
+        return harness.start_local_api(code_root=before_root)
     if target == "seed":
         base_url = os.environ.get("SEED_BASE_URL", "")
         if not base_url or not os.environ.get("SEED_TOKEN"):
@@ -456,7 +495,10 @@ def _target_url(target: str, workers: int) -> tuple[subprocess.Popen[bytes] | No
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", action="append", choices=TARGETS, help="default: all (seed: with SEED_BASE_URL)")
+    parser.add_argument(
+        "--target", action="append", choices=(BEFORE_TARGET, *TARGETS), help="default: all (seed: with SEED_BASE_URL)"
+    )
+    parser.add_argument("--before", help=f"git ref whose make local-api is measured first, as {BEFORE_TARGET}")
     parser.add_argument("--route", action="append", choices=tuple(ROUTES), help="default: both")
     parser.add_argument("--connections", default="10,50,200")
     parser.add_argument("--duration", type=int, default=10)
@@ -476,14 +518,18 @@ def main(argv: list[str] | None = None) -> int:
     stored_path = harness.RESULTS / f"{RESULTS}.json"
     stored: dict[str, Any] = json.loads(stored_path.read_text()) if stored_path.exists() else {"cells": {}}
     unmeasured: list[str] = []
-    for target in args.target or TARGETS:
-        server, base_url = _target_url(target, args.workers)
+    scratch = tempfile.TemporaryDirectory(prefix="bench-load-before-")
+    before_root = harness.export_tree(args.before, Path(scratch.name), BEFORE_EXPORTED) if args.before else None
+    for target in args.target or ((BEFORE_TARGET,) if args.before else ()) + TARGETS:
+        server, base_url = _target_url(target, args.workers, before_root)
         if not base_url:
             continue
         try:
             for route in args.route or tuple(ROUTES):
                 for level in levels:
                     cell = measure_cell(target, route, level, base_url, args, cpu_roots=_cpu_roots(target, server))
+                    if target == BEFORE_TARGET:
+                        cell["code"] = args.before
                     stored["cells"][f"{target}|{route}|{level}"] = cell
                     print(f"{target:9} {route:5} {level:4}: {_cell_text(cell)}", flush=True)
                     if cell.get("unexpected"):
@@ -492,6 +538,7 @@ def main(argv: list[str] | None = None) -> int:
             if server:
                 server.terminate()
                 server.wait(15)
+    scratch.cleanup()
     stored.update(machine=harness.machine(), updated_at=harness.utc_now())
     harness.write_report(RESULTS, data=stored, markdown=markdown(stored["cells"], [10, 50, 200]))
     if unmeasured:

@@ -35,7 +35,6 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import uuid
@@ -233,16 +232,6 @@ def _sign_as_the_layer_does() -> None:
     sys.modules["awscrt"] = None  # type: ignore[assignment]  # import awscrt -> ImportError: botocore.HAS_CRT False
 
 
-def _export(ref: str, target: Path) -> Path:
-    """The template, functions and layer at `ref`, unpacked under `target`."""
-    archive = target / "code.tar"
-    command = ["git", "archive", "--format=tar", "-o", str(archive), ref, *EXPORTED]
-    subprocess.run(command, cwd=ROOT, check=True)  # noqa: S603 - git on this repository, as make uses it
-    with tarfile.open(archive) as tar:
-        tar.extractall(target / "code", filter="data")
-    return target / "code"
-
-
 def _measure_in_child(code_root: Path, backend: str, requests: int) -> dict[str, Any]:
     run = subprocess.run(  # noqa: S603 - this interpreter running this module
         [sys.executable, "-m", "benchmarks.cpu_per_request", "--child", str(code_root), backend, str(requests)],
@@ -317,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="cpu-per-request-") as scratch:
         codes = {"after (working tree)": ROOT}
         if args.before:
-            codes = {f"before ({args.before})": _export(args.before, Path(scratch)), **codes}
+            codes = {f"before ({args.before})": harness.export_tree(args.before, Path(scratch), EXPORTED), **codes}
         for backend in args.backend or BACKENDS:
             report["results"][backend] = {
                 code: _measure_in_child(root, backend, args.requests) for code, root in codes.items()

@@ -19,6 +19,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -166,12 +167,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_local_api(*extra: str, stderr: int = subprocess.DEVNULL) -> tuple[subprocess.Popen[bytes], str]:
-    """`python -m infra.local_api` on a free port, without reload; returns it and its URL once it accepts."""
+def start_local_api(
+    *extra: str, stderr: int = subprocess.DEVNULL, code_root: Path = ROOT
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`python -m infra.local_api` on a free port, without reload; returns it and its URL once it accepts.
+
+    `code_root`: another checkout's server, template and env file (an `export_tree` of an older ref)."""
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - this interpreter running our own module
         [sys.executable, "-m", "infra.local_api", "--port", str(port), "--no-reload", "--quiet", *extra],
-        cwd=ROOT,
+        cwd=code_root,
         stdout=subprocess.DEVNULL,
         stderr=stderr,
     )
@@ -186,6 +191,17 @@ def start_local_api(*extra: str, stderr: int = subprocess.DEVNULL) -> tuple[subp
                 output = server.stderr.read().decode() if server.stderr else ""
                 raise SystemExit(f"the local API did not start (are Redis and MiniStack up?) {output}") from None
             time.sleep(0.05)
+
+
+def export_tree(ref: str, target: Path, paths: Sequence[str]) -> Path:
+    """`paths` of this repository at git `ref`, unpacked under `target`/code: a before-and-after benchmark runs
+    the older code beside the working tree in one run."""
+    archive = target / "code.tar"
+    command = ["git", "archive", "--format=tar", "-o", str(archive), ref, *paths]
+    subprocess.run(command, cwd=ROOT, check=True)  # noqa: S603 - git on this repository, as make uses it
+    with tarfile.open(archive) as tar:
+        tar.extractall(target / "code", filter="data")
+    return target / "code"
 
 
 @cache

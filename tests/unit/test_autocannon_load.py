@@ -66,3 +66,16 @@ def test_cpu_ratio_compares_the_same_route_at_ten_connections_and_flags_refusals
     assert any("GET /tasks/{id}" in line and "**4.0x**" in line and "not comparable" not in line for line in lines)
     assert any("POST /tasks" in line and "**4.0x**" in line and "not comparable" in line for line in lines)
     assert autocannon_load.cpu_ratio_lines({"local|get|10": cell}) == []
+
+
+def test_before_ratio_is_served_over_served_at_fifty_connections() -> None:
+    cells = {
+        "local|get|50": {"served_per_s": 900.0},
+        "local-before|get|50": {"served_per_s": 300.0, "code": "abc123"},
+        "local|post|50": {"served_per_s": 100.0},
+        "local-before|post|50": {"served_per_s": 0.0, "code": "abc123"},
+    }
+    lines = autocannon_load.before_ratio_lines(cells)
+    assert any("GET /tasks/{id}" in line and "**3.0x**" in line and "abc123" in line for line in lines)
+    assert any("POST /tasks" in line and "served nothing" in line for line in lines)
+    assert autocannon_load.before_ratio_lines({"local|get|50": {"served_per_s": 1.0}}) == []
