@@ -311,10 +311,7 @@ def measure_cell(
             config["body"] = body
     config.update(users=users, connections=connections, duration=args.duration, timeout=args.timeout, warmup=0)
     settled_s = settle(args.settle_queue, args.settle_timeout) if target == "deployed" else 0.0
-    if args.warmup:
-        # Untimed first, a run of its own: the same connections start the workers the timed run will use, and the
-        # CPU sampled around the timed run is the timed run's alone.
-        run_autocannon({**config, "duration": args.warmup})
+    warmup_runs = warm_up(config, args.warmup)
     load_before = harness.load_average()
     cpu_before = harness.process_tree_cpu_seconds(cpu_roots) if cpu_roots else 0.0
     result = run_autocannon(config)
@@ -332,10 +329,32 @@ def measure_cell(
         "users": 0 if target == "backend" else len(users),
         "duration_s": args.duration,
         "warmup_s": args.warmup,
+        "warmup_runs": warmup_runs,
         "settled_s": settled_s,
         **({"workers": args.workers} if target == "local" else {}),
         **figures,
     }
+
+
+# Warm-up runs at most, before a cell is measured anyway (its record says how many ran).
+MAX_WARMUP_RUNS = 4
+
+
+def warm_up(config: dict[str, Any], seconds: int) -> int:
+    """Untimed runs at the cell's connections until one ends with no timeout and no error; how many ran.
+
+    Runs of their own, so the CPU sampled around the timed run is the timed run's alone. Repeated because a
+    stack that has never served this many connections at once starts one cold worker per connection (MiniStack
+    never queues an invocation), and on 2 cores ten cold starts together outlast one 5 s warm-up: the timed run
+    then met workers still importing and timed out. A warm run is the figure the cell is about.
+    """
+    if not seconds:
+        return 0
+    for run in range(1, MAX_WARMUP_RUNS + 1):
+        result = run_autocannon({**config, "duration": seconds})
+        if not result["timeouts"] and not result["errors"]:
+            return run
+    return MAX_WARMUP_RUNS
 
 
 def settle(queue: str, timeout: float) -> float:
@@ -387,7 +406,8 @@ def markdown(cells: dict[str, dict[str, Any]], levels: list[int]) -> str:
         "`make bench-load` (benchmarks/autocannon_load.py; method in its docstring). Each cell: the route's own "
         "successes per second (**served**), latency p50/p99 of every answer, timeouts and 5xx (none unless shown), "
         "fast refusals (429/503) with all answers per second, and the load average when it started (2 shared cores). "
-        "5 s untimed warm-up at the same connections before each cell; deployed cells first wait for the "
+        "5 s untimed warm-up runs at the same connections before each cell, until one has no timeout (at most 4); "
+        "deployed cells first wait for the "
         "notifications queue to drain. `seed`: the seed's own server (npriyanshu/high-scale-task-api, run from a "
         "copy outside the project on PostgreSQL, this Redis and RabbitMQ, a Tansu broker of its own) in the same "
         "run; `seed (issue 17)`: the issue's figures for it (2026-12-01, same machine kind). `before`: issue 17's "

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from benchmarks import autocannon_load
 
@@ -69,7 +72,7 @@ def test_cpu_ratio_compares_the_same_route_at_ten_connections_and_flags_refusals
 
 
 def test_before_ratio_is_served_over_served_at_fifty_connections() -> None:
-    cells = {
+    cells: dict[str, dict[str, Any]] = {
         "local|get|50": {"served_per_s": 900.0},
         "local-before|get|50": {"served_per_s": 300.0, "code": "abc123"},
         "local|post|50": {"served_per_s": 100.0},
@@ -79,3 +82,19 @@ def test_before_ratio_is_served_over_served_at_fifty_connections() -> None:
     assert any("GET /tasks/{id}" in line and "**3.0x**" in line and "abc123" in line for line in lines)
     assert any("POST /tasks" in line and "served nothing" in line for line in lines)
     assert autocannon_load.before_ratio_lines({"local|get|50": {"served_per_s": 1.0}}) == []
+
+
+def test_warm_up_repeats_until_a_run_has_no_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    results = iter([{"timeouts": 10, "errors": 0}, {"timeouts": 0, "errors": 3}, {"timeouts": 0, "errors": 0}])
+    durations = []
+
+    def fake_run(config: dict) -> dict:
+        durations.append(config["duration"])
+        return next(results)
+
+    monkeypatch.setattr(autocannon_load, "run_autocannon", fake_run)
+    assert autocannon_load.warm_up({"duration": 10}, 5) == 3
+    assert durations == [5, 5, 5]
+    assert autocannon_load.warm_up({"duration": 10}, 0) == 0
+    monkeypatch.setattr(autocannon_load, "run_autocannon", lambda config: {"timeouts": 1, "errors": 0})
+    assert autocannon_load.warm_up({"duration": 10}, 5) == autocannon_load.MAX_WARMUP_RUNS
