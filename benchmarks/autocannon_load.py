@@ -336,25 +336,36 @@ def measure_cell(
     }
 
 
-# Warm-up runs at most, before a cell is measured anyway (its record says how many ran).
-MAX_WARMUP_RUNS = 4
+# Full-connection warm-up runs at most, before a cell is measured anyway (its record says how many ran).
+MAX_WARMUP_RUNS = 3
 
 
 def warm_up(config: dict[str, Any], seconds: int) -> int:
-    """Untimed runs at the cell's connections until one ends with no timeout and no error; how many ran.
+    """Untimed runs until one at the cell's connections ends with no timeout and no error; how many runs it took.
 
-    Runs of their own, so the CPU sampled around the timed run is the timed run's alone. Repeated because a
-    stack that has never served this many connections at once starts one cold worker per connection (MiniStack
-    never queues an invocation), and on 2 cores ten cold starts together outlast one 5 s warm-up: the timed run
-    then met workers still importing and timed out. A warm run is the figure the cell is about.
+    Runs of their own, so the CPU sampled around the timed run is the timed run's alone. A stack that has never
+    served this many connections at once starts one cold worker per connection (MiniStack never queues an
+    invocation), and on 2 cores ten or more imports at once outlast the run and each other: the workers pass the
+    timeout, and the timed run met workers still importing. So after a run with timeouts the warm-up ramps up,
+    1, 2, 4 ... connections, each step starting only a few new workers, then tries the full count again. A warm
+    run is the figure the cell is about; a stack that is warm already takes one run.
     """
     if not seconds:
         return 0
-    for run in range(1, MAX_WARMUP_RUNS + 1):
+    connections = int(config["connections"])
+    runs = 0
+    for attempt in range(MAX_WARMUP_RUNS):
+        if attempt:
+            step = 1
+            while step < connections:
+                run_autocannon({**config, "duration": seconds, "connections": step})
+                runs += 1
+                step *= 2
         result = run_autocannon({**config, "duration": seconds})
+        runs += 1
         if not result["timeouts"] and not result["errors"]:
-            return run
-    return MAX_WARMUP_RUNS
+            break
+    return runs
 
 
 def settle(queue: str, timeout: float) -> float:
@@ -406,8 +417,8 @@ def markdown(cells: dict[str, dict[str, Any]], levels: list[int]) -> str:
         "`make bench-load` (benchmarks/autocannon_load.py; method in its docstring). Each cell: the route's own "
         "successes per second (**served**), latency p50/p99 of every answer, timeouts and 5xx (none unless shown), "
         "fast refusals (429/503) with all answers per second, and the load average when it started (2 shared cores). "
-        "5 s untimed warm-up runs at the same connections before each cell, until one has no timeout (at most 4); "
-        "deployed cells first wait for the "
+        "5 s untimed warm-up runs at the same connections before each cell (after one with timeouts, a ramp from 1 "
+        "connection up, then again); deployed cells first wait for the "
         "notifications queue to drain. `seed`: the seed's own server (npriyanshu/high-scale-task-api, run from a "
         "copy outside the project on PostgreSQL, this Redis and RabbitMQ, a Tansu broker of its own) in the same "
         "run; `seed (issue 17)`: the issue's figures for it (2026-12-01, same machine kind). `before`: issue 17's "

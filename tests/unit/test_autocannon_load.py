@@ -84,17 +84,32 @@ def test_before_ratio_is_served_over_served_at_fifty_connections() -> None:
     assert autocannon_load.before_ratio_lines({"local|get|50": {"served_per_s": 1.0}}) == []
 
 
-def test_warm_up_repeats_until_a_run_has_no_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    results = iter([{"timeouts": 10, "errors": 0}, {"timeouts": 0, "errors": 3}, {"timeouts": 0, "errors": 0}])
-    durations = []
+def test_warm_up_ramps_up_after_a_run_with_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(
+        [{"timeouts": 10, "errors": 0}] + [{"timeouts": 0, "errors": 0}] * 4 + [{"timeouts": 0, "errors": 0}]
+    )
+    connections = []
 
     def fake_run(config: dict) -> dict:
-        durations.append(config["duration"])
-        return next(results)
+        assert config["duration"] == 5
+        connections.append(config["connections"])
+        return next(answers)
 
     monkeypatch.setattr(autocannon_load, "run_autocannon", fake_run)
-    assert autocannon_load.warm_up({"duration": 10}, 5) == 3
-    assert durations == [5, 5, 5]
-    assert autocannon_load.warm_up({"duration": 10}, 0) == 0
-    monkeypatch.setattr(autocannon_load, "run_autocannon", lambda config: {"timeouts": 1, "errors": 0})
-    assert autocannon_load.warm_up({"duration": 10}, 5) == autocannon_load.MAX_WARMUP_RUNS
+    assert autocannon_load.warm_up({"duration": 10, "connections": 10}, 5) == 6
+    assert connections == [10, 1, 2, 4, 8, 10]
+    assert autocannon_load.warm_up({"duration": 10, "connections": 10}, 0) == 0
+
+
+def test_warm_up_of_a_warm_stack_is_one_run_and_gives_up_after_three(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(autocannon_load, "run_autocannon", lambda config: {"timeouts": 0, "errors": 0})
+    assert autocannon_load.warm_up({"duration": 10, "connections": 50}, 5) == 1
+    full = []
+
+    def always_timing_out(config: dict) -> dict:
+        full.append(config["connections"] == 2)
+        return {"timeouts": 1, "errors": 0}
+
+    monkeypatch.setattr(autocannon_load, "run_autocannon", always_timing_out)
+    assert autocannon_load.warm_up({"duration": 10, "connections": 2}, 5) == 5  # 2, then (1, 2) twice
+    assert full.count(True) == autocannon_load.MAX_WARMUP_RUNS
