@@ -363,9 +363,17 @@ def warm_up(config: dict[str, Any], seconds: int) -> int:
                 step *= 2
         result = run_autocannon({**config, "duration": seconds})
         runs += 1
-        if not result["timeouts"] and not result["errors"]:
+        if warmed(result, connections):
             break
     return runs
+
+
+def warmed(result: dict[str, Any], connections: int) -> bool:
+    """A warm-up run that found the stack warm: no timeout or error, and every connection answered more than once
+    on average. A run shorter than the timeout counts no timeout for a request still hanging when it ends, so an
+    absence of timeouts alone was also what a stack that answered nothing at all looked like."""
+    answered = int(result["requests"]["total"])
+    return not result["timeouts"] and not result["errors"] and answered >= 2 * connections
 
 
 def settle(queue: str, timeout: float) -> float:

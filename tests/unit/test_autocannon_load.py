@@ -85,9 +85,8 @@ def test_before_ratio_is_served_over_served_at_fifty_connections() -> None:
 
 
 def test_warm_up_ramps_up_after_a_run_with_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    answers = iter(
-        [{"timeouts": 10, "errors": 0}] + [{"timeouts": 0, "errors": 0}] * 4 + [{"timeouts": 0, "errors": 0}]
-    )
+    warm = {"timeouts": 0, "errors": 0, "requests": {"total": 500}}
+    answers = iter([{"timeouts": 10, "errors": 0, "requests": {"total": 0}}, *[warm] * 5])
     connections = []
 
     def fake_run(config: dict) -> dict:
@@ -102,14 +101,23 @@ def test_warm_up_ramps_up_after_a_run_with_timeouts(monkeypatch: pytest.MonkeyPa
 
 
 def test_warm_up_of_a_warm_stack_is_one_run_and_gives_up_after_three(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(autocannon_load, "run_autocannon", lambda config: {"timeouts": 0, "errors": 0})
+    warm = {"timeouts": 0, "errors": 0, "requests": {"total": 500}}
+    monkeypatch.setattr(autocannon_load, "run_autocannon", lambda config: warm)
     assert autocannon_load.warm_up({"duration": 10, "connections": 50}, 5) == 1
     full = []
 
     def always_timing_out(config: dict) -> dict:
         full.append(config["connections"] == 2)
-        return {"timeouts": 1, "errors": 0}
+        return {"timeouts": 1, "errors": 0, "requests": {"total": 100}}
 
     monkeypatch.setattr(autocannon_load, "run_autocannon", always_timing_out)
     assert autocannon_load.warm_up({"duration": 10, "connections": 2}, 5) == 5  # 2, then (1, 2) twice
     assert full.count(True) == autocannon_load.MAX_WARMUP_RUNS
+
+
+def test_a_warm_up_that_answered_nothing_is_not_warm() -> None:
+    """A 5 s run counts no timeout for requests still hanging when it ends (autocannon's timeout is 10 s)."""
+    assert not autocannon_load.warmed({"timeouts": 0, "errors": 0, "requests": {"total": 0}}, 10)
+    assert not autocannon_load.warmed({"timeouts": 0, "errors": 0, "requests": {"total": 15}}, 10)
+    assert not autocannon_load.warmed({"timeouts": 0, "errors": 2, "requests": {"total": 900}}, 10)
+    assert autocannon_load.warmed({"timeouts": 0, "errors": 0, "requests": {"total": 20}}, 10)
