@@ -309,7 +309,7 @@ def measure_cell(
         config = {"url": base_url, "method": method, "path": path, "headers": {"content-type": "application/json"}}
         if body is not None:
             config["body"] = body
-    config.update(users=users, connections=connections, duration=args.duration, timeout=args.timeout, warmup=0)
+    config.update(users=users, connections=connections, duration=args.duration, timeout=args.timeout)
     settled_s = settle(args.settle_queue, args.settle_timeout) if target == "deployed" else 0.0
     warmup_runs = warm_up(config, args.warmup)
     load_before = harness.load_average()
@@ -341,7 +341,7 @@ MAX_WARMUP_RUNS = 3
 
 
 def warm_up(config: dict[str, Any], seconds: int) -> int:
-    """Untimed runs until one at the cell's connections ends with no timeout and no error; how many runs it took.
+    """Untimed runs until one at the cell's connections finds the stack warm (`warmed`); how many runs it took.
 
     Runs of their own, so the CPU sampled around the timed run is the timed run's alone. A stack that has never
     served this many connections at once starts one cold worker per connection (MiniStack never queues an
@@ -557,8 +557,8 @@ def main(argv: list[str] | None = None) -> int:
     stored_path = harness.RESULTS / f"{RESULTS}.json"
     stored: dict[str, Any] = json.loads(stored_path.read_text()) if stored_path.exists() else {"cells": {}}
     unmeasured: list[str] = []
-    scratch = tempfile.TemporaryDirectory(prefix="bench-load-before-")
-    before_root = harness.export_tree(args.before, Path(scratch.name), BEFORE_EXPORTED) if args.before else None
+    scratch = tempfile.TemporaryDirectory(prefix="bench-load-before-") if args.before else None
+    before_root = harness.export_tree(args.before, Path(scratch.name), BEFORE_EXPORTED) if scratch else None
     for target in args.target or ((BEFORE_TARGET,) if args.before else ()) + TARGETS:
         server, base_url = _target_url(target, args.workers, before_root)
         if not base_url:
@@ -577,7 +577,8 @@ def main(argv: list[str] | None = None) -> int:
             if server:
                 server.terminate()
                 server.wait(15)
-    scratch.cleanup()
+    if scratch:
+        scratch.cleanup()
     stored.update(machine=harness.machine(), updated_at=harness.utc_now())
     harness.write_report(RESULTS, data=stored, markdown=markdown(stored["cells"], [10, 50, 200]))
     if unmeasured:

@@ -28,8 +28,6 @@ autocannon({
   connections: config.connections,
   duration: config.duration,
   timeout: config.timeout,
-  // Untimed first: the same connections for config.warmup seconds start the workers the timed run will use.
-  ...(config.warmup ? { warmup: { connections: config.connections, duration: config.warmup } } : {}),
   requests: [{ method: config.method, setupRequest }]
 }, (error, result) => {
   if (error) {
