@@ -31,3 +31,7 @@ done
 log "compiling the build to bytecode (unchecked-hash, python$runtime)"
 PYTHONDONTWRITEBYTECODE= "$VENV/bin/python" -m compileall -q -f -j 0 --invalidation-mode unchecked-hash "$BUILD_DIR" \
   >"$LOG_DIR/compileall.log" 2>&1 || { tail -40 "$LOG_DIR/compileall.log"; die "compileall failed"; }
+
+# Third-party modules ship as bytecode alone: half the layer's files, which every new worker unpacks first
+# (infra/layer_sourceless.py says why). taskapp keeps its source, for tracebacks with lines.
+log "layer: $("$VENV/bin/python" -m infra.layer_sourceless "$BUILD_DIR/SharedLayer/python" taskapp)"

@@ -153,31 +153,61 @@ def test_env_files_only_name_variables_the_template_declares(env_file: str) -> N
         assert "127.0.0.1" not in endpoints, "a container cannot reach the host's 127.0.0.1: use host.docker.internal"
 
 
+LAYER_SITE = BUILD_DIR / "SharedLayer" / "python"
+# infra/build.sh keeps these packages' source beside their bytecode (infra/layer_sourceless.py); the rest of
+# the layer ships bytecode alone.
+LAYER_PACKAGES_WITH_SOURCE = ("taskapp",)
+
+
+def _unchecked_hash_header(pyc: Path) -> tuple[bool, bytes]:
+    """Whether `pyc` is unchecked-hash bytecode of this interpreter, and the source hash it carries."""
+    import importlib.util
+
+    header = pyc.read_bytes()[:16]
+    flags = int.from_bytes(header[4:8], "little")
+    return header[:4] == importlib.util.MAGIC_NUMBER and flags == 0b01, header[8:16]
+
+
 def _built_python_files() -> list[Path]:
     built()
     return sorted(path for path in BUILD_DIR.rglob("*.py") if "__pycache__" not in path.parts)
 
 
-def test_every_built_module_ships_bytecode_compiled_from_that_very_source() -> None:
+def test_every_built_module_with_source_ships_bytecode_compiled_from_that_very_source() -> None:
     """Lambda's code folders are read-only: a module without bytecode is compiled again on every cold start, and
     unchecked-hash bytecode is never revalidated, so a .pyc of an older source would run instead of the new one."""
     import importlib.util
 
     sources = _built_python_files()
-    assert len(sources) > 500, f"only {len(sources)} modules in {BUILD_DIR}: is the layer missing?"
+    assert len(sources) > 100, f"only {len(sources)} modules with source in {BUILD_DIR}: is the code missing?"
     missing, stale, checked = [], [], []
     for source in sources:
         cached = Path(importlib.util.cache_from_source(str(source)))
         if not cached.is_file():
             missing.append(source)
             continue
-        header = cached.read_bytes()[:16]
-        flags = int.from_bytes(header[4:8], "little")
-        if header[:4] != importlib.util.MAGIC_NUMBER or flags != 0b01:
+        unchecked, source_hash = _unchecked_hash_header(cached)
+        if not unchecked:
             checked.append(source)  # not the magic of this runtime, or a timestamp/checked-hash .pyc
-        elif header[8:16] != importlib.util.source_hash(source.read_bytes()):
+        elif source_hash != importlib.util.source_hash(source.read_bytes()):
             stale.append(source)
     relative = lambda paths: [str(p.relative_to(BUILD_DIR)) for p in paths[:5]]  # noqa: E731
     assert not missing, f"{len(missing)} modules ship without bytecode, e.g. {relative(missing)}"
     assert not checked, f"{len(checked)} .pyc are not unchecked-hash bytecode of this Python, e.g. {relative(checked)}"
     assert not stale, f"{len(stale)} .pyc were compiled from another source, e.g. {relative(stale)}"
+
+
+def test_the_layers_libraries_ship_bytecode_alone_compiled_by_this_python() -> None:
+    """One file per library module, not two (every new worker unpacks the layer: infra/layer_sourceless.py), and
+    each of them bytecode the runtime's Python imports without a source."""
+    built()
+    outside_kept = lambda path: path.relative_to(LAYER_SITE).parts[0] not in LAYER_PACKAGES_WITH_SOURCE  # noqa: E731
+    sourceless = sorted(path for path in LAYER_SITE.rglob("*.pyc") if "__pycache__" not in path.parts)
+    assert len(sourceless) > 500, f"only {len(sourceless)} sourceless modules in {LAYER_SITE}: is the layer missing?"
+    assert all(outside_kept(path) for path in sourceless), "a package meant to keep its source ships bytecode alone"
+    left = [path for path in LAYER_SITE.rglob("*") if outside_kept(path) and path.suffix in (".py", ".pyi")]
+    assert not left, f"{len(left)} library sources or stubs still ship, e.g. {left[:3]}"
+    caches = [path for path in LAYER_SITE.rglob("__pycache__") if outside_kept(path)]
+    assert not caches, f"library __pycache__ folders still ship, e.g. {caches[:3]}"
+    wrong = [path for path in sourceless if not _unchecked_hash_header(path)[0]]
+    assert not wrong, f"{len(wrong)} .pyc are not this Python's bytecode, e.g. {wrong[:3]}"
