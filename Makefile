@@ -22,6 +22,7 @@ run: venv ## start Redis, RabbitMQ, Kafka, MiniStack, build, deploy, start the e
 	@$(INFRA)/deploy.sh >/dev/null
 	@$(INFRA)/web.sh deploy >/dev/null
 	@$(INFRA)/bridge.sh start
+	@.venv/bin/python -m infra.prewarm
 	@echo "API: $$(cat .local/api-url)"
 	@echo "Web: $$(cat .local/web-url)"
 	@echo "try: curl -s $$(cat .local/api-url)/health"

@@ -1,0 +1,100 @@
+"""Start the API's hot-path workers on a freshly deployed local stack, before its first burst needs them.
+
+Why (issue 17, benchmarks/first-burst.md): MiniStack starts one Lambda worker per concurrent invocation and never
+queues one. A new worker costs MiniStack's own process ~2.5 CPU-s to unpack (the process that serves every API
+request) and the worker ~1-2 CPU-s to import; ten at once on 2 cores outlast a client's 10 s timeout, the clients
+retry, and each retry starts another worker. The first 10-connection burst on a fresh `make run` stack timed out
+on 32 of its 50 requests; the same burst on the workers it left behind was served in 0.6 s.
+
+So `make run` widens the pools of the routes the seed's load test and a browser hit first (the authorizer,
+GET /tasks/{id}, POST /tasks) a few workers at a time, each step starting only ~2 new workers per function, so no
+step outlasts a timeout. The requests change nothing: a random task id (404) and an empty body (400), each
+from a fresh user, so the authorizer runs for every one. AWS needs none of this (it scales out, and provisioned
+concurrency is its own lever); on one machine it is what makes a fresh stack behave like a warm one, up to
+`--width` concurrent requests. Past that width a burst still starts new workers (docs/scaling.md).
+
+    python -m infra.prewarm [--width 10]     # make run does this; PREWARM_WIDTH=0 make run skips it
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STEP = 2  # new concurrent requests per step: ~2 cold workers per function at a time
+EXPECTED = {"404", "400"}  # a task nobody has, an empty body: both reached the function
+
+
+def _request(base_url: str, method: str, path: str, token: str, timeout: float) -> str:
+    request = urllib.request.Request(  # noqa: S310 - the stack's own URL
+        f"{base_url}{path}",
+        data=b"{}" if method == "POST" else None,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return str(response.status)
+    except urllib.error.HTTPError as error:
+        return str(error.code)
+    except (OSError, http.client.HTTPException) as error:
+        return "timeout" if "timed out" in str(error) else type(error).__name__
+
+
+def _fresh_token() -> str:
+    from taskapp.auth.tokens import issue_access_token
+
+    return issue_access_token(str(uuid.uuid4()), str(uuid.uuid4())).token
+
+
+def warm(base_url: str, width: int, timeout: float = 60.0) -> Counter[str]:
+    """Ramp to `width` concurrent requests, STEP more each time; the statuses every request answered."""
+    statuses: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def client(token: str) -> None:
+        for method, path in (("GET", f"/tasks/{uuid.uuid4()}"), ("POST", "/tasks")):
+            status = _request(base_url, method, path, token, timeout)
+            with lock:
+                statuses[status] += 1
+
+    for concurrent in range(min(STEP, width), width + 1, STEP):
+        threads = [threading.Thread(target=client, args=(_fresh_token(),)) for _ in range(concurrent)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return statuses
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--width", type=int, default=int(os.environ.get("PREWARM_WIDTH", "10")))
+    args = parser.parse_args(argv)
+    if args.width <= 0:
+        return 0
+    base_url = os.environ.get("API_BASE_URL") or (ROOT / ".local" / "api-url").read_text().strip()
+    os.environ.setdefault("JWT_SECRET", (ROOT / ".local" / "jwt-secret").read_text().strip())
+    sys.path[:0] = [str(ROOT / "layers" / "shared")]  # taskapp's own token issuer
+    started = time.monotonic()
+    statuses = warm(base_url, args.width)
+    answers = ", ".join(f"{count} x {status}" for status, count in sorted(statuses.items()))
+    print(f"warmed the hot path to {args.width} concurrent requests in {time.monotonic() - started:.0f} s ({answers})")
+    unexpected = set(statuses) - EXPECTED
+    if unexpected:
+        print(f"warning: {sorted(unexpected)} answers while warming: the first burst may still meet cold workers")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
