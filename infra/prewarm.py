@@ -8,8 +8,11 @@ on 32 of its 50 requests; the same burst on the workers it left behind was serve
 
 So `make run` widens the pools of the routes the seed's load test and a browser hit first (the authorizer,
 GET /tasks/{id}, POST /tasks) a few workers at a time, each step starting only ~2 new workers per function, so no
-step outlasts a timeout. The requests change nothing: a random task id (404) and an empty body (400), each
-from a fresh user, so the authorizer runs for every one. AWS needs none of this (it scales out, and provisioned
+step outlasts a timeout. Those requests change nothing: a random task id (404) and an empty body (400), each
+from a fresh user, so the authorizer runs for every one. Last, one task is created and deleted (by a fresh user
+nobody can sign in as): that starts the consumers a new task wakes (the outbox publisher, the reminder scheduler,
+the webhook fan-out, the notification consumer). Four of those starting at once inside the first POST burst held
+MiniStack for seconds, and the burst timed out. AWS needs none of this (it scales out, and provisioned
 concurrency is its own lever); on one machine it is what makes a fresh stack behave like a warm one, up to
 `--width` concurrent requests. Past that width a burst still starts new workers (docs/scaling.md).
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import sys
 import threading
@@ -32,23 +36,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STEP = 2  # new concurrent requests per step: ~2 cold workers per function at a time
-EXPECTED = {"404", "400"}  # a task nobody has, an empty body: both reached the function
+# A task nobody has, an empty body: both reached the function; then the one task created and deleted.
+EXPECTED = {"404", "400", "201", "204"}
 
 
-def _request(base_url: str, method: str, path: str, token: str, timeout: float) -> str:
+def _request(
+    base_url: str, method: str, path: str, token: str, timeout: float, *, body: bytes = b"{}"
+) -> tuple[str, bytes]:
+    """(status, body) of one request; a status that is not HTTP's names what went wrong instead."""
     request = urllib.request.Request(  # noqa: S310 - the stack's own URL
         f"{base_url}{path}",
-        data=b"{}" if method == "POST" else None,
+        data=body if method == "POST" else None,
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
         method=method,
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return str(response.status)
+            return str(response.status), response.read()
     except urllib.error.HTTPError as error:
-        return str(error.code)
+        return str(error.code), b""
     except (OSError, http.client.HTTPException) as error:
-        return "timeout" if "timed out" in str(error) else type(error).__name__
+        return ("timeout" if "timed out" in str(error) else type(error).__name__), b""
 
 
 def _fresh_token() -> str:
@@ -64,7 +72,7 @@ def warm(base_url: str, width: int, timeout: float = 60.0) -> Counter[str]:
 
     def client(token: str) -> None:
         for method, path in (("GET", f"/tasks/{uuid.uuid4()}"), ("POST", "/tasks")):
-            status = _request(base_url, method, path, token, timeout)
+            status, _ = _request(base_url, method, path, token, timeout)
             with lock:
                 statuses[status] += 1
 
@@ -74,6 +82,12 @@ def warm(base_url: str, width: int, timeout: float = 60.0) -> Counter[str]:
             thread.start()
         for thread in threads:
             thread.join()
+    token = _fresh_token()
+    status, created = _request(base_url, "POST", "/tasks", token, timeout, body=b'{"title": "make run warm-up"}')
+    statuses[status] += 1
+    if status == "201":
+        status, _ = _request(base_url, "DELETE", f"/tasks/{json.loads(created)['id']}", token, timeout)
+        statuses[status] += 1
     return statuses
 
 
