@@ -39,16 +39,6 @@ RESULTS = "first-burst"
 WORKER_MARK = "ministack-lambda-"
 
 
-def _ministack_pid() -> int:
-    return int((ROOT / ".local" / "pids" / "ministack.pid").read_text().strip())
-
-
-def _own_cpu_seconds(pid: int) -> float:
-    """User + system CPU of this one process, its children excluded (the workers run in their own)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _workers() -> set[int]:
     pids = set()
     for entry in Path("/proc").iterdir():
@@ -92,8 +82,8 @@ def burst(base_url: str, secret: str, connections: int, requests: int, timeout: 
             with lock:
                 answers.append(answer)
 
-    pid = _ministack_pid()
-    workers_before, cpu_before, load = _workers(), _own_cpu_seconds(pid), harness.load_average()
+    pid = harness.ministack_pid()
+    workers_before, cpu_before, load = _workers(), harness.process_cpu_seconds(pid), harness.load_average()
     started = time.perf_counter()
     threads = [threading.Thread(target=connection, args=(token,)) for token in tokens]
     for thread in threads:
@@ -101,7 +91,7 @@ def burst(base_url: str, secret: str, connections: int, requests: int, timeout: 
     for thread in threads:
         thread.join()
     took = time.perf_counter() - started
-    ministack_cpu = _own_cpu_seconds(pid) - cpu_before
+    ministack_cpu = harness.process_cpu_seconds(pid) - cpu_before
     started_workers = len(_workers() - workers_before)
     if len(answers) != connections * requests:
         raise SystemExit(f"only {len(answers)} of {connections * requests} requests were sent: see the threads' errors")

@@ -117,6 +117,17 @@ def process_tree_cpu_seconds(roots: Iterable[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the one live process `pid`, its children excluded (Linux /proc)."""
+    fields = _proc_stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ministack_pid() -> int:
+    """The MiniStack process `make run` started (infra/services.sh writes its pid)."""
+    return int((ROOT / ".local" / "pids" / "ministack.pid").read_text().strip())
+
+
 def _proc_stat(pid: int) -> list[str]:
     """/proc/<pid>/stat's fields after the command name (which may hold spaces): [state, ppid, ...]."""
     text = Path(f"/proc/{pid}/stat").read_text()
