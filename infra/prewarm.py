@@ -22,6 +22,7 @@ concurrency is its own lever); on one machine it is what makes a fresh stack beh
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -70,14 +71,20 @@ def warm(base_url: str, width: int, timeout: float = 60.0) -> Counter[str]:
     statuses: Counter[str] = Counter()
     lock = threading.Lock()
 
-    def client(token: str) -> None:
+    def client(token: str, together: threading.Barrier) -> None:
         for method, path in (("GET", f"/tasks/{uuid.uuid4()}"), ("POST", "/tasks")):
+            # Every client of the step sends at once, so each function (the authorizer on the GET, a new token's
+            # first request) meets `concurrent` invocations at the same time: fast warm answers would otherwise
+            # overlap too little to widen its pool.
+            with contextlib.suppress(threading.BrokenBarrierError):  # a client that never came: go anyway
+                together.wait()
             status, _ = _request(base_url, method, path, token, timeout)
             with lock:
                 statuses[status] += 1
 
     for concurrent in range(min(STEP, width), width + 1, STEP):
-        threads = [threading.Thread(target=client, args=(_fresh_token(),)) for _ in range(concurrent)]
+        together = threading.Barrier(concurrent, timeout=timeout)
+        threads = [threading.Thread(target=client, args=(_fresh_token(), together)) for _ in range(concurrent)]
         for thread in threads:
             thread.start()
         for thread in threads:
