@@ -5,7 +5,7 @@ INFRA := infra
 
 .PHONY: help dev venv run up down deploy test unit integration e2e lint format pr clean bench bench-latency bench-budget bench-ingest \
 	local-api openapi bench-local invoke logs test-resilience parity load up-docker bridge-start bridge-stop \
-	bridge-status bridge-logs kafka-up kafka-down replay-dlq bench-load bench-cpu web web-dev web-test bench-refused \
+	bridge-status bridge-logs kafka-up kafka-down replay-dlq bench-load bench-burst bench-cpu web web-dev web-test bench-refused \
 	bench-imports-record bench-imports-check
 
 help: ## list the targets
@@ -139,6 +139,9 @@ bench-load: venv ## autocannon 10/50/200 connections x 10 s vs make local-api, t
 	@cd benchmarks/load && npm ci --no-audit --no-fund --loglevel=error
 	@$(INFRA)/services.sh up
 	@API_BASE_URL=$${API_BASE_URL:-$$(cat .local/api-url 2>/dev/null)} .venv/bin/python -m benchmarks.autocannon_load $(BENCH_ARGS)
+
+bench-burst: venv ## the first burst of POST /tasks on a fresh make run stack -> benchmarks/first-burst.md (LABEL=..)
+	@.venv/bin/python -m benchmarks.first_burst --label "$${LABEL:?say what this row measures: LABEL=...}"
 
 bench-cpu: venv ## CPU-ms per 1,000 warm requests per route in-process, main vs the working tree -> benchmarks/cpu-per-request.md
 	@.venv/bin/python -m benchmarks.cpu_per_request

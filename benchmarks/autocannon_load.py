@@ -51,6 +51,7 @@ import urllib.error
 import urllib.request
 import uuid
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -311,7 +312,7 @@ def measure_cell(
             config["body"] = body
     config.update(users=users, connections=connections, duration=args.duration, timeout=args.timeout)
     settled_s = settle(args.settle_queue, args.settle_timeout) if target == "deployed" else 0.0
-    warmup_runs = warm_up(config, args.warmup)
+    warmup_runs = warm_up(config, args.warmup, harness.ministack_workers if target == "deployed" else None)
     load_before = harness.load_average()
     cpu_before = harness.process_tree_cpu_seconds(cpu_roots) if cpu_roots else 0.0
     result = run_autocannon(config)
@@ -340,7 +341,7 @@ def measure_cell(
 MAX_WARMUP_RUNS = 3
 
 
-def warm_up(config: dict[str, Any], seconds: int) -> int:
+def warm_up(config: dict[str, Any], seconds: int, workers: Callable[[], set[int]] | None = None) -> int:
     """Untimed runs until one at the cell's connections finds the stack warm (`warmed`); how many runs it took.
 
     Runs of their own, so the CPU sampled around the timed run is the timed run's alone. A stack that has never
@@ -349,22 +350,30 @@ def warm_up(config: dict[str, Any], seconds: int) -> int:
     timeout, and the timed run met workers still importing. So after a run with timeouts the warm-up ramps up,
     1, 2, 4 ... connections, each step starting only a few new workers, then tries the full count again. A warm
     run is the figure the cell is about; a stack that is warm already takes one run.
+
+    With `workers` (the deployed stack's worker processes), a run that started a worker is not warm either: a
+    warm-up that passed while its last workers were still starting left them to the timed run, which then timed
+    out on the requests queued behind them. Such a run is followed by another at the full count.
     """
     if not seconds:
         return 0
     connections = int(config["connections"])
     runs = 0
-    for attempt in range(MAX_WARMUP_RUNS):
-        if attempt:
+    ramp = False
+    for _ in range(MAX_WARMUP_RUNS):
+        if ramp:
             step = 1
             while step < connections:
                 run_autocannon({**config, "duration": seconds, "connections": step})
                 runs += 1
                 step *= 2
+        before = workers() if workers else set()
         result = run_autocannon({**config, "duration": seconds})
         runs += 1
-        if warmed(result, connections):
+        started = workers() - before if workers else set()
+        if warmed(result, connections) and not started:
             break
+        ramp = not warmed(result, connections)
     return runs
 
 

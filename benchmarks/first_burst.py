@@ -29,27 +29,12 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from benchmarks import harness
 from benchmarks.harness import ROOT
 
 RESULTS = "first-burst"
-WORKER_MARK = "ministack-lambda-"
-
-
-def _workers() -> set[int]:
-    pids = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if WORKER_MARK.encode() in command:
-                pids.add(int(entry.name))
-    return pids
 
 
 def _post(url: str, body: bytes, token: str, timeout: float) -> tuple[str, float]:
@@ -83,7 +68,11 @@ def burst(base_url: str, secret: str, connections: int, requests: int, timeout: 
                 answers.append(answer)
 
     pid = harness.ministack_pid()
-    workers_before, cpu_before, load = _workers(), harness.process_cpu_seconds(pid), harness.load_average()
+    workers_before, cpu_before, load = (
+        harness.ministack_workers(),
+        harness.process_cpu_seconds(pid),
+        harness.load_average(),
+    )
     started = time.perf_counter()
     threads = [threading.Thread(target=connection, args=(token,)) for token in tokens]
     for thread in threads:
@@ -92,7 +81,7 @@ def burst(base_url: str, secret: str, connections: int, requests: int, timeout: 
         thread.join()
     took = time.perf_counter() - started
     ministack_cpu = harness.process_cpu_seconds(pid) - cpu_before
-    started_workers = len(_workers() - workers_before)
+    started_workers = len(harness.ministack_workers() - workers_before)
     if len(answers) != connections * requests:
         raise SystemExit(f"only {len(answers)} of {connections * requests} requests were sent: see the threads' errors")
     latencies = [ms for _, ms in answers]

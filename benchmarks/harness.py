@@ -128,6 +128,20 @@ def ministack_pid() -> int:
     return int((ROOT / ".local" / "pids" / "ministack.pid").read_text().strip())
 
 
+def ministack_workers() -> set[int]:
+    """The pids of MiniStack's Lambda workers (each runs from a `ministack-lambda-*` folder it made)."""
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"ministack-lambda-" in command:
+                pids.add(int(entry.name))
+    return pids
+
+
 def _proc_stat(pid: int) -> list[str]:
     """/proc/<pid>/stat's fields after the command name (which may hold spaces): [state, ppid, ...]."""
     text = Path(f"/proc/{pid}/stat").read_text()

@@ -121,3 +121,21 @@ def test_a_warm_up_that_answered_nothing_is_not_warm() -> None:
     assert not autocannon_load.warmed({"timeouts": 0, "errors": 0, "requests": {"total": 15}}, 10)
     assert not autocannon_load.warmed({"timeouts": 0, "errors": 2, "requests": {"total": 900}}, 10)
     assert autocannon_load.warmed({"timeouts": 0, "errors": 0, "requests": {"total": 20}}, 10)
+
+
+def test_a_warm_up_that_started_a_worker_is_followed_by_another_at_the_full_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The deployed stack: a run can answer well while its last workers are still starting."""
+    warm = {"timeouts": 0, "errors": 0, "requests": {"total": 500}}
+    connections = []
+
+    def fake_run(config: dict) -> dict:
+        connections.append(config["connections"])
+        return warm
+
+    pools = iter([set(), {1}, {1}, {1}])  # the first run starts worker 1, the second none
+    monkeypatch.setattr(autocannon_load, "run_autocannon", fake_run)
+
+    assert autocannon_load.warm_up({"duration": 10, "connections": 10}, 5, lambda: next(pools)) == 2
+    assert connections == [10, 10], "no ramp: the run answered, it only started a worker"
