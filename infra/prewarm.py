@@ -29,8 +29,7 @@ import os
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -45,19 +44,18 @@ def _request(
     base_url: str, method: str, path: str, token: str, timeout: float, *, body: bytes = b"{}"
 ) -> tuple[str, bytes]:
     """(status, body) of one request; a status that is not HTTP's names what went wrong instead."""
-    request = urllib.request.Request(  # noqa: S310 - the stack's own URL
-        f"{base_url}{path}",
-        data=body if method == "POST" else None,
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        method=method,
-    )
+    url = urllib.parse.urlsplit(base_url)
+    connection_class = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(url.netloc, timeout=timeout)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return str(response.status), response.read()
-    except urllib.error.HTTPError as error:
-        return str(error.code), b""
+        connection.request(method, f"{url.path}{path}", body=body if method == "POST" else None, headers=headers)
+        response = connection.getresponse()
+        return str(response.status), response.read()
     except (OSError, http.client.HTTPException) as error:
         return ("timeout" if "timed out" in str(error) else type(error).__name__), b""
+    finally:
+        connection.close()
 
 
 def _fresh_token() -> str:
