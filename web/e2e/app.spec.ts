@@ -119,11 +119,12 @@ test('they share a project: an invitation, then its acceptance', async () => {
   await bob.page.getByRole('link', { name: 'Projects' }).click();
   await bob.page.getByRole('button', { name: `Accept invitation to ${projectName}` }).click();
   await expect(bob.page.getByText(`You joined “${projectName}”.`)).toBeVisible();
-  await expect(bob.page.getByRole('button', { name: projectName })).toBeVisible();
+  await expect(bob.page.getByRole('button', { name: `Accept invitation to ${projectName}` })).toHaveCount(0);
+  await expect(bob.page.getByRole('button', { name: projectName, exact: true })).toBeVisible();
 
   // Alice sees Bob among the members.
   await page.reload();
-  await page.getByRole('button', { name: projectName }).click();
+  await page.getByRole('button', { name: projectName, exact: true }).click();
   await expect(page.getByRole('cell', { name: bob.email, exact: true })).toBeVisible();
 });
 

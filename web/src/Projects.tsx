@@ -45,6 +45,9 @@ export function Projects({ projects, reload }: { projects: Project[] | null; rel
     try {
       await api.post(`/invitations/${invitation.id}/${verb}`);
       setNotice(verb === 'accept' ? `You joined “${invitation.projectName}”.` : `Declined the invitation to “${invitation.projectName}”.`);
+      // Answered: gone at once, not when the list comes back (the project list may come back first, and the
+      // invitation's button would still offer an answer the API has already taken).
+      setInvitations((current) => current?.filter((pending) => pending.id !== invitation.id) ?? current);
       await Promise.all([loadInvitations(), reload()]);
     } catch (caught) {
       setError(caught);
