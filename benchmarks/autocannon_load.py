@@ -92,8 +92,7 @@ def _jwt_secret(target: str) -> str:
         from infra.local_api.server import read_env_file
 
         return str(read_env_file(ROOT / "env.local.json")["Parameters"]["JWT_SECRET"])
-    secret = os.environ.get("JWT_SECRET") or (ROOT / ".local" / "jwt-secret").read_text().strip()
-    return secret
+    return harness.deployed_jwt_secret()
 
 
 def _post_json(url: str, body: dict[str, Any], token: str, attempts: int = 20) -> dict[str, Any]:
@@ -371,9 +370,10 @@ def warm_up(config: dict[str, Any], seconds: int, workers: Callable[[], set[int]
         result = run_autocannon({**config, "duration": seconds})
         runs += 1
         started = workers() - before if workers else set()
-        if warmed(result, connections) and not started:
+        answered_well = warmed(result, connections)
+        if answered_well and not started:
             break
-        ramp = not warmed(result, connections)
+        ramp = not answered_well
     return runs
 
 
@@ -458,8 +458,9 @@ def markdown(cells: dict[str, dict[str, Any]], levels: list[int]) -> str:
         "successes per second (**served**), latency p50/p99 of every answer, timeouts and 5xx (none unless shown), "
         "fast refusals (429/503) with all answers per second, and the load average when it started (2 shared cores). "
         "5 s untimed warm-up runs at the same connections before each cell (after one with timeouts, a ramp from 1 "
-        "connection up, then again); deployed cells first wait for the "
-        "notifications queue to drain. `seed`: the seed's own server (npriyanshu/high-scale-task-api, run from a "
+        "connection up, then again; on the deployed stack, again after one that started a Lambda worker); deployed "
+        "cells first wait for the notifications queue to drain and MiniStack's own process to go idle. "
+        "`seed`: the seed's own server (npriyanshu/high-scale-task-api, run from a "
         "copy outside the project on PostgreSQL, this Redis and RabbitMQ, a Tansu broker of its own) in the same "
         "run; `seed (issue 17)`: the issue's figures for it (2026-12-01, same machine kind). `before`: issue 17's "
         "table, measured on main before this work (2026-12-01). CPU per answer (local and seed cells): the user + "

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import sys
 import threading
 import time
@@ -151,9 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before a request counts as a timeout")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT / "layers" / "shared")]  # taskapp, for the request body
-    base_url = os.environ.get("API_BASE_URL") or (ROOT / ".local" / "api-url").read_text().strip()
-    secret = os.environ.get("JWT_SECRET") or (ROOT / ".local" / "jwt-secret").read_text().strip()
-    row = {"label": args.label, **burst(base_url, secret, args.connections, args.requests, args.timeout)}
+    base_url = harness.api_base_url()
+    if not base_url:
+        raise SystemExit("no deployed stack (API_BASE_URL or .local/api-url): run make run first")
+    row = {
+        "label": args.label,
+        **burst(base_url, harness.deployed_jwt_secret(), args.connections, args.requests, args.timeout),
+    }
     print(json.dumps(row))
     stored = harness.RESULTS / f"{RESULTS}.json"
     rows: list[dict[str, Any]] = json.loads(stored.read_text())["rows"] if stored.exists() else []

@@ -95,12 +95,11 @@ def process_tree_cpu_seconds(roots: Iterable[int]) -> float:
     waited for still counts; a live child is counted once, as itself.
     """
     parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int(_proc_stat(int(entry.name))[1])
-            except (OSError, ValueError, IndexError):
-                continue  # exited meanwhile
+    for pid in _live_pids():
+        try:
+            parents[pid] = int(_proc_stat(pid)[1])
+        except (OSError, ValueError, IndexError):
+            continue  # exited meanwhile
     tree, frontier = set(), [pid for pid in roots if pid in parents]
     while frontier:
         pid = frontier.pop()
@@ -131,15 +130,19 @@ def ministack_pid() -> int:
 def ministack_workers() -> set[int]:
     """The pids of MiniStack's Lambda workers (each runs from a `ministack-lambda-*` folder it made)."""
     pids = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"ministack-lambda-" in command:
-                pids.add(int(entry.name))
+    for pid in _live_pids():
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue  # exited meanwhile
+        if b"ministack-lambda-" in command:
+            pids.add(pid)
     return pids
+
+
+def _live_pids() -> list[int]:
+    """Every process id /proc lists now (Linux)."""
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
 
 
 def _proc_stat(pid: int) -> list[str]:
@@ -184,6 +187,11 @@ def api_base_url() -> str:
     written = ROOT / ".local" / "api-url"
     url = os.environ.get("API_BASE_URL") or (written.read_text().strip() if written.exists() else "")
     return url.rstrip("/")
+
+
+def deployed_jwt_secret() -> str:
+    """The deployed stack's signing key: JWT_SECRET, else the one infra/deploy.sh wrote to .local/jwt-secret."""
+    return os.environ.get("JWT_SECRET") or (ROOT / ".local" / "jwt-secret").read_text().strip()
 
 
 def free_port() -> int:
