@@ -16,7 +16,7 @@ MiniStack for seconds, and the burst timed out. AWS needs none of this (it scale
 concurrency is its own lever); on one machine it is what makes a fresh stack behave like a warm one, up to
 `--width` concurrent requests. Past that width a burst still starts new workers (docs/scaling.md).
 
-    python -m infra.prewarm [--width 10]     # make run does this; PREWARM_WIDTH=0 make run skips it
+    python -m infra.prewarm [--width 16]     # make run does this; PREWARM_WIDTH=0 make run skips it
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STEP = 2  # new concurrent requests per step: ~2 cold workers per function at a time
+# Wider than the load test's 10 connections: with 200 users a request's time inside MiniStack grows as a run goes on,
+# so a 10-connection POST run needed more CreateTask workers than 10 (it timed out on 0-6 connections in six runs at
+# width 10, on none in four at 16: docs/scaling.md). ~30-45 s of `make run` here.
+DEFAULT_WIDTH = 16
 # A task nobody has, an empty body: both reached the function; then the one task created and deleted.
 EXPECTED = {"404", "400", "201", "204"}
 
@@ -98,7 +102,7 @@ def warm(base_url: str, width: int, timeout: float = 60.0) -> Counter[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--width", type=int, default=int(os.environ.get("PREWARM_WIDTH", "10")))
+    parser.add_argument("--width", type=int, default=int(os.environ.get("PREWARM_WIDTH", DEFAULT_WIDTH)))
     args = parser.parse_args(argv)
     if args.width <= 0:
         return 0
