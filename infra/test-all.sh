@@ -32,8 +32,6 @@ export EXTRA_PARAMETER_OVERRIDES="$EXTRA_PARAMETER_OVERRIDES ${WEBHOOK_TEST_OVER
 TEST_PARALLEL="${TEST_PARALLEL:-1}"
 # What tests/integration/events does to the stack's servers would fail e2e requests made meanwhile.
 FAULT_SUITE=tests/integration/events
-# Each suite's slowest tests in its log, so the stage that ends last can be cut from one CI run's output.
-SLOWEST=(--durations=12 --durations-min=2)
 
 started_services=0
 started_private=0
@@ -91,12 +89,12 @@ if [ "$TEST_PARALLEL" = 1 ]; then
   services_up  # the fuzz suite's in-process API needs MiniStack and Redis
   start_bg lint "$ROOT/infra/lint.sh"
   start_bg import-instructions "${IMPORT_GATE[@]}"
-  start_bg resilience "$ROOT/infra/pytest.sh" tests/resilience -q -p no:cacheprovider "${SLOWEST[@]}"
+  start_bg resilience "$ROOT/infra/pytest.sh" tests/resilience -q -p no:cacheprovider
   # Installing Chromium (apt: mostly download) took ~45 s of the browser suite's time at the end of the run.
   start_bg browser "$ROOT/infra/web-test.sh" browser
   log "unit tests (static checks, import instructions and the fuzz suite run beside them)"
   # Two pytest-xdist workers: the steps beside them end first, and one worker left the second core idle after.
-  "$ROOT/infra/pytest.sh" tests/unit -q -p no:cacheprovider -n 2 "${SLOWEST[@]}"
+  "$ROOT/infra/pytest.sh" tests/unit -q -p no:cacheprovider -n 2
   wait_bg
 else
   log "static checks"
@@ -140,18 +138,17 @@ export E2E_JWT_SECRET_FILE="$LOCAL_DIR/jwt-secret"
 started_bridge=1
 KAFKA_BOOTSTRAP_SERVERS="$stack_kafka" RABBITMQ_URL="$stack_rabbitmq" "$ROOT/infra/bridge.sh" start
 if [ "$TEST_PARALLEL" = 1 ]; then
-  start_bg integration "$ROOT/infra/pytest.sh" tests/integration -q -p no:cacheprovider --ignore="$FAULT_SUITE" \
-    "${SLOWEST[@]}"
+  start_bg integration "$ROOT/infra/pytest.sh" tests/integration -q -p no:cacheprovider --ignore="$FAULT_SUITE"
   # Static checks of .aws-sam/build, which nothing rebuilds from here on: ~30 s that used the CPU e2e leaves idle.
   start_bg build-parity "$ROOT/infra/pytest.sh" tests/build -q -p no:cacheprovider
   log "e2e tests against $API_BASE_URL (the integration tests that leave the stack's servers alone run beside)"
-  "$ROOT/infra/pytest.sh" tests/e2e -q -p no:cacheprovider "${SLOWEST[@]}"
+  "$ROOT/infra/pytest.sh" tests/e2e -q -p no:cacheprovider
   wait_bg
   # The browser suite needs the bridge (bulk import, live notifications): before the fault suite stops it.
   log "web app: vitest, bundle budget, Playwright + axe, Lighthouse"
   "$ROOT/infra/web-test.sh"
   log "fault-heavy integration tests, alone ($FAULT_SUITE)"
-  "$ROOT/infra/pytest.sh" "$FAULT_SUITE" -q "${SLOWEST[@]}"
+  "$ROOT/infra/pytest.sh" "$FAULT_SUITE" -q
 else
   log "integration and e2e tests against $API_BASE_URL"
   "$ROOT/infra/pytest.sh" tests/integration -q
