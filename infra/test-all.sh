@@ -32,6 +32,11 @@ export EXTRA_PARAMETER_OVERRIDES="$EXTRA_PARAMETER_OVERRIDES ${WEBHOOK_TEST_OVER
 TEST_PARALLEL="${TEST_PARALLEL:-1}"
 # What tests/integration/events does to the stack's servers would fail e2e requests made meanwhile.
 FAULT_SUITE=tests/integration/events
+# The event-source bridge's own tests (a fixture stack, topics, queues and bridges of their own) mostly wait on
+# timeouts and redeliveries: ~30 s of CPU in ~160 s, the integration run's tail. In two runs of their own beside it,
+# Kafka's apart from RabbitMQ's, the e2e stage ends when e2e does.
+BRIDGE_SUITE=tests/integration/bridge
+BRIDGE_KAFKA_TESTS=$BRIDGE_SUITE/test_bridge_kafka.py
 
 started_services=0
 started_private=0
@@ -138,7 +143,10 @@ export E2E_JWT_SECRET_FILE="$LOCAL_DIR/jwt-secret"
 started_bridge=1
 KAFKA_BOOTSTRAP_SERVERS="$stack_kafka" RABBITMQ_URL="$stack_rabbitmq" "$ROOT/infra/bridge.sh" start
 if [ "$TEST_PARALLEL" = 1 ]; then
-  start_bg integration "$ROOT/infra/pytest.sh" tests/integration -q -p no:cacheprovider --ignore="$FAULT_SUITE"
+  start_bg integration "$ROOT/infra/pytest.sh" tests/integration -q -p no:cacheprovider --ignore="$FAULT_SUITE" \
+    --ignore="$BRIDGE_SUITE"
+  start_bg bridge-kafka "$ROOT/infra/pytest.sh" "$BRIDGE_KAFKA_TESTS" -q -p no:cacheprovider
+  start_bg bridge-rabbitmq "$ROOT/infra/pytest.sh" "$BRIDGE_SUITE" -q -p no:cacheprovider --ignore="$BRIDGE_KAFKA_TESTS"
   # Static checks of .aws-sam/build, which nothing rebuilds from here on: ~30 s that used the CPU e2e leaves idle.
   start_bg build-parity "$ROOT/infra/pytest.sh" tests/build -q -p no:cacheprovider
   log "e2e tests against $API_BASE_URL (the integration tests that leave the stack's servers alone run beside)"

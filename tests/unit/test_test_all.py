@@ -10,6 +10,9 @@ tests/integration/test_redis_outage.py's PrivateRedis or tests/integration/bridg
 from __future__ import annotations
 
 import re
+import shlex
+from collections import Counter
+from pathlib import Path
 
 from tests.support.lambda_events import ROOT
 
@@ -41,3 +44,45 @@ def test_the_serial_order_is_one_flag_away() -> None:
     text = TEST_ALL.read_text()
     assert 'TEST_PARALLEL="${TEST_PARALLEL:-1}"' in text
     assert text.count('if [ "$TEST_PARALLEL" = 1 ]; then') == 2
+
+
+def _parallel_integration_runs() -> list[set[Path]]:
+    """The test files each tests/integration run of the parallel branch collects (its paths minus its --ignores)."""
+    text = TEST_ALL.read_text().replace("\\\n", " ")
+    variables: dict[str, str] = {"ROOT": str(ROOT)}
+
+    def expand(word: str) -> str:
+        return re.sub(r"\$\{?(\w+)\}?", lambda match: variables.get(match.group(1), match.group(0)), word)
+
+    for name, value in re.findall(r"^(\w+)=(\S+)$", text, re.MULTILINE):
+        variables[name] = expand(value)  # in order, as the shell does: a value may name an earlier variable
+
+    branch = text.split('if [ "$TEST_PARALLEL" = 1 ]; then', 2)[2].split("\nelse\n", 1)[0]
+    runs = []
+    for line in branch.splitlines():
+        if "infra/pytest.sh" not in line:
+            continue
+        words = [expand(word) for word in shlex.split(line)]
+        paths = [ROOT / word for word in words if word.startswith("tests/integration")]
+        ignored = [ROOT / word.split("=", 1)[1] for word in words if word.startswith("--ignore=")]
+        if not paths:
+            continue
+        collected = {
+            test
+            for path in paths
+            for test in ([path] if path.is_file() else path.rglob("test_*.py"))
+            if not any(test == skip or skip in test.parents for skip in ignored)
+        }
+        runs.append(collected)
+    return runs
+
+
+def test_the_parallel_branch_runs_every_integration_test_file_exactly_once() -> None:
+    runs = _parallel_integration_runs()
+    assert len(runs) >= 2, "expected the integration runs beside e2e and the fault suite after it"
+    every_file = set((ROOT / "tests" / "integration").rglob("test_*.py"))
+    counted = Counter(test for run in runs for test in run)
+    never = sorted(str(path.relative_to(ROOT)) for path in every_file - set(counted))
+    twice = sorted(str(path.relative_to(ROOT)) for path, times in counted.items() if times > 1)
+    assert never == [], f"no run of the parallel branch collects these: {never}"
+    assert twice == [], f"more than one run collects these: {twice}"
