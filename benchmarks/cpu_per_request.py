@@ -15,6 +15,12 @@ Two backends, each in a fresh interpreter:
 Both sign as the deployed functions do, with botocore's pure-Python SigV4: the layer has no awscrt, which the dev
 venv has (aws-sam-cli's `boto3[crt]`) and botocore would otherwise sign with.
 
+Why `loopback` costs more than `stub`: each request makes a few blocking round trips (Redis commands, DynamoDB
+calls; counted per route in a separate pass), and each costs the caller CPU in the kernel (send, sleep, be woken;
+on a VM, a wake-up across vCPUs) and in the client libraries. The loopback child prices the floor of that in the
+same run (`host_round_trip`: CPU per Redis PING, user and system apart), so a host's share can be told from the
+libraries' (urllib3, http.client, botocore's response handling, redis-py's parser).
+
 Each figure is the least of three batches of N requests (a shared machine only ever adds CPU). Per route, three
 figures: the authorizer handler alone, the route's handler alone (each with its event built once,
 as Lambda hands it), and the whole request through `LocalGateway.handle` (`make local-api`'s in-process path: the
@@ -38,15 +44,20 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks import harness
 from benchmarks.harness import ROOT
 
+if TYPE_CHECKING:
+    from infra.local_api import SamTemplate
+
 GOAL_CPU_MS = 1.5
 ROUNDS = 3  # batches per figure; the least is reported
+COUNTED_REQUESTS = 20  # requests per route whose round trips are counted (loopback)
 BACKENDS = ("stub", "loopback")
 # "POST /tasks" carries a description and a tag (a second write: the TaskTagsTable item); "(seed's body)" is the
 # first seed's own load-test request, a title alone: one PutItem, the request issue 17 compares against.
@@ -133,6 +144,85 @@ def _cpu_ms_per_1000(call: Callable[[], object], requests: int, rounds: int = RO
     return round(min(batches), 1)
 
 
+PING_ROUND_TRIPS = 2000  # per batch of the host's round-trip price
+
+
+def _host_round_trip(round_trips: int = PING_ROUND_TRIPS, rounds: int = ROUNDS) -> dict[str, float]:
+    """This process's CPU-us per blocking Redis PING (the least batch), split into user and system time.
+
+    `os.times()` splits by the scheduler's samples, so user/system are approximate; their sum is the same
+    clock as `process_time`.
+    """
+    import redis
+
+    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    client.ping()
+    batches = []
+    for _ in range(rounds):
+        before, started = os.times(), time.perf_counter()
+        for _ in range(round_trips):
+            client.ping()
+        after, wall = os.times(), time.perf_counter() - started
+        user, system = after.user - before.user, after.system - before.system
+        batches.append((user + system, user, system, wall))
+    total, user, system, wall = min(batches)
+    per = 1e6 / round_trips
+    return {
+        "cpu_us": round(total * per, 1),
+        "user_us": round(user * per, 1),
+        "system_us": round(system * per, 1),
+        "wall_us": round(wall * per, 1),
+    }
+
+
+@contextlib.contextmanager
+def _counting_backend_calls() -> Iterator[Counter[str]]:
+    """Count the round trips made inside the block: one per Redis command or pipeline sent, one per HTTP request
+    botocore sends (DynamoDB). Counting wraps the senders, so it runs apart from the timed batches."""
+    from botocore.httpsession import URLLib3Session
+    from redis.connection import AbstractConnection
+
+    calls: Counter[str] = Counter()
+    send_redis, send_http = AbstractConnection.send_packed_command, URLLib3Session.send
+
+    def counted_redis(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls["redis"] += 1
+        return send_redis(self, *args, **kwargs)
+
+    def counted_http(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls["dynamodb"] += 1
+        return send_http(self, *args, **kwargs)
+
+    AbstractConnection.send_packed_command = counted_redis  # type: ignore[method-assign]
+    URLLib3Session.send = counted_http  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        AbstractConnection.send_packed_command = send_redis  # type: ignore[method-assign]
+        URLLib3Session.send = send_http  # type: ignore[method-assign]
+
+
+def _round_trips_per_request(request: Callable[[], object], requests: int = COUNTED_REQUESTS) -> dict[str, float]:
+    with _counting_backend_calls() as calls:
+        for _ in range(requests):
+            request()
+    return {name: calls[name] / requests for name in ("redis", "dynamodb")}
+
+
+def _prepare_backend(backend: str, template: SamTemplate, owner_id: str, task_id: str) -> None:
+    """`stub`: the sockets replaced; `loopback`: the real tables, holding the task the GET reads."""
+    if backend == "stub":
+        _stub_backends(owner_id, task_id)
+        return
+    from infra.local_api.tables import ensure_tables
+    from taskapp.data.tasks import TaskModel
+
+    # A fresh local stack has none of `make local-api`'s tables until that server first starts.
+    environment = dict(os.environ)
+    ensure_tables(template, environment, environment.get("DYNAMODB_ENDPOINT"))
+    TaskModel(owner_id, task_id, **_task_attributes(owner_id, task_id)).save()
+
+
 def measure(code_root: Path, backend: str, requests: int) -> dict[str, Any]:
     """In this interpreter: the gateway over `code_root`'s template, with `backend`; CPU-ms per 1,000 requests."""
     from infra.local_api import FunctionSpec, HttpRequest, LocalGateway, SamTemplate
@@ -150,16 +240,7 @@ def measure(code_root: Path, backend: str, requests: int) -> dict[str, Any]:
     for spec in template.functions.values():
         if spec.folder in ("authorizer", "get_task", "create_task"):
             gateway.loader.load(spec)  # imported before the stubs go in: they patch the modules the handlers use
-    if backend == "stub":
-        _stub_backends(owner_id, task_id)
-    else:
-        from infra.local_api.tables import ensure_tables
-        from taskapp.data.tasks import TaskModel
-
-        # A fresh local stack has none of `make local-api`'s tables until that server first starts.
-        environment = dict(os.environ)
-        ensure_tables(template, environment, environment.get("DYNAMODB_ENDPOINT"))
-        TaskModel(owner_id, task_id, **_task_attributes(owner_id, task_id)).save()
+    _prepare_backend(backend, template, owner_id, task_id)
 
     from taskapp.auth.tokens import issue_access_token
 
@@ -208,6 +289,10 @@ def measure(code_root: Path, backend: str, requests: int) -> dict[str, Any]:
             }
             figures = results[route_name]
             figures["billed"] = round(figures["authorizer"] + figures["handler"], 1)
+            if backend == "loopback":
+                figures["round_trips"] = _round_trips_per_request(whole)
+    if backend == "loopback":
+        results["host_round_trip"] = _host_round_trip()
     return results
 
 
@@ -280,7 +365,57 @@ def _markdown(report: dict[str, Any]) -> str:
                     ]
                 )
     lines.append(harness.markdown_table(header, rows, align="lllrrrr"))
+    lines.extend(_round_trip_lines(report))
     return "\n".join(lines)
+
+
+def _round_trip_lines(report: dict[str, Any]) -> list[str]:
+    """What `loopback` adds over `stub`, per blocking round trip, beside the host's own price for one."""
+    stub, loopback = report["results"].get("stub", {}), report["results"].get("loopback", {})
+    rows = []
+    for code, by_route in loopback.items():
+        price = by_route.get("host_round_trip")
+        if price is None or "failed" in stub.get(code, {"failed": True}):
+            continue
+        for route in ROUTES:
+            figures, stubbed = by_route[route], stub[code][route]
+            trips = figures["round_trips"]
+            count = trips["redis"] + trips["dynamodb"]
+            extra_us = figures["through_gateway"] - stubbed["through_gateway"]  # CPU-ms per 1,000 = CPU-us per request
+            rows.append(
+                [
+                    route,
+                    code,
+                    f"{trips['redis']:g} + {trips['dynamodb']:g}",
+                    f"{extra_us:.0f}",
+                    f"{extra_us / count:.0f}" if count else "",
+                    f"{price['cpu_us']:.0f} ({price['user_us']:.0f} user, {price['system_us']:.0f} system)",
+                ]
+            )
+    if not rows:
+        return []
+    header = [
+        "route",
+        "code",
+        "round trips (Redis + DynamoDB)",
+        "loopback - stub, CPU-us",
+        "per round trip",
+        "host: one Redis PING, CPU-us",
+    ]
+    return [
+        "",
+        "## Why loopback costs more: round trips, priced by this host",
+        "",
+        "Per request through the local gateway (authorizer included): the blocking round trips it makes, counted in a "
+        "separate pass, and the CPU `loopback` spends over `stub` in the same run, beside what one Redis PING costs "
+        "this process on this host (the least of 3 batches of "
+        f"{PING_ROUND_TRIPS:,}). A PING is the floor: a server that answers at once, back to back. What a round "
+        "trip costs beyond it is the client libraries' own work (urllib3 and http.client's header parsing, "
+        "botocore's response handling, redis-py's parser) and waking from idle while a slower server answers "
+        "(MiniStack's PutItem takes milliseconds).",
+        "",
+        harness.markdown_table(header, rows, align="llrrrl"),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
