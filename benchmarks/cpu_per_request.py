@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 GOAL_CPU_MS = 1.5
 ROUNDS = 3  # batches per figure; the least is reported
 COUNTED_REQUESTS = 20  # requests per route whose round trips are counted (loopback)
+PING_ROUND_TRIPS = 2000  # per batch of the host's round-trip price
 BACKENDS = ("stub", "loopback")
 # "POST /tasks" carries a description and a tag (a second write: the TaskTagsTable item); "(seed's body)" is the
 # first seed's own load-test request, a title alone: one PutItem, the request issue 17 compares against.
@@ -142,9 +143,6 @@ def _cpu_ms_per_1000(call: Callable[[], object], requests: int, rounds: int = RO
             call()
         batches.append((time.process_time() - started) * 1000 / requests * 1000)
     return round(min(batches), 1)
-
-
-PING_ROUND_TRIPS = 2000  # per batch of the host's round-trip price
 
 
 def _host_round_trip(round_trips: int = PING_ROUND_TRIPS, rounds: int = ROUNDS) -> dict[str, float]:
