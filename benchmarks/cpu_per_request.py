@@ -99,8 +99,29 @@ class _InstantRedis:
 
         return allow
 
+    def pipeline(self, transaction: bool = True) -> _InstantPipeline:
+        return _InstantPipeline(self)
+
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"the stub Redis has no {name}: the hot path changed, update {__name__}")
+
+
+class _InstantPipeline:
+    """The rate limiter's pipeline (taskapp.rate_limit.hit_and_read): the window's EVALSHA, then an MGET."""
+
+    def __init__(self, redis: _InstantRedis) -> None:
+        self._redis = redis
+        self._answers: list[Any] = []
+
+    def evalsha(self, sha: str, key_count: int, *keys_and_args: Any) -> None:
+        args = keys_and_args[key_count:]
+        self._answers.append([1, int(args[2]) - 1, int(args[0]) + int(args[1])])
+
+    def mget(self, keys: list[str]) -> None:
+        self._answers.append(self._redis.mget(keys))
+
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        return self._answers
 
 
 def _stub_backends(owner_id: str, task_id: str) -> None:

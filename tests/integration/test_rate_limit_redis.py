@@ -125,3 +125,28 @@ def test_refreshes_are_counted_per_session_on_real_redis(real_redis: PrivateRedi
     assert [d.allowed for d in decisions if d] == [True] * 10 + [False]
     other_session = rate_limit.hit(RateLimitScope.REFRESH, other, now=start + 11)
     assert other_session is not None and other_session.allowed
+
+
+def test_hit_and_read_counts_once_through_a_script_flush_and_reads_the_keys(real_redis: PrivateRedis) -> None:
+    """On a real Redis: a fresh server (NOSCRIPT), the pipelined path, and a SCRIPT FLUSH (what a restart does to the
+    script cache) each count the request exactly once and still return the keys read beside it."""
+    user = str(uuid.uuid4())
+    client = redis_client.get_redis()
+    client.script_flush()
+    client.set(f"present:{user}", "7")
+    keys = [f"present:{user}", f"absent:{user}"]
+    first = rate_limit.hit_and_read(RateLimitScope.USER, user, keys)
+    second = rate_limit.hit_and_read(RateLimitScope.USER, user, keys)
+    client.script_flush()
+    third = rate_limit.hit_and_read(RateLimitScope.USER, user, keys)
+    assert [decision.remaining for decision, _ in (first, second, third) if decision] == [24, 23, 22]
+    assert {str(values) for _, values in (first, second, third)} == {str(["7", None])}
+
+
+def test_concurrent_pipelined_requests_never_exceed_the_limit(real_redis: PrivateRedis) -> None:
+    user = str(uuid.uuid4())
+    rate_limit.hit(RateLimitScope.USER, str(uuid.uuid4()))  # the script loaded: every call below is pipelined
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda _: rate_limit.hit_and_read(RateLimitScope.USER, user, ["k"]), range(200)))
+    assert all(decision is not None and values == [None] for decision, values in results)
+    assert len([decision for decision, _ in results if decision and decision.allowed]) == 25

@@ -140,3 +140,34 @@ def test_logout_answers_503_when_the_blacklist_write_fails(
     answer = client.post("/auth/logout", token=alice.access_token)
     assert answer.status_code == 503
     assert_error(answer.json(), "REVOCATION_UNAVAILABLE")
+
+
+def test_the_handler_guard_reads_revocation_in_the_rate_limits_round_trip(
+    client: ApiClient, alice: Account, fake_redis: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One Redis round trip fewer per authenticated request: the limiter's pipeline carries the revocation MGET,
+    and the guard still refuses a logged-out token from it, after validation as before."""
+    event = api_event("GET", "/tasks", authorizer=authorizer_context_for(alice.access_token))
+    assert invoke("list_tasks", event).status_code == 200  # a warm function on a Redis that has the script
+    trips: list[str] = []
+    pipeline, execute_command = fake_redis.pipeline, fake_redis.execute_command
+
+    def counted_pipeline(*args: object, **kwargs: object) -> object:
+        trips.append("pipeline")
+        return pipeline(*args, **kwargs)
+
+    def counted_command(*args: object, **kwargs: object) -> object:
+        trips.append(str(args[0]))
+        return execute_command(*args, **kwargs)
+
+    monkeypatch.setattr(fake_redis, "pipeline", counted_pipeline)
+    monkeypatch.setattr(fake_redis, "execute_command", counted_command)
+    assert invoke("list_tasks", event).status_code == 200
+    assert trips == ["pipeline"]
+
+    client.post("/auth/logout", token=alice.access_token)
+    trips.clear()
+    refused = invoke("list_tasks", event)
+    assert refused.status_code == 401
+    assert_error(refused.body, "TOKEN_REVOKED")
+    assert trips == ["pipeline"]

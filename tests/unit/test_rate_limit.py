@@ -146,6 +146,70 @@ def test_fails_open_when_redis_is_down(monkeypatch: pytest.MonkeyPatch, configur
     assert down.attempts >= 1
 
 
+def test_hit_and_read_counts_once_and_reads_the_keys(fake_redis: fakeredis.FakeRedis, configure: Configure) -> None:
+    configure(RATE_LIMIT_USER_PER_MINUTE=3, RATE_LIMIT_WINDOW_SECONDS=60)
+    fake_redis.set("present", "1")
+    start = 1_800_000_000.0
+    # The first call finds no script in a fresh Redis (NOSCRIPT) and counts through `hit`; the second is pipelined.
+    results = [rate_limit.hit_and_read(RateLimitScope.USER, "u1", ["present", "absent"], now=start + i) for i in (0, 1)]
+    assert [decision.remaining for decision, _ in results if decision] == [2, 1]
+    assert [values for _, values in results] == [["1", None], ["1", None]]
+    mixed = [rate_limit.hit(RateLimitScope.USER, "u1", now=start + 2)]  # the same window as `hit` counts in
+    assert [d.allowed for d in mixed if d] == [True]
+    refused, _ = rate_limit.hit_and_read(RateLimitScope.USER, "u1", [], now=start + 3)
+    assert refused is not None and not refused.allowed and refused.retry_after_seconds == 57
+
+
+def test_hit_and_read_is_one_round_trip_once_redis_has_the_script(
+    fake_redis: fakeredis.FakeRedis, configure: Configure, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(RATE_LIMIT_USER_PER_MINUTE=5)
+    rate_limit.hit(RateLimitScope.USER, "u1")  # loads the script, as the first request of a fresh Redis does
+    trips: list[str] = []
+    pipeline, execute_command = fake_redis.pipeline, fake_redis.execute_command
+
+    def counted_pipeline(*args: Any, **kwargs: Any) -> Any:
+        trips.append("pipeline")
+        return pipeline(*args, **kwargs)
+
+    def counted_command(*args: Any, **kwargs: Any) -> Any:
+        trips.append(str(args[0]))
+        return execute_command(*args, **kwargs)
+
+    monkeypatch.setattr(fake_redis, "pipeline", counted_pipeline)
+    monkeypatch.setattr(fake_redis, "execute_command", counted_command)
+    decision, values = rate_limit.hit_and_read(RateLimitScope.USER, "u1", ["k1", "k2", "k3"])
+    assert decision is not None and decision.remaining == 3
+    assert values == [None, None, None]
+    assert trips == ["pipeline"]
+
+
+def test_hit_and_read_counts_once_after_redis_lost_its_scripts(
+    fake_redis: fakeredis.FakeRedis, configure: Configure
+) -> None:
+    configure(RATE_LIMIT_USER_PER_MINUTE=5)
+    rate_limit.hit(RateLimitScope.USER, "u1")
+    fake_redis.script_flush()  # what a Redis restart or failover does to the scripts, not to the keys
+    decision, values = rate_limit.hit_and_read(RateLimitScope.USER, "u1", ["k"])
+    assert decision is not None and decision.remaining == 3  # counted once: the EVALSHA that failed counted nothing
+    assert values == [None]
+
+
+def test_hit_and_read_fails_open_and_reads_nothing_when_redis_is_down(
+    monkeypatch: pytest.MonkeyPatch, configure: Configure
+) -> None:
+    configure(RATE_LIMIT_USER_PER_MINUTE=1)
+    down = DownRedis()
+    switch_redis(monkeypatch, down)
+    assert rate_limit.hit_and_read(RateLimitScope.USER, "u1", ["k"]) == (None, None)
+    assert down.attempts >= 1
+
+
+def test_a_disabled_limit_leaves_the_read_to_the_caller(fake_redis: fakeredis.FakeRedis, configure: Configure) -> None:
+    configure(RATE_LIMIT_USER_PER_MINUTE=0)
+    assert rate_limit.hit_and_read(RateLimitScope.USER, "u1", ["k"]) == (None, None)
+
+
 # --- through the API ------------------------------------------------------------------------------------------
 
 

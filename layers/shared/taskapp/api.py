@@ -242,11 +242,13 @@ def _unsupported_media_type(content_type: str | None) -> UnsupportedMediaType:
 class EdgeRequest:
     """One request as the guards and handlers see it: the proxy event, and its caller parsed once."""
 
-    __slots__ = ("caller", "event")
+    __slots__ = ("caller", "event", "revocation_values")
 
     def __init__(self, event: dict[str, Any]) -> None:
         self.event = event
         self.caller = _caller_in(event)
+        # The caller's revocation keys, read by the rate limiter's round trip (None: not read; the guard reads them).
+        self.revocation_values: list[Any] | None = None
 
 
 def _caller_in(event: dict[str, Any]) -> AuthorizerContext | None:
@@ -311,13 +313,22 @@ def _source_ip(event: dict[str, Any]) -> str:
 def _rate_limit_guard(scope: RateLimitScope) -> Guard:
     """Counts one request of the caller (user id or client IP) against the scope's limit."""
     from taskapp import rate_limit
+    from taskapp.auth.revocation import revocation_keys
 
     per_user = scope is rate_limit.RateLimitScope.USER
 
     def rate_limit_guard(request: EdgeRequest) -> GuardOutcome:
-        """Every answer of a limited route carries the limit's headers, a refusal included."""
+        """Every answer of a limited route carries the limit's headers, a refusal included.
+
+        Per user, the same round trip reads the caller's revocation keys for the revocation guard, which judges
+        them after validation as before: one Redis round trip fewer on every authenticated request."""
         identity = _rate_limit_identity(per_user, request)
-        decision = rate_limit.hit(scope, identity) if identity else None
+        caller = request.caller
+        if identity and per_user and caller is not None:
+            keys = revocation_keys(caller.jti, caller.user_id, caller.session_id)
+            decision, request.revocation_values = rate_limit.hit_and_read(scope, identity, keys)
+        else:
+            decision = rate_limit.hit(scope, identity) if identity else None
         if decision is None:
             return PASS
         refusal = None
@@ -360,7 +371,7 @@ def _body_shape_guard(request: EdgeRequest) -> GuardOutcome:
 
 
 def _revocation_guard() -> Guard:
-    from taskapp.auth.revocation import RevocationStoreUnavailable, is_token_revoked
+    from taskapp.auth.revocation import RevocationStoreUnavailable, is_token_revoked, judge_revocation
 
     def revocation_guard(request: EdgeRequest) -> GuardOutcome:
         """Refuse a logged-out token even while API Gateway still caches the authorizer's Allow for it."""
@@ -369,7 +380,10 @@ def _revocation_guard() -> Guard:
             # Only reachable if a route is deployed without the authorizer: refuse rather than trust the request.
             return GuardOutcome(Unauthorized("Missing authorizer context"))
         try:
-            revoked = is_token_revoked(caller.jti, caller.user_id, caller.session_generation, caller.session_id)
+            if request.revocation_values is not None:  # read beside the rate limit (_rate_limit_guard)
+                revoked = judge_revocation(request.revocation_values, caller.session_generation, caller.session_id)
+            else:
+                revoked = is_token_revoked(caller.jti, caller.user_id, caller.session_generation, caller.session_id)
         except RevocationStoreUnavailable:
             unverifiable = ServiceUnavailable("Cannot verify the token right now; try again", code="AUTH_UNAVAILABLE")
             return GuardOutcome(unverifiable)

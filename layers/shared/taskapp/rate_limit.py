@@ -18,16 +18,17 @@ attempt claims (MiniStack takes `sourceIp` from the client's `X-Forwarded-For`):
 wait is over, the owner's correct password works (and resets the count). A refused attempt checks no password and
 is not counted, so hammering during the wait neither helps nor extends it.
 
-Login attempts are counted *before* the password is checked, as if they were failures, and refunded when the
-password proves right: checking first and counting afterwards would let 100 parallel guesses all pass the check
-before any of them was counted. Each decision is one Lua script (redis-py `register_script`: EVALSHA, falling back
-to EVAL), so checking and recording are atomic and cost one round trip. Chosen over the `limits` library because
-this needs the decision *and* the header values (remaining, reset) from that same single call, and a login policy
-(consecutive failures, growing delay, refund on success) that a fixed or sliding window alone does not express,
-through the same breaker-guarded connection pool as the rest of the app. The clock is the caller's (Lambda hosts
-are NTP-synced; a few ms of skew only shifts a window edge), which keeps the scripts deterministic and lets tests
-pass `now`. If Redis is unavailable every limiter fails OPEN: an outage of the limiter must not become an outage
-of the API (sign-in included).
+Login attempts are counted *before* the password is checked, as if they were failures, and refunded when the password
+proves right: checking first and counting afterwards would let 100 parallel guesses all pass the check before any of
+them was counted. Each decision is one Lua script (redis-py `register_script`: EVALSHA, falling back to EVAL), so
+checking and recording are atomic and cost one round trip; `hit_and_read` sends the per-user window's EVALSHA in one
+pipeline with the API's revocation MGET, so an authenticated request pays one round trip for both. Chosen over the
+`limits` library because this needs the decision *and* the header values (remaining, reset) from that same single call,
+and a login policy (consecutive failures, growing delay, refund on success) that a fixed or sliding window alone does
+not express, through the same breaker-guarded connection pool as the rest of the app. The clock is the caller's (Lambda
+hosts are NTP-synced; a few ms of skew only shifts a window edge), which keeps the scripts deterministic and lets tests
+pass `now`. If Redis is unavailable every limiter fails OPEN: an outage of the limiter must not become an outage of the
+API (sign-in included).
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.metrics import MetricUnit
+from redis.exceptions import NoScriptError
 
 from taskapp.observability import logger, metrics
 from taskapp.redis_client import RedisUnavailable, guarded
@@ -74,6 +76,9 @@ local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
 if oldest[2] then reset_ms = tonumber(oldest[2]) + window_ms end
 return {allowed, limit - count, reset_ms}
 """
+# What EVALSHA names it by (as redis-py's Script computes it).
+SLIDING_WINDOW_SHA = hashlib.sha1(SLIDING_WINDOW_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis's own naming
+
 
 # KEYS[1] = the account's failure record (hash: n = consecutive failures, last = ms of the latest one),
 # KEYS[2] = the client IP's sliding window of failures.
@@ -173,29 +178,82 @@ def _limiter_unavailable(what: str, exc: RedisUnavailable) -> None:
 
 def hit(scope: RateLimitScope, identity: str, now: float | None = None) -> RateLimitDecision | None:
     """Count one request against `identity`; None when the limit is disabled (0) or Redis is unavailable."""
-    limit = limit_for(scope)
-    if limit.requests <= 0:
+    window = _WindowHit.of(scope, identity, now)
+    if window is None:
         return None
-    now = time.time() if now is None else now
-    window_ms = limit.window_seconds * 1000
-    now_ms = int(now * 1000)
-    key = f"{KEY_PREFIX}{scope.value}:{identity}"
-    member = f"{now_ms}:{uuid.uuid4().hex[:12]}"
     try:
-        allowed, remaining, reset_ms = guarded(
-            lambda r: r.register_script(SLIDING_WINDOW_SCRIPT)(
-                keys=[key], args=[now_ms, window_ms, limit.requests, member]
-            )
-        )
+        result = guarded(lambda r: r.register_script(SLIDING_WINDOW_SCRIPT)(keys=[window.key], args=window.args))
     except RedisUnavailable as exc:
         _limiter_unavailable(scope.value, exc)
         return None
-    decision = RateLimitDecision(
-        allowed=bool(allowed), limit=limit.requests, remaining=int(remaining), reset_at=int(reset_ms) / 1000, now=now
-    )
-    if not decision.allowed:
-        metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
-    return decision
+    return window.decision(result)
+
+
+def hit_and_read(
+    scope: RateLimitScope, identity: str, keys: list[str], now: float | None = None
+) -> tuple[RateLimitDecision | None, list[Any] | None]:
+    """`hit`, and an MGET of `keys` in the same round trip (one pipeline): the API's revocation check rides along.
+
+    The values are None when they were not read here (the limit is disabled, or Redis failed): the caller reads
+    them itself, and judges that outage by its own rule (the revocation check fails closed, this limiter open).
+    """
+    if not keys:
+        return hit(scope, identity, now), []
+    window = _WindowHit.of(scope, identity, now)
+    if window is None:
+        return None, None
+
+    def pipelined(r: Redis) -> list[Any]:
+        pipe = r.pipeline(transaction=False)
+        # EVALSHA itself, not a Script: redis-py checks a pipeline's scripts with a SCRIPT EXISTS round trip first.
+        pipe.evalsha(SLIDING_WINDOW_SHA, 1, window.key, *window.args)
+        pipe.mget(keys)
+        return cast("list[Any]", pipe.execute(raise_on_error=False))
+
+    try:
+        counted, values = guarded(pipelined)
+    except RedisUnavailable as exc:
+        _limiter_unavailable(scope.value, exc)
+        return None, None
+    read = None if isinstance(values, Exception) else cast("list[Any]", values)
+    if isinstance(counted, NoScriptError):  # Redis lost its scripts (a restart): nothing was counted, so count now
+        return hit(scope, identity, now), read
+    if isinstance(counted, Exception):
+        _limiter_unavailable(scope.value, RedisUnavailable(f"{type(counted).__name__}: {counted}"))
+        return None, read
+    return window.decision(counted), read
+
+
+class _WindowHit:
+    """One request's sliding-window call: the key, the script's arguments, and the decision its answer means."""
+
+    __slots__ = ("args", "key", "limit", "now")
+
+    def __init__(self, limit: WindowLimit, key: str, now: float) -> None:
+        now_ms = int(now * 1000)
+        self.limit, self.key, self.now = limit, key, now
+        member = f"{now_ms}:{uuid.uuid4().hex[:12]}"  # unique, so two requests in one millisecond both count
+        self.args: list[int | str] = [now_ms, limit.window_seconds * 1000, limit.requests, member]
+
+    @classmethod
+    def of(cls, scope: RateLimitScope, identity: str, now: float | None) -> _WindowHit | None:
+        limit = limit_for(scope)
+        if limit.requests <= 0:
+            return None
+        return cls(limit, f"{KEY_PREFIX}{scope.value}:{identity}", time.time() if now is None else now)
+
+    def decision(self, result: Any) -> RateLimitDecision:
+        allowed, remaining, reset_ms = result
+        decision = RateLimitDecision(
+            allowed=bool(allowed),
+            limit=self.limit.requests,
+            remaining=int(remaining),
+            reset_at=int(reset_ms) / 1000,
+            now=self.now,
+        )
+        if not decision.allowed:
+            metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
+        return decision
 
 
 class LoginLimit(StrEnum):

@@ -8,8 +8,9 @@
   after that every older access token has expired anyway. Refresh tokens are checked against the durable copy in
   DynamoDB (taskapp.data.sessions), so losing Redis never resurrects a revoked refresh token.
 
-All three are read with one MGET, so the authorizer and the handler guard pay one round trip. When Redis is unavailable
-the check fails CLOSED (RevocationStoreUnavailable) unless REVOCATION_FAIL_OPEN is set.
+All three are read with one MGET, so the authorizer pays one round trip; the handler guard pays none of its own (its
+MGET rides in the rate limiter's pipeline, taskapp.api). When Redis is unavailable the check fails CLOSED
+(RevocationStoreUnavailable) unless REVOCATION_FAIL_OPEN is set.
 """
 
 from __future__ import annotations
@@ -68,16 +69,28 @@ def publish_session_generation(user_id: str, generation: int) -> None:
         raise RevocationStoreUnavailable(str(exc)) from exc
 
 
-def is_token_revoked(jti: str, user_id: str = "", session_generation: int = 0, session_id: str = "") -> bool:
-    """One round trip: the jti blacklist, the user's current session generation and the session's revocation."""
-    keys = [KEY_PREFIX + jti, GENERATION_PREFIX + user_id, SESSION_PREFIX + session_id]
-    try:
-        blacklisted, current, session_revoked = guarded(lambda r: r.mget(keys))
-    except RedisUnavailable as exc:
-        return _unverifiable(jti, exc)
+def revocation_keys(jti: str, user_id: str = "", session_id: str = "") -> list[str]:
+    """What one check reads, in the order `judge_revocation` expects: for a caller that reads them in a round trip
+    it makes anyway (the API's rate limiter, taskapp.api)."""
+    return [KEY_PREFIX + jti, GENERATION_PREFIX + user_id, SESSION_PREFIX + session_id]
+
+
+def judge_revocation(values: list[bytes | str | None], session_generation: int = 0, session_id: str = "") -> bool:
+    """The verdict on the values of `revocation_keys`, as read from Redis."""
+    blacklisted, current, session_revoked = values
     if session_id and session_revoked:
         return True
     return bool(blacklisted) or (current is not None and int(current) > session_generation)
+
+
+def is_token_revoked(jti: str, user_id: str = "", session_generation: int = 0, session_id: str = "") -> bool:
+    """One round trip: the jti blacklist, the user's current session generation and the session's revocation."""
+    keys = revocation_keys(jti, user_id, session_id)
+    try:
+        values = guarded(lambda r: r.mget(keys))
+    except RedisUnavailable as exc:
+        return _unverifiable(jti, exc)
+    return judge_revocation(values, session_generation, session_id)
 
 
 def is_access_token_revoked(jti: str) -> bool:
