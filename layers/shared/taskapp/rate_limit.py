@@ -77,7 +77,7 @@ if oldest[2] then reset_ms = tonumber(oldest[2]) + window_ms end
 return {allowed, limit - count, reset_ms}
 """
 # What EVALSHA names it by (as redis-py's Script computes it).
-SLIDING_WINDOW_SHA = hashlib.sha1(SLIDING_WINDOW_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis's own naming
+SLIDING_WINDOW_SHA = hashlib.sha1(SLIDING_WINDOW_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 
 
 # KEYS[1] = the account's failure record (hash: n = consecutive failures, last = ms of the latest one),
