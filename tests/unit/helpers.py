@@ -70,3 +70,22 @@ def authorizer_context_for(token: str) -> dict[str, Any]:
         session_generation=claims.get("sgen", 0),
     )
     return authorizer_context(caller)
+
+
+def record_redis_round_trips(monkeypatch: Any, fake_redis: Any) -> list[str]:
+    """From now on, each Redis round trip made through `fake_redis`: "pipeline" for a pipeline (one round trip
+    whatever it carries), else the command's name."""
+    trips: list[str] = []
+    pipeline, execute_command = fake_redis.pipeline, fake_redis.execute_command
+
+    def counted_pipeline(*args: Any, **kwargs: Any) -> Any:
+        trips.append("pipeline")
+        return pipeline(*args, **kwargs)
+
+    def counted_command(*args: Any, **kwargs: Any) -> Any:
+        trips.append(str(args[0]))
+        return execute_command(*args, **kwargs)
+
+    monkeypatch.setattr(fake_redis, "pipeline", counted_pipeline)
+    monkeypatch.setattr(fake_redis, "execute_command", counted_command)
+    return trips

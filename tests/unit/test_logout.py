@@ -11,7 +11,7 @@ import pytest
 from tests.support.api_client import ApiClient
 from tests.support.lambda_events import api_event
 from tests.unit.conftest import Account
-from tests.unit.helpers import SAMPLE_TASK_ID, assert_error, authorizer_context_for, invoke
+from tests.unit.helpers import SAMPLE_TASK_ID, assert_error, authorizer_context_for, invoke, record_redis_round_trips
 
 
 def test_logout_answers_204_with_an_empty_body(client: ApiClient, alice: Account) -> None:
@@ -149,19 +149,7 @@ def test_the_handler_guard_reads_revocation_in_the_rate_limits_round_trip(
     and the guard still refuses a logged-out token from it, after validation as before."""
     event = api_event("GET", "/tasks", authorizer=authorizer_context_for(alice.access_token))
     assert invoke("list_tasks", event).status_code == 200  # a warm function on a Redis that has the script
-    trips: list[str] = []
-    pipeline, execute_command = fake_redis.pipeline, fake_redis.execute_command
-
-    def counted_pipeline(*args: object, **kwargs: object) -> object:
-        trips.append("pipeline")
-        return pipeline(*args, **kwargs)
-
-    def counted_command(*args: object, **kwargs: object) -> object:
-        trips.append(str(args[0]))
-        return execute_command(*args, **kwargs)
-
-    monkeypatch.setattr(fake_redis, "pipeline", counted_pipeline)
-    monkeypatch.setattr(fake_redis, "execute_command", counted_command)
+    trips = record_redis_round_trips(monkeypatch, fake_redis)
     assert invoke("list_tasks", event).status_code == 200
     assert trips == ["pipeline"]
 

@@ -16,7 +16,7 @@ from taskapp.rate_limit import RateLimitScope
 from tests.support.api_client import ApiClient, ApiResponse
 from tests.support.faults import Configure, DownRedis, settings_configurer, switch_redis
 from tests.support.lambda_events import FakeLambdaContext, api_event, load_function
-from tests.unit.helpers import assert_error
+from tests.unit.helpers import assert_error, record_redis_round_trips
 
 PASSWORD = "correct horse battery"
 POLICY_VARIABLES = (
@@ -165,19 +165,7 @@ def test_hit_and_read_is_one_round_trip_once_redis_has_the_script(
 ) -> None:
     configure(RATE_LIMIT_USER_PER_MINUTE=5)
     rate_limit.hit(RateLimitScope.USER, "u1")  # loads the script, as the first request of a fresh Redis does
-    trips: list[str] = []
-    pipeline, execute_command = fake_redis.pipeline, fake_redis.execute_command
-
-    def counted_pipeline(*args: Any, **kwargs: Any) -> Any:
-        trips.append("pipeline")
-        return pipeline(*args, **kwargs)
-
-    def counted_command(*args: Any, **kwargs: Any) -> Any:
-        trips.append(str(args[0]))
-        return execute_command(*args, **kwargs)
-
-    monkeypatch.setattr(fake_redis, "pipeline", counted_pipeline)
-    monkeypatch.setattr(fake_redis, "execute_command", counted_command)
+    trips = record_redis_round_trips(monkeypatch, fake_redis)
     decision, values = rate_limit.hit_and_read(RateLimitScope.USER, "u1", ["k1", "k2", "k3"])
     assert decision is not None and decision.remaining == 3
     assert values == [None, None, None]
