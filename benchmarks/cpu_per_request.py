@@ -45,7 +45,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +75,12 @@ class _CannedBody:
         yield self._body
 
 
+def _window_allows(args: Sequence[Any]) -> list[int]:
+    """The sliding window's answer when the limit is never reached: allowed, remaining, reset (ARGV: now_ms,
+    window_ms, limit, member), whether it comes through a Script or the pipeline's EVALSHA."""
+    return [1, int(args[2]) - 1, int(args[0]) + int(args[1])]
+
+
 class _InstantRedis:
     """The hot path's Redis calls answered at once: no key revoked, the rate limit never reached, and the task
     cache (taskapp.data.task_cache) keeping what its scripts store, so a warm GET is a cache hit as with Redis."""
@@ -94,10 +100,7 @@ class _InstantRedis:
 
             return store
 
-        def allow(keys: list[str], args: list[Any]) -> list[int]:  # the rate limiter: allowed, remaining, reset
-            return [1, int(args[2]) - 1, int(args[0]) + int(args[1])]
-
-        return allow
+        return lambda keys, args: _window_allows(args)  # the rate limiter's sliding window
 
     def pipeline(self, transaction: bool = True) -> _InstantPipeline:
         return _InstantPipeline(self)
@@ -114,8 +117,7 @@ class _InstantPipeline:
         self._answers: list[Any] = []
 
     def evalsha(self, sha: str, key_count: int, *keys_and_args: Any) -> None:
-        args = keys_and_args[key_count:]
-        self._answers.append([1, int(args[2]) - 1, int(args[0]) + int(args[1])])
+        self._answers.append(_window_allows(keys_and_args[key_count:]))
 
     def mget(self, keys: list[str]) -> None:
         self._answers.append(self._redis.mget(keys))
