@@ -156,7 +156,7 @@ def test_hit_and_read_counts_once_and_reads_the_keys(fake_redis: fakeredis.FakeR
     assert [values for _, values in results] == [["1", None], ["1", None]]
     mixed = [rate_limit.hit(RateLimitScope.USER, "u1", now=start + 2)]  # the same window as `hit` counts in
     assert [d.allowed for d in mixed if d] == [True]
-    refused, _ = rate_limit.hit_and_read(RateLimitScope.USER, "u1", [], now=start + 3)
+    refused, _ = rate_limit.hit_and_read(RateLimitScope.USER, "u1", ["present"], now=start + 3)
     assert refused is not None and not refused.allowed and refused.retry_after_seconds == 57
 
 

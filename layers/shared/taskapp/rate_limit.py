@@ -197,8 +197,6 @@ def hit_and_read(
     The values are None when they were not read here (the limit is disabled, or Redis failed): the caller reads
     them itself, and judges that outage by its own rule (the revocation check fails closed, this limiter open).
     """
-    if not keys:
-        return hit(scope, identity, now), []
     window = _WindowHit.of(scope, identity, now)
     if window is None:
         return None, None
